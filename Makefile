@@ -1,0 +1,244 @@
+# SPDX-License-Identifier: MIT
+#
+# mprds. Everything is built under $(BUILD) (build/, or build-san/ with SAN=1):
+#   make                 libmprds.so, mprds-run, unit tests, test programs, tools
+#   make check           installs what is missing (tools/deps.sh), builds, runs the unit tests,
+#                        the bats tests and a short run of each fuzzer
+#   make check SAN=1     the same with ASan and UBSan, in build-san/
+#   make demo            two unmodified programs talking RDS over 8 TCP paths
+#   make fuzz            each fuzzer for FUZZ_TIME seconds
+#   make install         PREFIX=/usr/local, DESTDIR for staging
+#   make map             rewrites shim/libmprds.map from shim/calls.def
+# V=1 shows the commands.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+PKGLIBDIR ?= $(PREFIX)/lib/mprds
+MANDIR ?= $(PREFIX)/share/man
+# make's built-in default is cc; a CC from the command line or the environment wins.
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+CLANG ?= clang
+OBJCOPY ?= objcopy
+NM ?= nm
+PKG_CONFIG ?= pkg-config
+BATS ?= bats
+FUZZ_TIME ?= 20
+ifeq ($(SAN),1)
+BUILD ?= build-san
+else
+BUILD ?= build
+endif
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=gnu11 -Wall -Wextra -Werror -fPIC -fvisibility=hidden -D_GNU_SOURCE \
+	-Iinclude
+override CPPFLAGS += -MMD -MP
+ifeq ($(SAN),1)
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+override CFLAGS += $(SAN_FLAGS)
+override LDFLAGS += $(SAN_FLAGS)
+# An ASan-built library preloaded into a program built without it (python3) needs the ASan
+# runtime loaded first; mprds-run puts MPRDS_SAN_PRELOAD ahead of itself in LD_PRELOAD.
+SAN_PRELOAD = $(realpath $(shell $(CC) -print-file-name=libasan.so) \
+	$(shell $(CC) -print-file-name=libubsan.so))
+SAN_ENV = MPRDS_SAN_PRELOAD="$(SAN_PRELOAD)" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+endif
+FUZZ_CFLAGS ?= -O1 -g
+override FUZZ_CFLAGS += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude \
+	-fsanitize=fuzzer,address,undefined
+CHECK_CFLAGS = $(shell $(PKG_CONFIG) --cflags check)
+CHECK_LIBS = $(shell $(PKG_CONFIG) --libs check)
+
+# Tests, the demo and the tools find what was built here.
+export MPRDS_BUILD := $(abspath $(BUILD))
+
+ifeq ($(V),1)
+msg =
+Q =
+else
+msg = @printf '  %-8s %s\n' '$(1)' '$(2)'
+Q = @
+endif
+
+CORE_SRC := $(wildcard core/*.c)
+SHIM_SRC := $(wildcard shim/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz_*.c)
+PROG_SRC := $(wildcard bats/progs/*.c)
+TOOL_SRC := $(wildcard tools/*.c)
+BATS_SRC := $(wildcard bats/*.bats)
+MAN_SRC := $(wildcard man/*.[1-8])
+
+# The core twice: as compiled, for the unit tests; and for the library with its calls to the
+# interposed functions renamed to the shim's forwarders to libc (shim/preload.c), so that the
+# engine reaches libc directly and never re-enters the shim.
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/%.o)
+LIB_CORE_OBJ := $(CORE_SRC:core/%.c=$(BUILD)/lib/core/%.o)
+SHIM_OBJ := $(SHIM_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libmprds.so
+RUN := $(BUILD)/mprds-run
+TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+FUZZERS := $(FUZZ_SRC:tests/%.c=$(BUILD)/fuzz/%)
+PROGS := $(PROG_SRC:bats/progs/%.c=$(BUILD)/progs/%)
+TOOLS := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
+CALLS := $(BUILD)/shim/calls.list
+
+all: $(LIB) $(RUN) $(TESTS) $(PROGS) $(TOOLS)
+lib: $(LIB) $(RUN)
+tests: $(TESTS)
+progs: $(PROGS)
+tools: $(TOOLS)
+fuzzers: $(FUZZERS)
+
+$(BUILD)/%.o: %.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# The names in shim/calls.def, one a line.
+$(CALLS): shim/calls.def
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -E -P -x c -D'SHIM_CALL(r,n,p,a)=n' -D'SHIM_CALL_VOID(n,p,a)=n' \
+		-D'SHIM_CALL_VA(r,n,p,l,a)=n' $< | tr -s ' \t' '\n\n' | sed '/^$$/d' | \
+		LC_ALL=C sort > $@
+
+$(BUILD)/shim/real.syms: $(CALLS)
+	$(call msg,GEN,$@)
+	$(Q)sed 's/.*/& shim_real_&/' $< > $@
+
+$(BUILD)/shim/map.ok: $(CALLS) shim/libmprds.map
+	$(call msg,CHECK,shim/libmprds.map)
+	$(Q)sed -n 's/^[[:space:]]*\([A-Za-z0-9_]\{1,\}\);$$/\1/p' shim/libmprds.map | \
+		LC_ALL=C sort | diff -u $(CALLS) - >&2 || { echo \
+		"shim/libmprds.map does not list the calls of shim/calls.def: run 'make map'" >&2; \
+		exit 1; }
+	@touch $@
+
+map: $(CALLS)
+	$(call msg,GEN,shim/libmprds.map)
+	$(Q){ echo '/* Generated from shim/calls.def by `make map`; the build checks they agree. */'; \
+		printf '{\n\tglobal:\n'; sed 's/.*/\t\t&;/' $<; \
+		printf '\tlocal:\n\t\t*;\n};\n'; } > shim/libmprds.map
+
+$(LIB_CORE_OBJ): $(BUILD)/lib/core/%.o: $(BUILD)/core/%.o $(BUILD)/shim/real.syms
+	$(call msg,OBJCOPY,$@)
+	@mkdir -p $(@D)
+	$(Q)$(OBJCOPY) --redefine-syms=$(BUILD)/shim/real.syms $< $@
+
+$(LIB): $(LIB_CORE_OBJ) $(SHIM_OBJ) shim/libmprds.map $(BUILD)/shim/map.ok
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/libmprds.map \
+		-Wl,-z,defs -o $@ $(LIB_CORE_OBJ) $(SHIM_OBJ) -lev -lpthread -ldl
+	$(Q)$(NM) -D --defined-only $@ | awk '{ print $$NF }' | LC_ALL=C sort | \
+		diff -u $(CALLS) - >&2 || { rm -f $@; echo \
+		"$@ must export exactly the calls of shim/calls.def" >&2; exit 1; }
+
+$(RUN): shim/mprds-run
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)sed 's|@LIBDIR@||' $< > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/%.o: tests/%.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
+
+$(TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(CORE_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(CHECK_LIBS) -lev -lpthread
+
+$(PROGS): $(BUILD)/progs/%: bats/progs/%.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+$(TOOLS): $(BUILD)/tools/%: tools/%.c
+	$(call msg,CC,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+# A fuzzer #includes the core file it tests, so the parser is fuzzed exactly as it ships.
+$(FUZZERS): $(BUILD)/fuzz/%: tests/%.c
+	$(call msg,CLANG,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $<
+
+# The steps of check, each also usable alone once things are built.
+unit: $(TESTS)
+	@mkdir -p $(BUILD)/check && : > $(BUILD)/check/unit.log
+	@fail=0; for t in $(TESTS); do \
+		echo "  TEST     $$t"; \
+		$$t 2>&1 | tee -a $(BUILD)/check/unit.log || { fail=1; echo "$$t FAILED"; }; \
+	done; exit $$fail
+
+integration: all
+	@mkdir -p $(BUILD)/check && : > $(BUILD)/check/bats.log
+ifneq ($(BATS_SRC),)
+	$(Q)$(SAN_ENV) $(BATS) --tap --timing --print-output-on-failure bats/ | \
+		tee $(BUILD)/check/bats.log
+else
+	@echo "  BATS     no bats/*.bats yet"
+endif
+
+fuzz-run: $(FUZZERS)
+	$(Q)tools/fuzz.sh $(FUZZ_TIME) $(BUILD)/fuzz/artifacts $(FUZZERS)
+
+check:
+	$(Q)tools/deps.sh check
+	$(Q)$(MAKE) --no-print-directory all fuzzers
+	$(Q)rm -rf $(BUILD)/check && mkdir -p $(BUILD)/check
+	$(Q)ret=0; for step in unit integration fuzz-run; do \
+		$(MAKE) --no-print-directory $$step || ret=1; done; \
+		cat $(BUILD)/check/*.log 2>/dev/null | awk -v ret=$$ret ' \
+		/^[0-9]+%: Checks: / { gsub(/,/, ""); n = $$3; f = $$5 + $$7; \
+			pass += n - f; fail += f } \
+		/^ok / { if (/# skip/) skip++; else pass++ } \
+		/^not ok / { fail++ } \
+		END { if (ret && !fail) fail = 1; \
+			printf "check: %d passed, %d failed", pass, fail; \
+			if (skip) printf ", %d skipped", skip; printf "\n" }' | \
+		tee $(BUILD)/check/summary; exit $$ret
+
+demo:
+	$(Q)tools/deps.sh demo
+	$(Q)$(MAKE) --no-print-directory all
+	@test -x tools/demo.sh || { echo "tools/demo.sh is not there yet" >&2; exit 1; }
+	$(Q)$(SAN_ENV) tools/demo.sh
+
+fuzz:
+	$(Q)tools/deps.sh fuzz
+	$(Q)$(MAKE) --no-print-directory fuzzers
+	$(Q)$(MAKE) --no-print-directory fuzz-run
+
+install: $(LIB) $(RUN) $(TOOLS)
+	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)"
+	@install -v -m 0644 $(LIB) "$(DESTDIR)$(PKGLIBDIR)/libmprds.so"
+	@sed 's|@LIBDIR@|$(PKGLIBDIR)|' shim/mprds-run > $(BUILD)/mprds-run.install
+	@install -v -m 0755 $(BUILD)/mprds-run.install "$(DESTDIR)$(BINDIR)/mprds-run"
+	@for t in $(TOOLS); do install -v -m 0755 $$t "$(DESTDIR)$(BINDIR)/"; done
+	@for m in $(MAN_SRC); do \
+		install -v -d "$(DESTDIR)$(MANDIR)/man$${m##*.}" && \
+		install -v -m 0644 $$m "$(DESTDIR)$(MANDIR)/man$${m##*.}/"; \
+	done
+
+clean:
+	rm -rf $(sort build build-san $(BUILD))
+
+format:
+	clang-format -i $$(find core shim include tests tools bats -name '*.[ch]' 2>/dev/null)
+
+.PHONY: all lib tests progs tools fuzzers map unit integration fuzz-run check demo fuzz \
+	install clean format
+
+-include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

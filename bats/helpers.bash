@@ -1,0 +1,236 @@
+# SPDX-License-Identifier: MIT
+# Common set-up for the mprds bats tests: real processes under mprds-run on loopback
+# addresses, every wait bounded, every started process stopped by its PID.
+#
+# Addresses (one process per local address; each test uses its own so tests never collide;
+# `make demo` uses 127.0.0.2/.3, which no test uses; two runs of this suite at once on one
+# machine do collide):
+#   00-wrapper     127.0.0.30
+#   10-python-c    127.0.0.10 .. 127.0.0.17
+#   20-multipath   127.0.0.40 .. 127.0.0.51
+#   30-readiness   127.0.0.60 .. 127.0.0.67
+#   40-nonblock    127.0.0.70 .. 127.0.0.79
+#   50-api         127.0.0.80 .. 127.0.0.89
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+REPO_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
+: "${MPRDS_BUILD:=$REPO_ROOT/build}"
+export MPRDS_BUILD
+MPRDS_RUN="$MPRDS_BUILD/mprds-run"
+PROGS="$MPRDS_BUILD/progs"
+PYDIR="$BATS_TEST_DIRNAME/py"
+# The unmodified system interpreter: `python3` on PATH may be a pyenv shim script.
+PY=/usr/bin/python3
+# RDS/TCP port of the engines (MPRDS_TCP_PORT is not changed by these tests).
+RDS_TCP_PORT=16385
+export PYTHONDONTWRITEBYTECODE=1
+
+# Call from setup(): checks the build and starts with no recorded process.
+mprds_setup() {
+	local f
+	for f in "$MPRDS_BUILD/libmprds.so" "$MPRDS_RUN"; do
+		[[ -e $f ]] || fail "missing $f (run make first; MPRDS_BUILD=$MPRDS_BUILD)"
+	done
+	[[ -x $MPRDS_RUN ]] || fail "$MPRDS_RUN is not executable"
+	[[ -x $PY ]] || fail "missing $PY"
+	BG_PIDS=()
+	declare -gA BG_PID_OF=()
+	declare -gA BG_DONE=()
+	LOGDIR="$BATS_TEST_TMPDIR"
+}
+
+# Checks that build/progs/NAME exists for each NAME.
+need_progs() {
+	local p
+	for p in "$@"; do
+		[[ -x $PROGS/$p ]] || fail "missing $PROGS/$p (built from bats/progs/$p.c)"
+	done
+}
+
+log_of() { echo "$LOGDIR/$1.log"; }
+
+# start_bg NAME [VAR=VALUE ...] PROG [ARGS...]
+# Starts PROG under mprds-run in the background with the variables set, stdout and stderr to
+# $(log_of NAME), and records its PID. fd 3 is closed so bats never waits on it.
+start_bg() {
+	local name=$1
+	shift
+	local -a envs=()
+	while [[ $# -gt 0 && $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
+		envs+=("$1")
+		shift
+	done
+	[[ -z ${BG_PID_OF[$name]:-} ]] || fail "start_bg: $name already started"
+	env "${envs[@]}" "$MPRDS_RUN" "$@" </dev/null >"$(log_of "$name")" 2>&1 3>&- &
+	BG_PIDS+=("$!")
+	BG_PID_OF[$name]=$!
+}
+
+pid_of() { echo "${BG_PID_OF[$1]}"; }
+
+# True while pid exists and is not a zombie.
+proc_alive() {
+	local pid=$1 stat
+	[[ -r /proc/$pid/stat ]] || return 1
+	stat=$(<"/proc/$pid/stat") 2>/dev/null || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+# Sends a signal to pid and to its descendants (in case mprds-run did not exec), by PID.
+kill_tree() {
+	local pid=$1 sig=${2:-TERM} kid
+	for kid in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+		kill_tree "$kid" "$sig"
+	done
+	kill -s "$sig" "$pid" 2>/dev/null || true
+}
+
+# Prints the tail of every log of this test (shown by bats when a test fails).
+dump_logs() {
+	local f
+	for f in "$LOGDIR"/*.log; do
+		[[ -e $f ]] || continue
+		echo "----- ${f##*/} (last 60 lines) -----"
+		tail -n 60 "$f"
+	done
+}
+
+fail_with_logs() {
+	dump_logs
+	fail "$*"
+}
+
+# wait_for_line NAME REGEX [TIMEOUT_S=10]: until NAME's log has a line matching REGEX (ERE).
+# Fails early if the process exits without printing it.
+wait_for_line() {
+	local name=$1 re=$2 t=${3:-10} log pid i
+	log=$(log_of "$name")
+	pid=$(pid_of "$name")
+	for ((i = 0; i < t * 10; i++)); do
+		grep -qE -- "$re" "$log" 2>/dev/null && return 0
+		if ! proc_alive "$pid"; then
+			grep -qE -- "$re" "$log" 2>/dev/null && return 0
+			fail_with_logs "$name (pid $pid) exited without printing /$re/"
+			return 1
+		fi
+		sleep 0.1
+	done
+	fail_with_logs "$name did not print /$re/ within ${t}s"
+}
+
+# wait_exit NAME [TIMEOUT_S=15]: waits (bounded) for NAME to end; returns its exit status,
+# or kills it and returns 124 on timeout.
+wait_exit() {
+	local name=$1 t=${2:-15} pid i rc=0
+	pid=$(pid_of "$name")
+	[[ -n $pid ]] || fail "wait_exit: no process $name"
+	for ((i = 0; i < t * 10; i++)); do
+		proc_alive "$pid" || break
+		sleep 0.1
+	done
+	if proc_alive "$pid"; then
+		echo "# $name (pid $pid) still running after ${t}s: killing it"
+		kill_tree "$pid" KILL
+		wait "$pid" 2>/dev/null || true
+		BG_DONE[$pid]=1
+		return 124
+	fi
+	wait "$pid" || rc=$?
+	BG_DONE[$pid]=1
+	return "$rc"
+}
+
+# assert_exits_ok NAME [TIMEOUT_S]: NAME ends by itself with status 0.
+assert_exits_ok() {
+	local rc=0
+	wait_exit "$@" || rc=$?
+	((rc == 0)) || fail_with_logs "$1 exited with status $rc"
+}
+
+# stop_bg NAME [SIGNAL=TERM]: asks NAME to stop, waits (bounded); returns its exit status.
+stop_bg() {
+	local name=$1 sig=${2:-TERM} pid
+	pid=$(pid_of "$name")
+	proc_alive "$pid" && kill_tree "$pid" "$sig"
+	wait_exit "$name" 10
+}
+
+# assert_stops_ok NAME: stopped with SIGTERM, NAME exits with status 0.
+assert_stops_ok() {
+	local rc=0
+	stop_bg "$1" || rc=$?
+	((rc == 0)) || fail_with_logs "$1 exited with status $rc after SIGTERM"
+}
+
+# Call from teardown(): stops every recorded process that is still there, by PID.
+mprds_teardown() {
+	local pid i
+	for pid in "${BG_PIDS[@]}"; do
+		[[ -n ${BG_DONE[$pid]:-} ]] && continue
+		proc_alive "$pid" && kill_tree "$pid" TERM
+	done
+	for pid in "${BG_PIDS[@]}"; do
+		[[ -n ${BG_DONE[$pid]:-} ]] && continue
+		for ((i = 0; i < 50; i++)); do
+			proc_alive "$pid" || break
+			sleep 0.1
+		done
+		proc_alive "$pid" && kill_tree "$pid" KILL
+		wait "$pid" 2>/dev/null || true
+		BG_DONE[$pid]=1
+	done
+	dump_logs
+}
+
+# rds_tcp_lines A B: the established TCP sockets on the RDS/TCP port between addresses A and B.
+rds_tcp_lines() {
+	local a=$1 b=$2 p=${3:-$RDS_TCP_PORT}
+	ss -Htn state established "( sport = :$p or dport = :$p )" |
+		awk -v a="$a" -v b="$b" -v p="$p" '
+		{
+			l = $3; r = $4
+			li = l; sub(/:[0-9]+$/, "", li); lp = l; sub(/.*:/, "", lp)
+			ri = r; sub(/:[0-9]+$/, "", ri); rp = r; sub(/.*:/, "", rp)
+			if (((li == a && ri == b) || (li == b && ri == a)) && (lp == p || rp == p))
+				print
+		}'
+}
+
+# count_rds_conns A B: number of established TCP connections between A and B with one end on
+# the RDS/TCP port. On one host ss shows both ends of each connection: count each once.
+count_rds_conns() {
+	rds_tcp_lines "$@" | awk '{ k = ($3 < $4) ? $3 " " $4 : $4 " " $3; seen[k] = 1 }
+		END { n = 0; for (k in seen) n++; print n }'
+}
+
+# wait_conns A B N [TIMEOUT_S=10]: waits (bounded) until exactly N connections are
+# established between A and B; prints the final count either way.
+wait_conns() {
+	local a=$1 b=$2 want=$3 t=${4:-10} i n
+	for ((i = 0; i < t * 10; i++)); do
+		n=$(count_rds_conns "$a" "$b")
+		[[ $n == "$want" ]] && break
+		sleep 0.1
+	done
+	echo "$n"
+}
+
+# assert_conns A B N: exactly N established connections between A and B, also a moment later.
+assert_conns() {
+	local a=$1 b=$2 want=$3 n
+	n=$(wait_conns "$a" "$b" "$want")
+	if [[ $n != "$want" ]]; then
+		echo "# ss between $a and $b:"
+		rds_tcp_lines "$a" "$b"
+		fail_with_logs "want $want TCP connections between $a and $b on port $RDS_TCP_PORT, found $n"
+	fi
+	sleep 0.5
+	n=$(count_rds_conns "$a" "$b")
+	if [[ $n != "$want" ]]; then
+		rds_tcp_lines "$a" "$b"
+		fail_with_logs "had $want TCP connections between $a and $b, then $n"
+	fi
+}

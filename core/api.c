@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The socket calls that shape a socket: create, bind, connect, names, release; and the
+ * shared entry of every call (socket-api.md §2-§4, §8).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mprds/apisock.h"
+#include "mprds/conn.h"
+#include "mprds/engine.h"
+#include "mprds/listen.h"
+#include "mprds/log.h"
+#include "mprds/sysio.h"
+
+#define SOCK_TYPE_MASK 0xf
+#define READINESS_SNDBUF 1 /* the kernel rounds up to its minimum: the fill stays small */
+
+int api_enter(struct api_sock *as, struct sock **out)
+{
+	struct sock *s = (struct sock *)as;
+
+	engine_lock();
+	if (s->generation != engine.generation) {
+		engine_unlock();
+		log_warn("RDS fd %d was inherited across fork: it belongs to the parent process",
+			 s->app_fd);
+		return -EBADF;
+	}
+	sock_get(s);
+	*out = s;
+	return 0;
+}
+
+void api_leave(struct sock *s)
+{
+	sock_put(s);
+	engine_unlock();
+}
+
+int api_nonblocking(const struct sock *s, int flags)
+{
+	return (flags & MSG_DONTWAIT) || sys_is_nonblocking(s->app_fd);
+}
+
+double api_deadline(const struct sock *s, int optname)
+{
+	int ms = sys_timeout_ms(s->app_fd, optname);
+
+	return ms < 0 ? -1 : engine_now() + ms / 1000.0;
+}
+
+int api_wait(struct sock *s, short events, double deadline)
+{
+	int ms = -1, err;
+
+	if (deadline >= 0) {
+		double left = deadline - engine_now();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ms = (int)(left * 1000) + 1;
+	}
+	err = sock_wait(s, events, ms);
+	if (s->released)
+		return -EBADF;
+	return err == -EAGAIN ? -ETIMEDOUT : err;
+}
+
+static int make_pair(int type, int sv[2])
+{
+	int one = READINESS_SNDBUF;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
+	(void)fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	if (!(type & SOCK_CLOEXEC))
+		(void)fcntl(sv[0], F_SETFD, 0);
+	if (type & SOCK_NONBLOCK)
+		(void)fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+int api_socket(int type, int protocol, struct api_sock **out)
+{
+	int flags = type & ~SOCK_TYPE_MASK, sv[2], err;
+	struct sock *s;
+
+	/* socket-api.md §2: generic checks first, then RDS's own. */
+	if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) || (type & SOCK_TYPE_MASK) >= 11)
+		return -EINVAL;
+	if ((type & SOCK_TYPE_MASK) != SOCK_SEQPACKET || protocol != 0)
+		return -ESOCKTNOSUPPORT;
+	err = engine_start();
+	if (err)
+		return err;
+	err = make_pair(type, sv);
+	if (err)
+		return err;
+	engine_lock();
+	s = sock_new(sv[0], sv[1]);
+	engine_unlock();
+	if (!s) {
+		sys_close(sv[1]);
+		sys_close(sv[0]);
+		return -ENOMEM;
+	}
+	*out = (struct api_sock *)s;
+	return sv[0];
+}
+
+void api_release(struct api_sock *as)
+{
+	struct sock *s = (struct sock *)as;
+
+	engine_lock();
+	if (s->generation == engine.generation) {
+		conn_forget_sender(s);
+		sock_unbind(s);
+		msg_queue_free(&s->rxq);
+		s->released = true;
+		/* Closing our end wakes every thread blocked on the application's end. */
+		sys_close(s->eng_fd);
+		sock_put(s);
+	}
+	engine_unlock();
+}
+
+int api_bind(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
+{
+	struct addr a;
+	uint16_t port;
+	struct sock *s;
+	int err;
+
+	if (addr_parse(sa, len, &a, &port) != ADDR_OK)
+		return -EINVAL;
+	err = api_enter(as, &s);
+	if (err)
+		return err;
+	if (s->bound)
+		err = -EINVAL;
+	else if (port == WIRE_PROBE_PORT)
+		err = -EINVAL; /* §3: reserved for the handshake probe */
+	else if (!(err = listen_ensure(&a)))
+		err = sock_bind_port(s, &a, port);
+	api_leave(s);
+	return err;
+}
+
+/* socket-api.md §4: connect's own errno for each kind of bad address. */
+static int connect_errno(const struct sockaddr *sa, enum addr_kind kind)
+{
+	bool v6 = sa && sa->sa_family == AF_INET6;
+
+	switch (kind) {
+	case ADDR_FAMILY:
+		return -EAFNOSUPPORT;
+	case ADDR_ANY:
+		return v6 ? -EPROTOTYPE : -EDESTADDRREQ;
+	case ADDR_NOT_UNICAST:
+		return v6 ? -EPROTOTYPE : -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
+int api_connect(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
+{
+	enum addr_kind kind;
+	struct addr a;
+	uint16_t port;
+	struct sock *s;
+	int err;
+
+	kind = addr_parse(sa, len, &a, &port);
+	if (kind != ADDR_OK)
+		return connect_errno(sa, kind);
+	err = api_enter(as, &s);
+	if (err)
+		return err;
+	s->connected = true;
+	s->conn_addr = a;
+	s->conn_port = port;
+	api_leave(s);
+	return 0;
+}
+
+static void copy_name(const struct sockaddr_storage *ss, socklen_t real, struct sockaddr *out,
+		      socklen_t *len)
+{
+	memcpy(out, ss, *len < real ? *len : real);
+	*len = real;
+}
+
+int api_getsockname(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	socklen_t real;
+	struct sock *s;
+	int err = api_enter(as, &s);
+
+	if (err)
+		return err;
+	if (s->bound) {
+		real = addr_fill(&s->bound_addr, s->bound_port, &ss);
+	} else if (s->connected) {
+		struct addr zero = { 0 };
+
+		if (addr_is_v4(&s->conn_addr))
+			zero.ip.s6_addr[10] = zero.ip.s6_addr[11] = 0xff;
+		real = addr_fill(&zero, 0, &ss);
+	} else {
+		memset(&ss, 0, sizeof(ss));
+		real = sizeof(struct sockaddr_in); /* AF_UNSPEC, all zero */
+	}
+	copy_name(&ss, real, sa, len);
+	api_leave(s);
+	return 0;
+}
+
+int api_getpeername(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
+{
+	struct sockaddr_storage ss;
+	struct sock *s;
+	int err = api_enter(as, &s);
+
+	if (err)
+		return err;
+	if (!s->connected)
+		err = -ENOTCONN;
+	else
+		copy_name(&ss, addr_fill(&s->conn_addr, s->conn_port, &ss), sa, len);
+	api_leave(s);
+	return err;
+}
+
+int api_unsupported(void)
+{
+	return -EOPNOTSUPP;
+}
+
+void api_after_fork_child(void)
+{
+	engine_after_fork_child();
+}
+
+void api_at_exit(void)
+{
+	engine_linger();
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The process singleton: configuration, the lazily started libev loop thread, the one lock,
+ * wake-ups from application threads, fork and exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mprds/conn.h"
+#include "mprds/engine.h"
+#include "mprds/listen.h"
+#include "mprds/log.h"
+#include "mprds/path.h"
+#include "mprds/sock.h"
+#include "mprds/sysio.h"
+
+struct engine engine = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* Guards engine.started; separate from engine.lock so start-up can create the loop. */
+static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void engine_lock(void)
+{
+	pthread_mutex_lock(&engine.lock);
+}
+
+void engine_unlock(void)
+{
+	pthread_mutex_unlock(&engine.lock);
+}
+
+double engine_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long env_long(const char *name, long def, long min, long max)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtol(v, &end, 10);
+	if (*end || n < min || n > max) {
+		log_warn("%s=%s is not in %ld..%ld; using %ld", name, v, min, max, def);
+		return def;
+	}
+	return n;
+}
+
+static uint32_t proc_u32(const char *path, uint32_t def)
+{
+	char buf[32] = { 0 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return def;
+	n = sys_read(fd, buf, sizeof(buf) - 1);
+	sys_close(fd);
+	return n > 0 ? (uint32_t)strtoul(buf, NULL, 10) : def;
+}
+
+static uint32_t fresh_gen_num(void)
+{
+	uint32_t g = 0;
+
+	while (g == 0)
+		if (getrandom(&g, sizeof(g), 0) != sizeof(g))
+			g = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+	return g;
+}
+
+static void config_read(struct config *c)
+{
+	log_init();
+	c->npaths = (int)env_long("MPRDS_NPATHS", WIRE_MAX_PATHS, 1, WIRE_MAX_PATHS);
+	c->tcp_port = (uint16_t)env_long("MPRDS_TCP_PORT", WIRE_TCP_PORT, 1, 65535);
+	c->linger_ms = (int)env_long("MPRDS_LINGER_MS", 2000, 0, 3600000);
+	c->gen_num = fresh_gen_num();
+	c->wmem_max = proc_u32("/proc/sys/net/core/wmem_max", 212992);
+	c->rmem_max = proc_u32("/proc/sys/net/core/rmem_max", 212992);
+	c->wmem_default = proc_u32("/proc/sys/net/core/wmem_default", 212992);
+	c->rmem_default = proc_u32("/proc/sys/net/core/rmem_default", 212992);
+}
+
+static void loop_release(struct ev_loop *loop)
+{
+	(void)loop;
+	engine_unlock();
+}
+
+static void loop_acquire(struct ev_loop *loop)
+{
+	(void)loop;
+	engine_lock();
+}
+
+static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct path *p;
+
+	(void)loop, (void)w, (void)revents;
+	listen_start_pending();
+	while ((p = TAILQ_FIRST(&engine.kicks))) {
+		TAILQ_REMOVE(&engine.kicks, p, kick_link);
+		p->kicked = false;
+		path_service(p);
+	}
+}
+
+void engine_kick(struct path *p)
+{
+	bool was_empty = TAILQ_EMPTY(&engine.kicks);
+
+	if (p && !p->kicked) {
+		p->kicked = true;
+		TAILQ_INSERT_TAIL(&engine.kicks, p, kick_link);
+	}
+	/* Unit tests drive the rooms without a loop thread. */
+	if (was_empty && engine.started)
+		ev_async_send(engine.loop, &engine.wake);
+}
+
+static void on_syserr(const char *msg)
+{
+	log_error("event loop: %s: %s", msg, strerror(errno));
+}
+
+static void *loop_main(void *arg)
+{
+	(void)arg;
+	engine_lock();
+	ev_run(engine.loop, 0);
+	engine_unlock();
+	return NULL;
+}
+
+static int start_thread(void)
+{
+	sigset_t all, old;
+	int err;
+
+	/* The application's signal handlers must never run on the engine thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(&engine.thread, NULL, loop_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -err;
+	pthread_detach(engine.thread);
+	return 0;
+}
+
+static int start_locked(void)
+{
+	int err;
+
+	config_read(&engine.cfg);
+	ev_set_syserr_cb(on_syserr);
+	/* Never the default loop: it would claim SIGCHLD from the application. */
+	engine.loop = ev_loop_new(EVFLAG_NOENV | EVFLAG_NOSIGMASK);
+	if (!engine.loop)
+		return -ENOMEM;
+	TAILQ_INIT(&engine.kicks);
+	ev_async_init(&engine.wake, on_wake);
+	ev_async_start(engine.loop, &engine.wake);
+	ev_set_loop_release_cb(engine.loop, loop_release, loop_acquire);
+	err = start_thread();
+	if (err) {
+		ev_loop_destroy(engine.loop);
+		engine.loop = NULL;
+		return err;
+	}
+	engine.started = true;
+	log_debug("engine started: npaths %d, tcp port %u, gen %08x", engine.cfg.npaths,
+		  engine.cfg.tcp_port, engine.cfg.gen_num);
+	return 0;
+}
+
+int engine_start(void)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&start_lock);
+	if (!engine.started)
+		err = start_locked();
+	pthread_mutex_unlock(&start_lock);
+	return err;
+}
+
+/*
+ * In a forked child only the forking thread exists: the loop thread and every lock holder
+ * are gone. Start from nothing; the parent's objects are left as they are (never freed
+ * here, they may be mid-update) and its TCP fds stay open only in the parent's sense.
+ */
+void engine_after_fork_child(void)
+{
+	pthread_mutex_init(&start_lock, NULL);
+	pthread_mutex_init(&engine.lock, NULL);
+	engine.started = false;
+	engine.loop = NULL;
+	engine.generation++;
+	TAILQ_INIT(&engine.kicks);
+	conn_after_fork();
+	listen_after_fork();
+	sock_after_fork();
+}
+
+/* At exit: give queued messages cfg.linger_ms to be acknowledged by the peers' TCP. */
+void engine_linger(void)
+{
+	double deadline;
+
+	if (!engine.started)
+		return;
+	deadline = engine_now() + engine.cfg.linger_ms / 1000.0;
+	for (;;) {
+		engine_lock();
+		bool idle = conn_all_idle();
+
+		engine_unlock();
+		if (idle || engine_now() >= deadline)
+			break;
+		usleep(1000);
+	}
+	engine_lock();
+	conn_log_stats();
+	engine_unlock();
+}

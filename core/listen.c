@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One TCP listener per local address this process has bound an RDS socket to, and the
+ * accept rules of wire.md §1 and §7: a connection from a larger address is a poke, one from a
+ * smaller address becomes the first free path.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "mprds/conn.h"
+#include "mprds/engine.h"
+#include "mprds/listen.h"
+#include "mprds/log.h"
+#include "mprds/sysio.h"
+#include "mprds/tcp.h"
+
+#define LISTEN_BACKLOG 64
+
+/* A TCP listener on addr:MPRDS_TCP_PORT. */
+struct listener {
+	struct addr addr;
+	int fd;
+	ev_io io;
+	LIST_ENTRY(listener) link;
+};
+
+/* Engine state (under engine.lock). */
+static LIST_HEAD(, listener) listeners = LIST_HEAD_INITIALIZER(listeners);
+
+static struct listener *listen_find(const struct addr *a)
+{
+	struct listener *l;
+
+	LIST_FOREACH(l, &listeners, link)
+		if (addr_eq(&l->addr, a))
+			return l;
+	return NULL;
+}
+
+bool listen_owns(const struct addr *a)
+{
+	return listen_find(a) != NULL;
+}
+
+static int open_listener(const struct addr *a)
+{
+	char s[ADDR_STRLEN];
+	int fd = tcp_socket_bound(a, engine.cfg.tcp_port, 1);
+
+	if (fd == -EADDRINUSE)
+		log_warn("%s:%u is already served by another process (one process per local "
+			 "address): bind fails with EADDRINUSE",
+			 addr_str(a, s), engine.cfg.tcp_port);
+	if (fd < 0)
+		return fd == -EADDRINUSE ? fd : -EADDRNOTAVAIL;
+	if (listen(fd, LISTEN_BACKLOG) < 0) {
+		int err = -errno;
+
+		sys_close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents);
+
+int listen_ensure(const struct addr *a)
+{
+	struct listener *l;
+	int fd;
+
+	if (listen_find(a))
+		return 0;
+	fd = open_listener(a);
+	if (fd < 0)
+		return fd;
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		sys_close(fd);
+		return -ENOMEM;
+	}
+	l->addr = *a;
+	l->fd = fd;
+	ev_io_init(&l->io, on_accept, fd, EV_READ);
+	l->io.data = l;
+	LIST_INSERT_HEAD(&listeners, l, link);
+	engine_kick(NULL);
+	return 0;
+}
+
+void listen_after_fork(void)
+{
+	struct listener *l;
+
+	LIST_FOREACH(l, &listeners, link)
+		sys_close(l->fd);
+	LIST_INIT(&listeners);
+}
+
+void listen_start_pending(void)
+{
+	struct listener *l;
+
+	LIST_FOREACH(l, &listeners, link)
+		if (!ev_is_active(&l->io))
+			ev_io_start(engine.loop, &l->io);
+}
+
+/* wire.md §7 (≤6.19 rule): the first path in 0..npaths-1 that has no TCP connection. */
+static struct path *free_slot(struct conn *c)
+{
+	int limit = c->npaths ? c->npaths : engine.cfg.npaths;
+
+	for (int i = 0; i < limit; i++) {
+		struct path *p = &c->paths[i];
+
+		if (p->state == PATH_DOWN || (p->state == PATH_CONNECTING && p->poke))
+			return p;
+	}
+	return NULL;
+}
+
+static void accept_from_larger(struct conn *c, int fd)
+{
+	char f[ADDR_STRLEN];
+
+	/* wire.md §1: a poke. Refuse it and connect path 0 ourselves. */
+	tcp_reset(fd);
+	log_debug("poked by %s: connecting path 0", addr_str(&c->faddr, f));
+	engine_kick(&c->paths[0]);
+}
+
+static void accept_from_smaller(struct conn *c, int fd)
+{
+	char f[ADDR_STRLEN];
+	struct path *p = free_slot(c);
+
+	if (!p) {
+		log_debug("no free path for another connection from %s: reset",
+			  addr_str(&c->faddr, f));
+		tcp_reset(fd);
+		return;
+	}
+	path_attach(p, fd);
+	/* wire.md §6: the accepting side probes too while npaths is unknown. */
+	if (p->index == 0)
+		conn_probe(c);
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct listener *l = w->data;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct addr peer;
+	uint16_t port;
+	struct conn *c;
+	int fd;
+
+	(void)loop, (void)revents;
+	fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (addr_parse((struct sockaddr *)&ss, len, &peer, &port) != ADDR_OK ||
+	    addr_eq(&peer, &l->addr) || !(c = conn_get(&l->addr, &peer))) {
+		tcp_reset(fd);
+		return;
+	}
+	if (c->smaller)
+		accept_from_larger(c, fd);
+	else
+		accept_from_smaller(c, fd);
+}

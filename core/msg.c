@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+/* RDS messages and their queues. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mprds/msg.h"
+
+struct msg *msg_new(uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len)
+{
+	struct msg *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->h.sport = sport;
+	m->h.dport = dport;
+	m->h.len = len;
+	m->data = data;
+	return m;
+}
+
+void msg_free(struct msg *m)
+{
+	free(m->data);
+	free(m);
+}
+
+void msg_queue_free(struct msg_queue *q)
+{
+	struct msg *m;
+
+	while ((m = TAILQ_FIRST(q))) {
+		TAILQ_REMOVE(q, m, link);
+		msg_free(m);
+	}
+}

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One RDS socket: the bind table, the receive queue, send-buffer accounting and the
+ * readiness of the application's fd (DESIGN.md: one byte readable while a message waits;
+ * the send side filled while the send buffer is full).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mprds/engine.h"
+#include "mprds/log.h"
+#include "mprds/sock.h"
+#include "mprds/sysio.h"
+
+#define BIND_BUCKETS 4096
+
+/* Engine state (under engine.lock); kept here because only this room reads it. */
+static LIST_HEAD(, sock) bind_table[BIND_BUCKETS];
+
+static unsigned bind_bucket(const struct addr *a, uint16_t port)
+{
+	return (addr_hash(a) ^ (port * 2654435761u)) % BIND_BUCKETS;
+}
+
+struct sock *sock_new(int app_fd, int eng_fd)
+{
+	struct sock *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->app_fd = app_fd;
+	s->eng_fd = eng_fd;
+	s->generation = engine.generation;
+	s->refs = 1;
+	/* socket-api.md §2, §10: the RDS limits are half the kernel's stored defaults. */
+	s->sndbuf = engine.cfg.wmem_default / 2;
+	s->rcvbuf = engine.cfg.rmem_default / 2;
+	TAILQ_INIT(&s->rxq);
+	return s;
+}
+
+void sock_get(struct sock *s)
+{
+	s->refs++;
+}
+
+void sock_put(struct sock *s)
+{
+	if (--s->refs > 0)
+		return;
+	msg_queue_free(&s->rxq);
+	free(s);
+}
+
+struct sock *sock_lookup(const struct addr *a, uint16_t port)
+{
+	struct sock *s;
+
+	LIST_FOREACH(s, &bind_table[bind_bucket(a, port)], bind_link)
+		if (s->bound_port == port && addr_eq(&s->bound_addr, a))
+			return s;
+	return NULL;
+}
+
+static uint16_t random_port(void)
+{
+	return (uint16_t)(2 + (unsigned)random() % 65534);
+}
+
+/* socket-api.md §3: port 0 picks a random start >= 2 and scans, skipping 0 and 1. */
+static int pick_free_port(const struct addr *a, uint16_t *port)
+{
+	uint16_t p = random_port();
+
+	for (int i = 0; i < 65536; i++, p++) {
+		if (p < 2)
+			continue;
+		if (!sock_lookup(a, p)) {
+			*port = p;
+			return 0;
+		}
+	}
+	return -EADDRINUSE;
+}
+
+int sock_bind_port(struct sock *s, const struct addr *a, uint16_t port)
+{
+	if (port == 0) {
+		int err = pick_free_port(a, &port);
+
+		if (err)
+			return err;
+	} else if (sock_lookup(a, port)) {
+		return -EADDRINUSE;
+	}
+	s->bound = true;
+	s->bound_addr = *a;
+	s->bound_port = port;
+	LIST_INSERT_HEAD(&bind_table[bind_bucket(a, port)], s, bind_link);
+	return 0;
+}
+
+void sock_unbind(struct sock *s)
+{
+	if (!s->bound)
+		return;
+	LIST_REMOVE(s, bind_link);
+	s->bound = false;
+}
+
+void sock_after_fork(void)
+{
+	for (int i = 0; i < BIND_BUCKETS; i++)
+		LIST_INIT(&bind_table[i]);
+}
+
+void sock_update_readiness(struct sock *s)
+{
+	char b = 0;
+
+	if (s->released)
+		return;
+	if (!TAILQ_EMPTY(&s->rxq) && !s->rx_signalled) {
+		if (sys_send_nowait(s->eng_fd, &b, 1) == 1)
+			s->rx_signalled = true;
+	} else if (TAILQ_EMPTY(&s->rxq) && s->rx_signalled) {
+		if (sys_recv_nowait(s->app_fd, &b, 1) == 1)
+			s->rx_signalled = false;
+	}
+}
+
+void sock_deliver(struct sock *s, struct msg *m)
+{
+	TAILQ_INSERT_TAIL(&s->rxq, m, link);
+	s->rcv_queued += m->h.len;
+	sock_update_readiness(s);
+}
+
+struct msg *sock_rx_take(struct sock *s, bool peek)
+{
+	struct msg *m = TAILQ_FIRST(&s->rxq);
+
+	if (!m || peek)
+		return m;
+	TAILQ_REMOVE(&s->rxq, m, link);
+	s->rcv_queued -= m->h.len;
+	sock_update_readiness(s);
+	return m;
+}
+
+/* Makes the app fd poll not-writable: fill its send side until the kernel says EAGAIN. */
+static void tx_block(struct sock *s)
+{
+	static const char fill[4096];
+
+	while (sys_send_nowait(s->app_fd, fill, sizeof(fill)) > 0)
+		;
+	s->tx_blocked = true;
+}
+
+static void tx_unblock(struct sock *s)
+{
+	char buf[4096];
+
+	while (sys_recv_nowait(s->eng_fd, buf, sizeof(buf)) > 0)
+		;
+	s->tx_blocked = false;
+}
+
+void sock_charge(struct sock *s, size_t bytes)
+{
+	s->snd_queued += bytes;
+	if (s->snd_queued >= s->sndbuf && !s->tx_blocked && !s->released)
+		tx_block(s);
+}
+
+void sock_credit(struct sock *s, size_t bytes)
+{
+	s->snd_queued = bytes > s->snd_queued ? 0 : s->snd_queued - bytes;
+	if (s->snd_queued < s->sndbuf && s->tx_blocked && !s->released)
+		tx_unblock(s);
+}
+
+int sock_wait(struct sock *s, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = s->app_fd, .events = events };
+	int n, err;
+
+	engine_unlock();
+	n = poll(&pfd, 1, timeout_ms);
+	err = errno;
+	engine_lock();
+	if (n < 0)
+		return -err;
+	return n == 0 ? -EAGAIN : 0;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_API_H
+#define MPRDS_API_H
+
+/*
+ * The socket calls of one RDS socket, as the shim hands them to the core.
+ *
+ * Every function returns a count or 0 on success and -errno on failure; only the shim
+ * touches errno. The core never sees the application's fd table: the shim maps its fd to
+ * the struct api_sock * that api_socket() returned.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+/* One RDS socket as the application holds it (opaque outside core/). */
+struct api_sock;
+
+/*
+ * Creates an RDS socket. type is the type argument of socket(2) (SOCK_SEQPACKET, possibly
+ * OR-ed with SOCK_NONBLOCK | SOCK_CLOEXEC), protocol its protocol. On success stores the
+ * socket in *out and returns the kernel fd the application will hold (>= 0); that fd is a
+ * real socket whose readiness mirrors the RDS socket's. The shim owns that fd: it closes it
+ * with the real close() right after api_release().
+ */
+int api_socket(int type, int protocol, struct api_sock **out);
+
+/* Drops the application's last reference: the socket is unbound and its queues freed. */
+void api_release(struct api_sock *s);
+
+int api_bind(struct api_sock *s, const struct sockaddr *addr, socklen_t len);
+int api_connect(struct api_sock *s, const struct sockaddr *addr, socklen_t len);
+ssize_t api_sendmsg(struct api_sock *s, const struct msghdr *msg, int flags);
+ssize_t api_recvmsg(struct api_sock *s, struct msghdr *msg, int flags);
+int api_getsockname(struct api_sock *s, struct sockaddr *addr, socklen_t *len);
+int api_getpeername(struct api_sock *s, struct sockaddr *addr, socklen_t *len);
+int api_getsockopt(struct api_sock *s, int level, int name, void *val, socklen_t *len);
+int api_setsockopt(struct api_sock *s, int level, int name, const void *val, socklen_t len);
+int api_ioctl(struct api_sock *s, unsigned long request, void *arg);
+/* listen, accept, shutdown, socketpair on an RDS socket: the kernel's answer. */
+int api_unsupported(void);
+
+/* In a child after fork(): forget every engine resource inherited from the parent. */
+void api_after_fork_child(void);
+/* At process exit: give queued messages MPRDS_LINGER_MS to reach TCP, then stop. */
+void api_at_exit(void);
+
+#endif

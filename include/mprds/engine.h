@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_ENGINE_H
+#define MPRDS_ENGINE_H
+
+#include <ev.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+struct path;
+struct listener;
+
+/* Settings read once from MPRDS_* variables when the engine starts. */
+struct config {
+	int npaths; /* MPRDS_NPATHS, 1..8 */
+	uint16_t tcp_port; /* MPRDS_TCP_PORT */
+	int linger_ms; /* MPRDS_LINGER_MS */
+	uint32_t gen_num; /* this process's incarnation, wire.md §13 */
+	uint32_t wmem_max, rmem_max, wmem_default, rmem_default;
+};
+
+/*
+ * The process singleton. One mutex guards every core object: application threads take it
+ * inside each api_* call, the loop thread holds it whenever it is not waiting in the kernel.
+ */
+struct engine {
+	pthread_mutex_t lock;
+	struct ev_loop *loop;
+	pthread_t thread;
+	ev_async wake;
+	bool started;
+	unsigned generation; /* bumped in a forked child: older sockets are the parent's */
+	struct config cfg;
+	TAILQ_HEAD(, path) kicks; /* paths the loop must look at */
+	uint8_t rxbuf[256 * 1024]; /* loop thread only */
+};
+
+extern struct engine engine;
+
+/* Starts the loop thread once; returns 0 or -errno. */
+int engine_start(void);
+void engine_lock(void);
+void engine_unlock(void);
+/* Asks the loop thread to service a path (connect, write); wakes it on the first request. */
+void engine_kick(struct path *p);
+double engine_now(void);
+/* In a forked child: forget the parent's engine; the first socket starts a new one. */
+void engine_after_fork_child(void);
+/* At exit: wait up to MPRDS_LINGER_MS for queued messages to be acknowledged. */
+void engine_linger(void);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_MSG_H
+#define MPRDS_MSG_H
+
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "mprds/addr.h"
+#include "mprds/wire.h"
+
+struct sock;
+
+/* One RDS message: on a path's send or unacked queue, or on a socket's receive queue. */
+struct msg {
+	TAILQ_ENTRY(msg) link;
+	struct wire_header h;
+	uint8_t *data; /* h.len bytes, malloc'd; NULL when empty */
+	struct sock *sender; /* credited when TCP acknowledges the message; NULL for control */
+	uint64_t end_offset; /* path byte offset just past the message, once written */
+	struct addr src; /* receive side: the peer address it came from */
+	uint8_t retransmit; /* sent before: resend with RDS_FLAG_RETRANSMITTED */
+	uint8_t wire[WIRE_HDR_LEN]; /* the header as encoded for the write in progress */
+};
+
+TAILQ_HEAD(msg_queue, msg);
+
+struct msg *msg_new(uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len);
+void msg_free(struct msg *m);
+void msg_queue_free(struct msg_queue *q);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_SOCK_H
+#define MPRDS_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "mprds/addr.h"
+#include "mprds/msg.h"
+
+/* One RDS socket (the core side of struct api_sock). */
+struct sock {
+	int app_fd; /* the application's end of the readiness socketpair */
+	int eng_fd; /* the engine's end */
+	unsigned generation;
+	int refs; /* 1 for the application + 1 per api call in progress */
+	bool released;
+	bool bound, connected;
+	struct addr bound_addr, conn_addr;
+	uint16_t bound_port, conn_port;
+	size_t sndbuf, rcvbuf; /* the RDS limits: the values the application asked for */
+	size_t snd_queued, rcv_queued; /* payload bytes */
+	struct msg_queue rxq;
+	bool rx_signalled; /* one byte is readable on app_fd */
+	bool tx_blocked; /* app_fd's send side is filled: it polls not writable */
+	LIST_ENTRY(sock) bind_link;
+	LIST_ENTRY(sock) all_link;
+};
+
+struct sock *sock_new(int app_fd, int eng_fd);
+void sock_get(struct sock *s);
+void sock_put(struct sock *s);
+struct sock *sock_lookup(const struct addr *a, uint16_t port);
+int sock_bind_port(struct sock *s, const struct addr *a, uint16_t port);
+void sock_unbind(struct sock *s);
+/* Queues a received message on the socket and makes the app fd readable. */
+void sock_deliver(struct sock *s, struct msg *m);
+struct msg *sock_rx_take(struct sock *s, bool peek);
+/* Credits payload bytes TCP has acknowledged (or a cancel freed). */
+void sock_credit(struct sock *s, size_t bytes);
+void sock_charge(struct sock *s, size_t bytes);
+void sock_update_readiness(struct sock *s);
+/* Waits for the app fd to poll events; returns 0, -EAGAIN on timeout, -EINTR. */
+/* In a forked child: the parent's bindings are not ours. */
+void sock_after_fork(void);
+int sock_wait(struct sock *s, short events, int timeout_ms);
+
+#endif

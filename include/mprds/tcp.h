@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_TCP_H
+#define MPRDS_TCP_H
+
+#include "mprds/addr.h"
+
+/* TCP socket set-up in one place, so the rest never repeats setsockopt boilerplate. */
+
+/* A non-blocking TCP socket of a's family, bound to a:port; returns fd or -errno. */
+int tcp_socket_bound(const struct addr *a, uint16_t port, int reuseaddr);
+/* wire.md §1 tuning: TCP_NODELAY, keepalive 5 s / 5 s / 5 probes. */
+void tcp_tune(int fd);
+/* Starts a non-blocking connect; returns 0, -EINPROGRESS or -errno. */
+int tcp_connect(int fd, const struct addr *a, uint16_t port);
+/* Closes with an RST (SO_LINGER 0), as the kernel refuses a connection. */
+void tcp_reset(int fd);
+/* The pending error of a connecting socket (SO_ERROR), as -errno or 0. */
+int tcp_error(int fd);
+
+#endif

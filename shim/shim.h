@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_SHIM_H
+#define MPRDS_SHIM_H
+
+/*
+ * The shim's own parts, shared by preload.c and calls.c: the real libc functions and the
+ * table that says which application fds are RDS sockets.
+ */
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "mprds/api.h"
+
+#define SHIM_VA_PARAMS(...) (__VA_ARGS__, ...)
+#define SHIM_VA_ARGS(...) (__VA_ARGS__, arg)
+
+/* glibc declares sockaddr arguments as transparent unions under _GNU_SOURCE (sys/socket.h). */
+#if defined __cplusplus || !__GNUC_PREREQ(2, 7) || !defined __USE_GNU
+#define SHIM_SA(arg) (arg)
+#else
+#define SHIM_SA(arg) ((arg).__sockaddr__)
+#endif
+
+/* The real libc functions, one per line of calls.def; NULL where libc lacks one. */
+struct shim_real {
+#define SHIM_CALL(ret, name, params, args) ret(*name) params;
+#define SHIM_CALL_VA(ret, name, params, last, args) ret(*name) SHIM_VA_PARAMS params;
+#include "calls.def"
+};
+
+extern struct shim_real shim_real;
+extern atomic_bool shim_resolved;
+void shim_resolve(void);
+
+static inline struct shim_real *shim_real_get(void)
+{
+	if (__builtin_expect(!atomic_load_explicit(&shim_resolved, memory_order_acquire), 0))
+		shim_resolve();
+	return &shim_real;
+}
+
+/* The real libc function name, resolved on first use from whichever thread comes first. */
+#define REAL(name) (shim_real_get()->name)
+
+/*
+ * One RDS socket as the shim holds it: the core's socket, the fd api_socket() returned, and
+ * who still uses them. The application never sees that fd, only dups of it (see socket()).
+ */
+struct shim_sock {
+	struct api_sock *s;
+	int fd;
+	/* one per application fd that names it in the table, one per call in progress */
+	atomic_uint refs;
+	bool live;
+	/* every shim_sock ever made; they are never freed, only reused */
+	struct shim_sock *next;
+	struct shim_sock *free_next;
+};
+
+/* fd -> struct shim_sock *; shim_nfds stays 0 until the first RDS socket. */
+extern _Atomic(struct shim_sock *) *shim_fds;
+extern atomic_uint shim_nfds;
+
+/* The RDS socket fd names, or NULL; a bounds check and a load, for every call the shim sees. */
+static inline struct shim_sock *shim_peek(int fd)
+{
+	if ((unsigned int)fd >= atomic_load_explicit(&shim_nfds, memory_order_acquire))
+		return NULL;
+	return atomic_load_explicit(&shim_fds[fd], memory_order_acquire);
+}
+
+struct shim_sock *shim_get_slow(int fd);
+
+/* Like shim_peek(), but holds a reference for the caller, who drops it with shim_put(). */
+static inline struct shim_sock *shim_get(int fd)
+{
+	if (__builtin_expect(!shim_peek(fd), 1))
+		return NULL;
+	return shim_get_slow(fd);
+}
+
+void shim_put(struct shim_sock *p);
+int shim_start(void);
+int shim_sock_new(struct api_sock *s, int fd, bool cloexec);
+int shim_attach(int fd, struct shim_sock *p);
+void shim_detach_range(unsigned int first, unsigned int last);
+
+/* Drops fd's entry, if any: the last reference to an RDS socket releases it. */
+static inline void shim_detach(int fd)
+{
+	if (shim_peek(fd))
+		shim_attach(fd, NULL);
+}
+
+/* Ends a core call made for p: drops the call's reference and turns -errno into errno. */
+static inline long shim_end(struct shim_sock *p, int saved_errno, long ret)
+{
+	shim_put(p);
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	errno = saved_errno;
+	return ret;
+}
+
+/* Runs one core call for p, with errno kept as it was unless the call fails. */
+#define SHIM_RUN(p, call)                          \
+	({                                         \
+		int saved_errno_ = errno;          \
+		shim_end(p, saved_errno_, (call)); \
+	})
+
+#endif

@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# make demo: two unmodified programs talk RDS through libmprds.so over 8 TCP paths.
+#
+#   127.0.0.2  build/progs/rds_multi   a C program written against <linux/rds.h>
+#   127.0.0.3  tools/demo_peer.py      the system python3, socket.AF_RDS
+#
+# Both run under build/mprds-run with MPRDS_LOG=info. Each opens 16 RDS sockets bound to
+# ports 5000..5015; socket i of each side sends COUNT messages to socket i of the other and
+# checks what it receives (source, order, content). While both are alive the demo shows the
+# TCP connections on port 16385 between the two addresses (ss); then it stops them (SIGTERM)
+# and shows what the library printed at exit (per-path counters) and a summary.
+# Finishes by itself in well under 30 s; stops only the processes it started, by PID.
+set -euo pipefail
+
+PROGRAM=${0##*/}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${MPRDS_BUILD:-$ROOT/build}
+RUN=$BUILD/mprds-run
+C_PROG=$BUILD/progs/rds_multi
+PY=/usr/bin/python3 # the unmodified system interpreter, not a pyenv shim
+PY_PEER=$ROOT/tools/demo_peer.py
+C_ADDR=127.0.0.2
+PY_ADDR=127.0.0.3
+BASE=5000
+NSOCK=16
+COUNT=${DEMO_COUNT:-200}
+TCP_PORT=${MPRDS_TCP_PORT:-16385}
+WANT_PATHS=${MPRDS_NPATHS:-8}
+
+die() {
+	echo "$PROGRAM: $*" >&2
+	exit 1
+}
+
+for f in "$RUN" "$BUILD/libmprds.so" "$C_PROG" "$PY" "$PY_PEER"; do
+	[[ -e $f ]] || die "missing $f (run make first)"
+done
+command -v ss >/dev/null || die "ss not found (Debian package iproute2)"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mprds-demo.XXXXXX")
+PIDS=()
+
+# Signals a process and its descendants (in case the wrapper did not exec), by PID.
+kill_tree() {
+	local pid=$1 sig=$2 kid
+	for kid in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+		kill_tree "$kid" "$sig"
+	done
+	kill -s "$sig" "$pid" 2>/dev/null || true
+}
+
+alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+# stop PID: SIGTERM, up to 5 s, then SIGKILL; sets STOP_RC to the exit status.
+stop() {
+	local pid=$1 i rc=0
+	alive "$pid" && kill_tree "$pid" TERM
+	for ((i = 0; i < 50; i++)); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	if alive "$pid"; then
+		echo "  (pid $pid ignored SIGTERM for 5 s: SIGKILL)" >&2
+		kill_tree "$pid" KILL
+	fi
+	wait "$pid" 2>/dev/null || rc=$?
+	STOP_RC=$rc
+}
+
+cleanup() {
+	local pid
+	for pid in "${PIDS[@]}"; do
+		if alive "$pid"; then stop "$pid"; fi
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+section() { printf '\n=== %s ===\n' "$*"; }
+
+# wait_line FILE REGEX TIMEOUT_S PID: until FILE has a line matching REGEX (bounded).
+wait_line() {
+	local file=$1 re=$2 t=$3 pid=$4 i
+	for ((i = 0; i < t * 10; i++)); do
+		grep -qE -- "$re" "$file" 2>/dev/null && return 0
+		if ! alive "$pid"; then
+			grep -qE -- "$re" "$file" 2>/dev/null && return 0
+			break
+		fi
+		sleep 0.1
+	done
+	echo "$PROGRAM: no line /$re/ in ${file##*/} within ${t}s; its output:" >&2
+	tail -n 40 "$file" >&2
+	for f in "$TMP"/*.err; do
+		echo "--- ${f##*/}" >&2
+		tail -n 40 "$f" >&2
+	done
+	exit 1
+}
+
+# The established connections on the RDS/TCP port between the two addresses, each once
+# (the end whose peer is the listening port).
+paths() {
+	ss -Htn state established "( sport = :$TCP_PORT or dport = :$TCP_PORT )" |
+		awk -v a="$C_ADDR" -v b="$PY_ADDR" -v p="$TCP_PORT" '
+		{
+			l = $3; r = $4
+			li = l; sub(/:[0-9]+$/, "", li)
+			ri = r; sub(/:[0-9]+$/, "", ri); rp = r; sub(/.*:/, "", rp)
+			if (((li == a && ri == b) || (li == b && ri == a)) && rp == p && !seen[l " " r]++)
+				print
+		}'
+}
+
+indent() { sed "s/^/  $1 /"; }
+
+section "python3 on $PY_ADDR: $NSOCK RDS sockets, ports $BASE..$((BASE + NSOCK - 1)), waits for its peer"
+echo "\$ MPRDS_LOG=info mprds-run $PY tools/demo_peer.py -W -n $NSOCK -c $COUNT $PY_ADDR $BASE $C_ADDR $BASE"
+MPRDS_LOG=info "$RUN" "$PY" "$PY_PEER" -m both -W -n "$NSOCK" -c "$COUNT" -H 25 -t 20 \
+	"$PY_ADDR" "$BASE" "$C_ADDR" "$BASE" </dev/null >"$TMP/py.out" 2>"$TMP/py.err" &
+PY_PID=$!
+PIDS+=("$PY_PID")
+wait_line "$TMP/py.out" '^ready' 10 "$PY_PID"
+indent '[py]' <"$TMP/py.out"
+
+section "C program on $C_ADDR: $NSOCK RDS sockets, sends first"
+echo "\$ MPRDS_LOG=info mprds-run build/progs/rds_multi -n $NSOCK -c $COUNT $C_ADDR $BASE $PY_ADDR $BASE"
+MPRDS_LOG=info "$RUN" "$C_PROG" -m both -n "$NSOCK" -c "$COUNT" -H 25 -t 20 \
+	"$C_ADDR" "$BASE" "$PY_ADDR" "$BASE" </dev/null >"$TMP/c.out" 2>"$TMP/c.err" &
+C_PID=$!
+PIDS+=("$C_PID")
+wait_line "$TMP/c.out" '^done' 20 "$C_PID"
+wait_line "$TMP/py.out" '^done' 20 "$PY_PID"
+indent '[c] ' <"$TMP/c.out"
+
+section "mprds log so far: the handshake (MPRDS_LOG=info, stderr)"
+C_ERR_SEEN=$(wc -c <"$TMP/c.err")
+PY_ERR_SEEN=$(wc -c <"$TMP/py.err")
+head -n 40 "$TMP/c.err" | indent "[c]  $C_ADDR"
+head -n 40 "$TMP/py.err" | indent "[py] $PY_ADDR"
+[[ -s $TMP/c.err || -s $TMP/py.err ]] || echo "  (the library printed nothing yet)"
+
+section "TCP connections on port $TCP_PORT between $C_ADDR and $PY_ADDR (ss -tn), both still running"
+# Paths come up right after the handshake; give the last ones a bounded moment.
+for ((i = 0; i < 50; i++)); do
+	[[ $(paths | wc -l) -ge $WANT_PATHS ]] && break
+	sleep 0.1
+done
+echo "  \$ ss -tn state established '( sport = :$TCP_PORT or dport = :$TCP_PORT )'"
+printf '  %-7s %-7s %-22s %s\n' Recv-Q Send-Q "Local Address:Port" "Peer Address:Port"
+paths | awk '{ printf "  %-7s %-7s %-22s %s\n", $1, $2, $3, $4 }'
+NPATHS_SEEN=$(paths | wc -l)
+echo "  -> $NPATHS_SEEN connections"
+
+section "stopping both (SIGTERM); the library prints per-path counters at exit"
+kill_tree "$C_PID" TERM
+kill_tree "$PY_PID" TERM
+stop "$C_PID"
+C_RC=$STOP_RC
+stop "$PY_PID"
+PY_RC=$STOP_RC
+echo "  C program exit status $C_RC, python3 exit status $PY_RC"
+tail -c +"$((C_ERR_SEEN + 1))" "$TMP/c.err" | indent "[c]  $C_ADDR"
+tail -c +"$((PY_ERR_SEEN + 1))" "$TMP/py.err" | indent "[py] $PY_ADDR"
+if ! grep -qiE 'path' "$TMP/c.err" "$TMP/py.err"; then
+	echo "  (no per-path lines from the library in this build; the programs' own totals follow)"
+fi
+{ grep -E '^(total|error)' "$TMP/c.out" || true; } | indent "[c] "
+{ grep -E '^(total|error)' "$TMP/py.out" || true; } | indent '[py]'
+
+section "summary"
+c_total=$(grep -E '^total ' "$TMP/c.out" || echo "total: none")
+py_total=$(grep -E '^total ' "$TMP/py.out" || echo "total: none")
+want_total="total sockets=$NSOCK sent=$((NSOCK * COUNT)) recv=$((NSOCK * COUNT)) errors=0"
+ok=1
+printf '  %-34s %s\n' "C program ($C_ADDR):" "$c_total"
+printf '  %-34s %s\n' "python3 ($PY_ADDR):" "$py_total"
+printf '  %-34s %s (want %s)\n' "TCP connections on port $TCP_PORT:" "$NPATHS_SEEN" "$WANT_PATHS"
+[[ $c_total == "$want_total" && $C_RC == 0 ]] || ok=0
+[[ $py_total == "$want_total" && $PY_RC == 0 ]] || ok=0
+[[ $NPATHS_SEEN == "$WANT_PATHS" ]] || ok=0
+if ((ok)); then
+	echo "  OK: $((2 * NSOCK * COUNT)) RDS messages, in order and intact, over $NPATHS_SEEN TCP paths"
+else
+	echo "  FAILED (see above)"
+	exit 1
+fi
