@@ -3,7 +3,7 @@
 # Multipath: 16 sockets with different bound ports between two addresses make exactly 8
 # established TCP connections on port 16385; MPRDS_NPATHS=1 on either side makes exactly 1.
 # Connections are counted with ss while both processes are alive (they hold after the
-# exchange until SIGTERM). Addresses 127.0.0.40 .. .51.
+# exchange until SIGTERM). Addresses $NET.40 .. .51.
 
 load helpers
 
@@ -43,38 +43,38 @@ assert_exchange_complete() {
 }
 
 @test "16 sockets, the smaller address sends first: exactly 8 TCP connections" {
-	exchange 127.0.0.41 127.0.0.40
-	assert_conns 127.0.0.40 127.0.0.41 8
+	exchange "$NET.41" "$NET.40"
+	assert_conns "$NET.40" "$NET.41" 8
 	assert_exchange_complete
 }
 
 @test "16 sockets, the larger address sends first: exactly 8 TCP connections" {
-	exchange 127.0.0.42 127.0.0.43
-	assert_conns 127.0.0.42 127.0.0.43 8
+	exchange "$NET.42" "$NET.43"
+	assert_conns "$NET.42" "$NET.43" 8
 	assert_exchange_complete
 }
 
 @test "MPRDS_NPATHS=1 on the smaller side: exactly 1 TCP connection" {
-	exchange 127.0.0.45 127.0.0.44 -- MPRDS_NPATHS=1
-	assert_conns 127.0.0.44 127.0.0.45 1
+	exchange "$NET.45" "$NET.44" -- MPRDS_NPATHS=1
+	assert_conns "$NET.44" "$NET.45" 1
 	assert_exchange_complete
 }
 
 @test "MPRDS_NPATHS=1 on the larger side: exactly 1 TCP connection" {
-	exchange 127.0.0.47 127.0.0.46 MPRDS_NPATHS=1
-	assert_conns 127.0.0.46 127.0.0.47 1
+	exchange "$NET.47" "$NET.46" MPRDS_NPATHS=1
+	assert_conns "$NET.46" "$NET.47" 1
 	assert_exchange_complete
 }
 
 @test "python3 with 16 sockets and a C program: exactly 8 TCP connections" {
 	start_bg py "$PY" "$REPO_ROOT/tools/demo_peer.py" -m both -W -n 16 -c 50 -H 60 -t 40 \
-		127.0.0.49 5000 127.0.0.48 5000
+		"$NET.49" 5000 "$NET.48" 5000
 	wait_for_line py '^ready'
 	start_bg c "$PROGS/rds_multi" -m both -n 16 -c 50 -H 60 -t 40 \
-		127.0.0.48 5000 127.0.0.49 5000
+		"$NET.48" 5000 "$NET.49" 5000
 	wait_for_line c '^done' 45
 	wait_for_line py '^done' 45
-	assert_conns 127.0.0.48 127.0.0.49 8
+	assert_conns "$NET.48" "$NET.49" 8
 	assert_stops_ok c
 	assert_stops_ok py
 	run cat "$(log_of c)"
@@ -84,11 +84,11 @@ assert_exchange_complete() {
 }
 
 @test "a sender that exits right after its last send still delivers every message" {
-	start_bg recv "$PROGS/rds_multi" -m recv -n 16 -c 20 -t 40 127.0.0.51 5000 127.0.0.50 5000
+	start_bg recv "$PROGS/rds_multi" -m recv -n 16 -c 20 -t 40 "$NET.51" 5000 "$NET.50" 5000
 	wait_for_line recv '^ready'
 	# No hold: the process exits as soon as the last sendto returned.
 	run timeout 60 "$MPRDS_RUN" "$PROGS/rds_multi" -m send -n 16 -c 20 \
-		127.0.0.50 5000 127.0.0.51 5000
+		"$NET.50" 5000 "$NET.51" 5000
 	assert_success
 	assert_line "total sockets=16 sent=320 recv=0 errors=0"
 	assert_exits_ok recv 45

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # Readiness: receivers that only wait with epoll (C) or asyncio (python3) wake up and
-# receive. The sender holds its sockets open until the receiver is done. 127.0.0.60 .. .67.
+# receive. The sender holds its sockets open until the receiver is done. $NET.60 .. .67.
 
 load helpers
 
@@ -19,24 +19,24 @@ send_to() {
 
 @test "an epoll (level-triggered) C receiver wakes up and receives" {
 	need_progs rds_epoll_recv
-	start_bg recv "$PROGS/rds_epoll_recv" 127.0.0.61 6000 3 20
+	start_bg recv "$PROGS/rds_epoll_recv" "$NET.61" 6000 3 20
 	wait_for_line recv '^ready'
-	send_to 127.0.0.60 127.0.0.61 6000 3
+	send_to "$NET.60" "$NET.61" 6000 3
 	assert_exits_ok recv 25
 	run cat "$(log_of recv)"
 	assert_line --regexp '^wake 1 events=0x[0-9a-f]+$'
-	assert_line "recv len=16 from=127.0.0.60:6000"
-	assert_line "recv len=29 from=127.0.0.60:6000"
-	assert_line "recv len=42 from=127.0.0.60:6000"
+	assert_line "recv len=16 from=$NET.60:6000"
+	assert_line "recv len=29 from=$NET.60:6000"
+	assert_line "recv len=42 from=$NET.60:6000"
 	assert_line --regexp '^received 3 messages in [0-9]+ wake-ups$'
 	assert_stops_ok sender
 }
 
 @test "an epoll (edge-triggered) C receiver wakes up for each new batch" {
 	need_progs rds_epoll_recv
-	start_bg recv "$PROGS/rds_epoll_recv" -e 127.0.0.63 6000 5 20
+	start_bg recv "$PROGS/rds_epoll_recv" -e "$NET.63" 6000 5 20
 	wait_for_line recv '^ready .*edge'
-	send_to 127.0.0.62 127.0.0.63 6000 5
+	send_to "$NET.62" "$NET.63" 6000 5
 	assert_exits_ok recv 25
 	run cat "$(log_of recv)"
 	assert_line --regexp '^received 5 messages in [0-9]+ wake-ups$'
@@ -44,21 +44,21 @@ send_to() {
 }
 
 @test "an asyncio python3 receiver (loop.sock_recvfrom) wakes up and receives" {
-	start_bg recv "$PY" "$PYDIR/asyncio_recv.py" 127.0.0.65 6100 3 20
+	start_bg recv "$PY" "$PYDIR/asyncio_recv.py" "$NET.65" 6100 3 20
 	wait_for_line recv '^ready'
-	send_to 127.0.0.64 127.0.0.65 6100 3
+	send_to "$NET.64" "$NET.65" 6100 3
 	assert_exits_ok recv 25
 	run cat "$(log_of recv)"
-	assert_line "recv len=16 from=127.0.0.64:6100"
-	assert_line "recv len=42 from=127.0.0.64:6100"
+	assert_line "recv len=16 from=$NET.64:6100"
+	assert_line "recv len=42 from=$NET.64:6100"
 	assert_line "received 3 messages"
 	assert_stops_ok sender
 }
 
 @test "an asyncio python3 receiver (loop.add_reader) wakes up and receives" {
-	start_bg recv "$PY" "$PYDIR/asyncio_recv.py" --reader 127.0.0.67 6100 3 20
+	start_bg recv "$PY" "$PYDIR/asyncio_recv.py" --reader "$NET.67" 6100 3 20
 	wait_for_line recv '^ready'
-	send_to 127.0.0.66 127.0.0.67 6100 3
+	send_to "$NET.66" "$NET.67" 6100 3
 	assert_exits_ok recv 25
 	run cat "$(log_of recv)"
 	assert_line "received 3 messages"

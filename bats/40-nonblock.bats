@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # Non-blocking receive on an empty RDS socket gives EAGAIN; TCP and UDP sockets in the same
-# program keep working. One process per test, no peer. 127.0.0.70 .. .79.
+# program keep working. One process per test, no peer. $NET.70 .. .79.
 
 load helpers
 
@@ -19,35 +19,35 @@ nonblock_check() {
 }
 
 @test "SOCK_NONBLOCK: recv, recvfrom, recvmsg, read on an empty socket give EAGAIN" {
-	nonblock_check 127.0.0.70 sock_nonblock
+	nonblock_check "$NET.70" sock_nonblock
 }
 
 @test "MSG_DONTWAIT on an empty blocking socket gives EAGAIN" {
-	nonblock_check 127.0.0.71 dontwait
+	nonblock_check "$NET.71" dontwait
 }
 
 @test "fcntl O_NONBLOCK on and off; blocking recv with SO_RCVTIMEO fails with ETIMEDOUT" {
-	nonblock_check 127.0.0.72 fcntl
+	nonblock_check "$NET.72" fcntl
 }
 
 @test "poll: no POLLIN on an empty socket, POLLOUT on an idle one" {
-	nonblock_check 127.0.0.73 poll
+	nonblock_check "$NET.73" poll
 }
 
 @test "UDP sockets work beside an RDS socket, also on a reused RDS fd number" {
-	nonblock_check 127.0.0.74 udp
+	nonblock_check "$NET.74" udp
 }
 
 @test "TCP sockets work beside an RDS socket" {
-	nonblock_check 127.0.0.75 tcp
+	nonblock_check "$NET.75" tcp
 }
 
 @test "two RDS sockets of one process reach each other" {
-	nonblock_check 127.0.0.76 self
+	nonblock_check "$NET.76" self
 }
 
 @test "python3: non-blocking recv on an empty RDS socket raises BlockingIOError (EAGAIN)" {
-	run timeout 30 "$MPRDS_RUN" "$PY" "$PYDIR/api_check.py" 127.0.0.77 7100 nonblock
+	run timeout 30 "$MPRDS_RUN" "$PY" "$PYDIR/api_check.py" "$NET.77" 7100 nonblock
 	assert_success
 	assert_line "ok nonblocking_recv_eagain"
 	assert_line "ok msg_dontwait_recv_eagain"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # Wrong arguments and unsupported calls get the kernel's errno (socket-api.md §2-§8), seen
-# from the unmodified system python3. One process per test. 127.0.0.80 .. .89.
+# from the unmodified system python3. One process per test. $NET.80 .. .89.
 
 load helpers
 
@@ -16,25 +16,25 @@ api_group() {
 }
 
 @test "socket(): wrong type or protocol gives ESOCKTNOSUPPORT; SO_TYPE/SO_DOMAIN/SO_PROTOCOL" {
-	api_group 127.0.0.80 socket
+	api_group "$NET.80" socket
 }
 
 @test "bind(): any/broadcast/multicast/port 1 EINVAL, non-local EADDRNOTAVAIL, rebind EINVAL, in use EADDRINUSE" {
-	api_group 127.0.0.81 bind
+	api_group "$NET.81" bind
 }
 
 @test "connect(): INADDR_ANY EDESTADDRREQ; getpeername; send() uses the connected address" {
-	api_group 127.0.0.82 connect
+	api_group "$NET.82" connect
 }
 
 @test "sendto(): unbound ENOTCONN, bad destination EINVAL, MSG_NOSIGNAL EOPNOTSUPP, > 1 MiB EMSGSIZE" {
-	api_group 127.0.0.83 send
+	api_group "$NET.83" send
 }
 
 @test "socket options: unknown SOL_RDS option ENOPROTOOPT, SO_SNDBUF reads back doubled" {
-	api_group 127.0.0.84 sockopt
+	api_group "$NET.84" sockopt
 }
 
 @test "shutdown and listen give EOPNOTSUPP, ioctl FIONREAD gives ENOTTY" {
-	api_group 127.0.0.85 unsupported
+	api_group "$NET.85" unsupported
 }

@@ -2,15 +2,16 @@
 # Common set-up for the mprds bats tests: real processes under mprds-run on loopback
 # addresses, every wait bounded, every started process stopped by its PID.
 #
-# Addresses (one process per local address; each test uses its own so tests never collide;
-# `make demo` uses 127.0.0.2/.3, which no test uses; two runs of this suite at once on one
-# machine do collide):
-#   00-wrapper     127.0.0.30
-#   10-python-c    127.0.0.10 .. 127.0.0.17
-#   20-multipath   127.0.0.40 .. 127.0.0.51
-#   30-readiness   127.0.0.60 .. 127.0.0.67
-#   40-nonblock    127.0.0.70 .. 127.0.0.79
-#   50-api         127.0.0.80 .. 127.0.0.89
+# Addresses: one process per local address, so each test uses its own, $NET.N below. NET is
+# 127.X.0 with X (1..250) drawn from this bats run, so that two runs of the suite at once on
+# one machine (two developers' `make check`) almost never share an address; `make demo` uses
+# 127.0.0.2/.3. MPRDS_TEST_NET=127.0.0 (say) fixes it.
+#   00-wrapper     127.0.0.30 (TCP/UDP only)
+#   10-python-c    $NET.10 .. $NET.17
+#   20-multipath   $NET.40 .. $NET.51
+#   30-readiness   $NET.60 .. $NET.67
+#   40-nonblock    $NET.70 .. $NET.79
+#   50-api         $NET.80 .. $NET.89
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
@@ -26,6 +27,10 @@ PY=/usr/bin/python3
 # RDS/TCP port of the engines (MPRDS_TCP_PORT is not changed by these tests).
 RDS_TCP_PORT=16385
 export PYTHONDONTWRITEBYTECODE=1
+if [[ -z ${MPRDS_TEST_NET:-} ]]; then
+	MPRDS_TEST_NET="127.$(($(cksum <<<"${BATS_RUN_TMPDIR:-$PPID}" | cut -d' ' -f1) % 250 + 1)).0"
+fi
+NET=$MPRDS_TEST_NET
 
 # Call from setup(): checks the build and starts with no recorded process.
 mprds_setup() {

@@ -232,6 +232,22 @@ void conn_after_fork(void)
 	LIST_INIT(&conns);
 }
 
+void conn_free_all(void)
+{
+	struct conn *c;
+
+	while ((c = LIST_FIRST(&conns))) {
+		LIST_REMOVE(c, link);
+		msg_queue_free(&c->held);
+		for (int i = 0; i < WIRE_MAX_PATHS; i++) {
+			msg_queue_free(&c->paths[i].sendq);
+			msg_queue_free(&c->paths[i].unacked);
+			wire_parser_reset(&c->paths[i].parser);
+		}
+		free(c);
+	}
+}
+
 bool conn_all_idle(void)
 {
 	struct conn *c;

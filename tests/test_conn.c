@@ -35,7 +35,7 @@ static void setup(void)
 	if (!engine.loop)
 		engine.loop = ev_loop_new(EVFLAG_NOENV);
 	TAILQ_INIT(&engine.kicks);
-	conn_after_fork(); /* start each test with no connections */
+	conn_free_all(); /* start each test with no connections */
 	sock_after_fork();
 	a_small = v4("198.18.0.1");
 	a_large = v4("198.18.0.2");
@@ -56,7 +56,8 @@ static void feed(struct path *p, const struct wire_header *h, const void *payloa
 	uint8_t buf[WIRE_HDR_LEN + 64];
 
 	wire_header_encode(h, buf);
-	memcpy(buf + WIRE_HDR_LEN, payload, h->len);
+	if (h->len)
+		memcpy(buf + WIRE_HDR_LEN, payload, h->len);
 	ck_assert_int_eq(path_receive(p, buf, WIRE_HDR_LEN + h->len), 0);
 }
 
@@ -192,6 +193,8 @@ START_TEST(data_is_delivered_and_duplicates_dropped)
 	h.dport = 5001; /* nobody bound: silently dropped */
 	feed(&c->paths[1], &h, "hello");
 	ck_assert_int_eq(queue_len(&s->rxq), 2);
+	sock_unbind(s);
+	sock_put(s);
 }
 END_TEST
 
@@ -301,12 +304,17 @@ START_TEST(legacy_peer_gets_held_messages_on_path0)
 }
 END_TEST
 
+static void teardown(void)
+{
+	conn_free_all();
+}
+
 static Suite *conn_suite(void)
 {
 	Suite *s = suite_create("conn");
 	TCase *tc = tcase_create("handshake");
 
-	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, probe_is_queued_once_with_npaths);
 	tcase_add_test(tc, pong_sets_npaths_to_the_minimum);
 	tcase_add_test(tc, own_limit_caps_npaths);

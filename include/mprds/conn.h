@@ -57,5 +57,7 @@ bool conn_all_idle(void);
 int conn_count(void);
 /* In a forked child: close our copies of the parent's TCP paths and forget them. */
 void conn_after_fork(void);
+/* Frees every connection and what is queued on it (paths must not be in the loop). */
+void conn_free_all(void);
 
 #endif
