@@ -192,10 +192,10 @@ else
 endif
 
 fuzz-run: $(FUZZERS)
-	$(Q)tools/fuzz.sh $(FUZZ_TIME) $(BUILD)/fuzz/artifacts $(FUZZERS)
+	$(Q)bash tools/fuzz.sh $(FUZZ_TIME) $(BUILD)/fuzz/artifacts $(FUZZERS)
 
 check:
-	$(Q)tools/deps.sh check
+	$(Q)bash tools/deps.sh check
 	$(Q)$(MAKE) --no-print-directory all fuzzers
 	$(Q)rm -rf $(BUILD)/check && mkdir -p $(BUILD)/check
 	$(Q)ret=0; for step in unit integration fuzz-run; do \
@@ -211,13 +211,13 @@ check:
 		tee $(BUILD)/check/summary; exit $$ret
 
 demo:
-	$(Q)tools/deps.sh demo
+	$(Q)bash tools/deps.sh demo
 	$(Q)$(MAKE) --no-print-directory all
-	@test -x tools/demo.sh || { echo "tools/demo.sh is not there yet" >&2; exit 1; }
-	$(Q)$(SAN_ENV) tools/demo.sh
+	@test -f tools/demo.sh || { echo "tools/demo.sh is not there yet" >&2; exit 1; }
+	$(Q)$(SAN_ENV) bash tools/demo.sh
 
 fuzz:
-	$(Q)tools/deps.sh fuzz
+	$(Q)bash tools/deps.sh fuzz
 	$(Q)$(MAKE) --no-print-directory fuzzers
 	$(Q)$(MAKE) --no-print-directory fuzz-run
 

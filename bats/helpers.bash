@@ -76,12 +76,12 @@ start_bg() {
 pid_of() { echo "${BG_PID_OF[$1]}"; }
 
 # True while pid exists and is not a zombie.
+# (ps, not /proc/PID/stat: the file can vanish between a test and a read, and a failed
+# redirection inside a bats test function aborts the test.)
 proc_alive() {
-	local pid=$1 stat
-	[[ -r /proc/$pid/stat ]] || return 1
-	stat=$(<"/proc/$pid/stat") 2>/dev/null || return 1
-	stat=${stat##*) }
-	[[ ${stat%% *} != Z ]]
+	local state
+	state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ -n $state && $state != Z* ]]
 }
 
 # Sends a signal to pid and to its descendants (in case mprds-run did not exec), by PID.

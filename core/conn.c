@@ -20,8 +20,8 @@ struct conn *conn_find(const struct addr *laddr, const struct addr *faddr)
 	struct conn *c;
 
 	LIST_FOREACH(c, &conns, link)
-		if (addr_eq(&c->laddr, laddr) && addr_eq(&c->faddr, faddr))
-			return c;
+	if (addr_eq(&c->laddr, laddr) && addr_eq(&c->faddr, faddr))
+		return c;
 	return NULL;
 }
 
@@ -213,12 +213,12 @@ void conn_forget_sender(struct sock *s)
 	struct conn *c;
 
 	LIST_FOREACH(c, &conns, link)
-		for (int i = 0; i < WIRE_MAX_PATHS; i++) {
-			if (i == 0)
-				forget_in_queue(&c->paths[0], &c->held, s, false);
-			forget_in_queue(&c->paths[i], &c->paths[i].sendq, s, true);
-			forget_in_queue(&c->paths[i], &c->paths[i].unacked, s, false);
-		}
+	for (int i = 0; i < WIRE_MAX_PATHS; i++) {
+		if (i == 0)
+			forget_in_queue(&c->paths[0], &c->held, s, false);
+		forget_in_queue(&c->paths[i], &c->paths[i].sendq, s, true);
+		forget_in_queue(&c->paths[i], &c->paths[i].unacked, s, false);
+	}
 }
 
 void conn_after_fork(void)
@@ -226,9 +226,9 @@ void conn_after_fork(void)
 	struct conn *c;
 
 	LIST_FOREACH(c, &conns, link)
-		for (int i = 0; i < WIRE_MAX_PATHS; i++)
-			if (c->paths[i].fd >= 0)
-				sys_close(c->paths[i].fd);
+	for (int i = 0; i < WIRE_MAX_PATHS; i++)
+		if (c->paths[i].fd >= 0)
+			sys_close(c->paths[i].fd);
 	LIST_INIT(&conns);
 }
 
@@ -252,7 +252,8 @@ bool conn_all_idle(void)
 {
 	struct conn *c;
 
-	LIST_FOREACH(c, &conns, link) {
+	LIST_FOREACH(c, &conns, link)
+	{
 		if (!TAILQ_EMPTY(&c->held))
 			return false;
 		for (int i = 0; i < WIRE_MAX_PATHS; i++)
@@ -268,7 +269,7 @@ int conn_count(void)
 	int n = 0;
 
 	LIST_FOREACH(c, &conns, link)
-		n++;
+	n++;
 	return n;
 }
 
@@ -279,7 +280,8 @@ void conn_log_stats(void)
 
 	if (!log_enabled(LOG_INFO))
 		return;
-	LIST_FOREACH(c, &conns, link) {
+	LIST_FOREACH(c, &conns, link)
+	{
 		log_info("conn %s<->%s: %d paths", addr_str(&c->laddr, l), addr_str(&c->faddr, f),
 			 c->npaths);
 		for (int i = 0; i < WIRE_MAX_PATHS; i++) {

@@ -34,8 +34,8 @@ static struct listener *listen_find(const struct addr *a)
 	struct listener *l;
 
 	LIST_FOREACH(l, &listeners, link)
-		if (addr_eq(&l->addr, a))
-			return l;
+	if (addr_eq(&l->addr, a))
+		return l;
 	return NULL;
 }
 
@@ -95,7 +95,7 @@ void listen_after_fork(void)
 	struct listener *l;
 
 	LIST_FOREACH(l, &listeners, link)
-		sys_close(l->fd);
+	sys_close(l->fd);
 	LIST_INIT(&listeners);
 }
 
@@ -104,8 +104,8 @@ void listen_start_pending(void)
 	struct listener *l;
 
 	LIST_FOREACH(l, &listeners, link)
-		if (!ev_is_active(&l->io))
-			ev_io_start(engine.loop, &l->io);
+	if (!ev_is_active(&l->io))
+		ev_io_start(engine.loop, &l->io);
 }
 
 /* wire.md §7 (≤6.19 rule): the first path in 0..npaths-1 that has no TCP connection. */

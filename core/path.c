@@ -55,17 +55,28 @@ static const char *path_name(const struct path *p, char *buf, size_t n)
 	return buf;
 }
 
-#define PATH_LOG(level, p, fmt, ...)                                                               \
-	do {                                                                                       \
-		char name_[160];                                                                   \
-		if (log_enabled(level))                                                            \
-			log_msg(level, "%s: " fmt, path_name(p, name_, sizeof(name_)),             \
-				##__VA_ARGS__);                                                    \
+#define PATH_LOG(level, p, fmt, ...)                                                   \
+	do {                                                                           \
+		char name_[160];                                                       \
+		if (log_enabled(level))                                                \
+			log_msg(level, "%s: " fmt, path_name(p, name_, sizeof(name_)), \
+				##__VA_ARGS__);                                        \
 	} while (0)
 
+static bool queue_has_app_data(const struct msg_queue *q)
+{
+	const struct msg *m;
+
+	TAILQ_FOREACH(m, q, link)
+	if (m->sender)
+		return true;
+	return false;
+}
+
+/* Probes and pongs left behind by a peer that went away are not worth waiting for at exit. */
 bool path_idle(const struct path *p)
 {
-	return TAILQ_EMPTY(&p->sendq) && TAILQ_EMPTY(&p->unacked);
+	return !queue_has_app_data(&p->sendq) && !queue_has_app_data(&p->unacked);
 }
 
 /* wire.md §1, §7: only the smaller address opens paths; the larger only pokes path 0. */
@@ -116,7 +127,8 @@ static void requeue_unacked(struct path *p)
 {
 	struct msg *m;
 
-	TAILQ_FOREACH(m, &p->unacked, link) {
+	TAILQ_FOREACH(m, &p->unacked, link)
+	{
 		m->retransmit = 1;
 		p->retransmits++;
 	}
@@ -264,7 +276,8 @@ static int build_iov(struct path *p, struct iovec *iov, struct msg **batch)
 	struct msg *m;
 	int n = 0, k = 0;
 
-	TAILQ_FOREACH(m, &p->sendq, link) {
+	TAILQ_FOREACH(m, &p->sendq, link)
+	{
 		if (k == WRITE_BATCH)
 			break;
 		struct wire_header h = m->h;

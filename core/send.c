@@ -78,8 +78,8 @@ static uint8_t *copy_payload(const struct msghdr *msg, size_t len)
 }
 
 /* wire.md §12: a destination this process owns is served at once, like the loop transport. */
-static void deliver_locally(struct sock *s, const struct addr *dst, uint16_t dport,
-			    uint8_t *data, size_t len)
+static void deliver_locally(struct sock *s, const struct addr *dst, uint16_t dport, uint8_t *data,
+			    size_t len)
 {
 	struct sock *to = dport ? sock_lookup(dst, dport) : s;
 	struct msg *m;

@@ -59,8 +59,8 @@ struct sock *sock_lookup(const struct addr *a, uint16_t port)
 	struct sock *s;
 
 	LIST_FOREACH(s, &bind_table[bind_bucket(a, port)], bind_link)
-		if (s->bound_port == port && addr_eq(&s->bound_addr, a))
-			return s;
+	if (s->bound_port == port && addr_eq(&s->bound_addr, a))
+		return s;
 	return NULL;
 }
 

@@ -155,12 +155,13 @@ static ssize_t do_readv(struct shim_sock *p, const struct iovec *iov, int iovcnt
 	return ret <= 0 ? ret : do_recvmsg(p, &m, 0);
 }
 
+/* writev(2) of nothing returns 0 at once (do_iter_write), where write(2) sends 0 bytes. */
 static ssize_t do_writev(struct shim_sock *p, const struct iovec *iov, int iovcnt)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 	ssize_t ret = iov_check(iov, iovcnt);
 
-	return ret < 0 ? ret : api_sendmsg(p->s, &m, 0);
+	return ret <= 0 ? ret : api_sendmsg(p->s, &m, 0);
 }
 
 /* Kept on the application's fd, where the core reads them back (socket-api.md §10). */

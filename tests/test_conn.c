@@ -47,7 +47,7 @@ static int queue_len(struct msg_queue *q)
 	int n = 0;
 
 	TAILQ_FOREACH(m, q, link)
-		n++;
+	n++;
 	return n;
 }
 

@@ -45,6 +45,7 @@ void path_attach(struct path *p, int fd);
 /* Parses bytes read from the TCP connection; a malformed stream drops the path (-errno). */
 int path_receive(struct path *p, const uint8_t *buf, size_t n);
 void path_drop(struct path *p, const char *why);
+/* No application message queued or unacknowledged. */
 bool path_idle(const struct path *p);
 bool path_should_connect(const struct path *p);
 
