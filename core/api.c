@@ -6,11 +6,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "mprds/apisock.h"
+#include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/listen.h"
@@ -54,6 +56,25 @@ double api_deadline(const struct sock *s, int optname)
 	return ms < 0 ? -1 : engine_now() + ms / 1000.0;
 }
 
+/*
+ * After a handler ran, the kernel restarts a blocked socket call if the handler was installed
+ * with SA_RESTART and the call has no timeout (socket-api.md §5, §6). poll(2) does not say
+ * which signal it was, so restart only if every installed handler asks for restarts.
+ */
+bool api_signal_restarts(void)
+{
+	struct sigaction sa;
+
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sigaction(sig, NULL, &sa) < 0 || sa.sa_handler == SIG_DFL ||
+		    sa.sa_handler == SIG_IGN)
+			continue;
+		if (!(sa.sa_flags & SA_RESTART))
+			return false;
+	}
+	return true;
+}
+
 int api_wait(struct sock *s, short events, double deadline)
 {
 	int ms = -1, err;
@@ -68,6 +89,8 @@ int api_wait(struct sock *s, short events, double deadline)
 	err = sock_wait(s, events, ms);
 	if (s->released)
 		return -EBADF;
+	if (err == -EINTR && deadline < 0 && api_signal_restarts())
+		return 0; /* the caller's loop waits again */
 	return err == -EAGAIN ? -ETIMEDOUT : err;
 }
 
@@ -121,7 +144,9 @@ void api_release(struct api_sock *as)
 	engine_lock();
 	if (s->generation == engine.generation) {
 		conn_forget_sender(s);
+		cong_sock_release(s);
 		sock_unbind(s);
+		sock_unlist(s);
 		msg_queue_free(&s->rxq);
 		s->released = true;
 		/* Closing our end wakes every thread blocked on the application's end. */

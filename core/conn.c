@@ -5,7 +5,9 @@
  * moves from path 0 to its own lane (wire.md §6-§8).
  */
 #include <stdlib.h>
+#include <string.h>
 
+#include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/log.h"
@@ -26,6 +28,8 @@ struct conn *conn_find(const struct addr *laddr, const struct addr *faddr)
 }
 
 #define HOLD_TIMEOUT_S 1.0 /* every kernel answers a probe at once; this is for broken peers */
+#define HS_TIMEOUT_S 1.0 /* lanes wait at most this long for the handshake on a new path 0 */
+#define MAX_PROVISIONAL 32 /* conns made by accepted connections and not heard from yet */
 
 static void release_held(struct conn *c)
 {
@@ -53,12 +57,50 @@ static void on_hold_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	release_held(c);
 }
 
+static void queue_probe(struct conn *c);
+
+static void open_lanes(struct conn *c)
+{
+	c->lanes_ok = true;
+	if (engine.loop)
+		ev_timer_stop(engine.loop, &c->hs_timer);
+	if (c->smaller)
+		for (int i = 1; i < c->npaths; i++)
+			engine_kick(&c->paths[i]);
+}
+
+static void on_hs_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+	char f[ADDR_STRLEN];
+
+	(void)loop, (void)revents;
+	log_warn("%s has not answered the probe on a new path 0: opening the other paths anyway",
+		 addr_str(&c->faddr, f));
+	open_lanes(c);
+}
+
 void conn_path0_up(struct conn *c)
 {
+	/* 7.0+ (wire.md §6): every path-0 connection handshakes again; GEN_NUM tells a restart. */
+	c->probe_pending = false;
+	queue_probe(c);
+	c->lanes_ok = false;
+	if (c->smaller && c->npaths > 1) {
+		ev_timer_set(&c->hs_timer, HS_TIMEOUT_S, 0);
+		ev_timer_start(engine.loop, &c->hs_timer);
+	}
 	if (c->npaths == 0 && !TAILQ_EMPTY(&c->held) && !ev_is_active(&c->hold_timer)) {
 		ev_timer_set(&c->hold_timer, HOLD_TIMEOUT_S, 0);
 		ev_timer_start(engine.loop, &c->hold_timer);
 	}
+}
+
+void conn_path0_down(struct conn *c)
+{
+	c->probe_pending = false;
+	c->lanes_ok = false;
+	ev_timer_stop(engine.loop, &c->hs_timer);
 }
 
 void conn_send(struct conn *c, struct msg *m)
@@ -72,13 +114,12 @@ void conn_send(struct conn *c, struct msg *m)
 	path_enqueue(conn_pick_path(c, m->h.sport), m);
 }
 
-struct conn *conn_get(const struct addr *laddr, const struct addr *faddr)
-{
-	struct conn *c = conn_find(laddr, faddr);
+static void on_reap(struct ev_loop *loop, ev_timer *w, int revents);
 
-	if (c)
-		return c;
-	c = calloc(1, sizeof(*c));
+static struct conn *conn_new(const struct addr *laddr, const struct addr *faddr)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
 	if (!c)
 		return NULL;
 	c->laddr = *laddr;
@@ -88,9 +129,111 @@ struct conn *conn_get(const struct addr *laddr, const struct addr *faddr)
 		path_init(&c->paths[i], c, i);
 	TAILQ_INIT(&c->held);
 	ev_init(&c->hold_timer, on_hold_timeout);
-	c->hold_timer.data = c;
+	ev_init(&c->hs_timer, on_hs_timeout);
+	ev_init(&c->reap, on_reap);
+	c->hold_timer.data = c->hs_timer.data = c->reap.data = c;
 	LIST_INSERT_HEAD(&conns, c, link);
 	return c;
+}
+
+/* Everything of c goes: its TCP connections, timers and queued messages. */
+static void conn_destroy(struct conn *c)
+{
+	struct msg *m;
+
+	for (int i = 0; i < WIRE_MAX_PATHS; i++)
+		path_release(&c->paths[i]);
+	if (engine.loop) {
+		ev_timer_stop(engine.loop, &c->hold_timer);
+		ev_timer_stop(engine.loop, &c->hs_timer);
+		ev_timer_stop(engine.loop, &c->reap);
+	}
+	while ((m = TAILQ_FIRST(&c->held))) {
+		TAILQ_REMOVE(&c->held, m, link);
+		if (m->sender)
+			sock_credit(m->sender, m->h.len);
+		msg_free(m);
+	}
+	LIST_REMOVE(c, link);
+	free(c);
+}
+
+struct conn *conn_get(const struct addr *laddr, const struct addr *faddr)
+{
+	struct conn *c = conn_find(laddr, faddr);
+
+	if (!c)
+		c = conn_new(laddr, faddr);
+	if (c)
+		c->provisional = false; /* a local socket holds it now, across waits */
+	return c;
+}
+
+struct conn *conn_accept_get(const struct addr *laddr, const struct addr *faddr)
+{
+	struct conn *c = conn_find(laddr, faddr), *oldest = NULL;
+	char f[ADDR_STRLEN];
+	int n = 0;
+
+	if (c)
+		return c;
+	LIST_FOREACH(c, &conns, link) {
+		if (c->provisional) {
+			oldest = c; /* newest first on the list: the last one seen is the oldest */
+			n++;
+		}
+	}
+	if (n >= MAX_PROVISIONAL) {
+		log_warn("%d peers connected and sent nothing yet: closing the connections of "
+			 "the oldest, %s",
+			 n, addr_str(&oldest->faddr, f));
+		conn_destroy(oldest);
+	}
+	c = conn_new(laddr, faddr);
+	if (c)
+		c->provisional = true;
+	return c;
+}
+
+void conn_heard(struct conn *c)
+{
+	c->provisional = false;
+}
+
+bool conn_has_app_data(const struct conn *c)
+{
+	if (!TAILQ_EMPTY(&c->held))
+		return true;
+	for (int i = 0; i < WIRE_MAX_PATHS; i++)
+		if (!path_idle(&c->paths[i]))
+			return true;
+	return false;
+}
+
+static bool all_closed(const struct conn *c)
+{
+	for (int i = 0; i < WIRE_MAX_PATHS; i++)
+		if (c->paths[i].fd >= 0)
+			return false;
+	return true;
+}
+
+static void on_reap(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop, (void)revents;
+	if (c->provisional && all_closed(c))
+		conn_destroy(c);
+}
+
+/* Called from inside c's own callbacks: the free happens from the loop, a moment later. */
+void conn_path_down(struct conn *c)
+{
+	if (c->provisional && all_closed(c) && engine.loop && !ev_is_active(&c->reap)) {
+		ev_timer_set(&c->reap, 0, 0);
+		ev_timer_start(engine.loop, &c->reap);
+	}
 }
 
 /*
@@ -106,6 +249,36 @@ struct path *conn_pick_path(struct conn *c, uint16_t port)
 	return &c->paths[h % (unsigned)c->npaths];
 }
 
+/*
+ * Maps sent on different paths could be applied out of order by the peer, a stale one last;
+ * so every map goes on the lowest path that is up: path 0, unless it is down.
+ */
+struct path *conn_map_path(struct conn *c)
+{
+	for (int i = 0; i < WIRE_MAX_PATHS; i++)
+		if (c->paths[i].state == PATH_UP)
+			return &c->paths[i];
+	return NULL;
+}
+
+void conn_want_cong_map(struct conn *c)
+{
+	struct path *p = conn_map_path(c);
+
+	c->cong_pending = true;
+	if (p)
+		engine_kick(p);
+}
+
+void conn_cong_changed(const struct addr *laddr)
+{
+	struct conn *c;
+
+	LIST_FOREACH(c, &conns, link)
+		if (addr_eq(&c->laddr, laddr))
+			conn_want_cong_map(c);
+}
+
 void conn_fill_exts(struct wire_exts *ex)
 {
 	*ex = (struct wire_exts){
@@ -113,15 +286,22 @@ void conn_fill_exts(struct wire_exts *ex)
 		.npaths = (uint16_t)engine.cfg.npaths,
 		.has_gen_num = true,
 		.gen_num = engine.cfg.gen_num,
+		.has_sport_idx = engine.cfg.sport_idx,
 	};
 }
 
 void conn_probe(struct conn *c)
 {
+	if (c->npaths == 0)
+		queue_probe(c);
+}
+
+static void queue_probe(struct conn *c)
+{
 	struct wire_exts ex;
 	struct msg *m;
 
-	if (c->npaths != 0 || c->probe_pending)
+	if (c->probe_pending)
 		return;
 	m = msg_new(WIRE_PROBE_PORT, 0, NULL, 0);
 	if (!m)
@@ -133,16 +313,64 @@ void conn_probe(struct conn *c)
 	log_debug("probe queued on path 0 (NPATHS=%d)", engine.cfg.npaths);
 }
 
-static void note_generation(struct conn *c, const struct wire_exts *ex)
+/*
+ * wire.md §13: the peer is a new incarnation. On every path sequence numbers start again
+ * and what waits for retransmission is dropped: it was for the old one (which may well
+ * have had it). Messages not yet written go to the new one, renumbered.
+ */
+static void peer_restarted(struct conn *c, uint32_t gen)
 {
 	char f[ADDR_STRLEN];
+	uint64_t flushed = 0;
 
+	for (int i = 0; i < WIRE_MAX_PATHS; i++) {
+		uint64_t before = c->paths[i].flushed;
+
+		path_peer_restarted(&c->paths[i]);
+		flushed += c->paths[i].flushed - before;
+	}
+	/* Path 0's queue was renumbered: its whole present queue goes before the lanes. */
+	if (c->catchup_seq)
+		c->catchup_seq = c->paths[0].next_tx_seq;
+	/* The old incarnation's congestion map means nothing now; the new one sends its own. */
+	memset(c->peer_cong, 0, sizeof(c->peer_cong));
+	cong_peer_updated(c);
+	log_info("peer %s restarted (generation %08x -> %08x): sequence numbers start again, "
+		 "%llu stale retransmissions dropped",
+		 addr_str(&c->faddr, f), c->peer_gen, gen, (unsigned long long)flushed);
+}
+
+static void note_generation(struct conn *c, const struct wire_exts *ex)
+{
 	if (!ex->has_gen_num || ex->gen_num == 0)
 		return;
 	if (c->peer_gen && c->peer_gen != ex->gen_num)
-		log_info("peer %s restarted (generation %08x -> %08x)", addr_str(&c->faddr, f),
-			 c->peer_gen, ex->gen_num);
+		peer_restarted(c, ex->gen_num);
 	c->peer_gen = ex->gen_num;
+}
+
+/*
+ * The peer now offers fewer paths (it restarted with another MPRDS_NPATHS): lanes are not
+ * merged by the kernel (wire.md §7); ours hand what they hold to the paths left, renumbered.
+ */
+static void merge_lanes(struct conn *c)
+{
+	for (int i = c->npaths; i < WIRE_MAX_PATHS; i++) {
+		struct path *p = &c->paths[i];
+		struct msg *m;
+
+		path_abort(p, "the peer now uses fewer paths");
+		while ((m = TAILQ_FIRST(&p->sendq))) {
+			TAILQ_REMOVE(&p->sendq, m, link);
+			if (!m->sender && !m->orphan) {
+				msg_free(m); /* that lane's own pongs and maps */
+				continue;
+			}
+			m->retransmit = 0;
+			path_enqueue(conn_pick_path(c, m->h.sport), m);
+		}
+		p->pongs = 0;
+	}
 }
 
 void conn_handshake(struct conn *c, const struct wire_exts *ex)
@@ -150,6 +378,7 @@ void conn_handshake(struct conn *c, const struct wire_exts *ex)
 	char l[ADDR_STRLEN], f[ADDR_STRLEN];
 	int old = c->npaths;
 
+	note_generation(c, ex);
 	if (ex->has_npaths) {
 		int n = ex->npaths < 1 ? 1 : ex->npaths;
 
@@ -159,18 +388,17 @@ void conn_handshake(struct conn *c, const struct wire_exts *ex)
 	}
 	c->probe_pending = false;
 	c->peer_sport_idx = ex->has_sport_idx;
-	note_generation(c, ex);
+	open_lanes(c);
 	if (c->npaths == old)
 		return;
+	if (old > 1 && c->npaths < old)
+		merge_lanes(c);
 	if (c->npaths > 1)
 		c->catchup_seq = c->paths[0].next_tx_seq;
 	release_held(c);
 	log_info("handshake %s<->%s: peer %s%u paths, using %d", addr_str(&c->laddr, l),
 		 addr_str(&c->faddr, f), ex->has_npaths ? "offers " : "is legacy, ",
 		 ex->has_npaths ? ex->npaths : 1, c->npaths);
-	if (c->smaller)
-		for (int i = 1; i < c->npaths; i++)
-			engine_kick(&c->paths[i]);
 }
 
 bool conn_lane_may_send(struct conn *c, const struct path *p)
@@ -180,25 +408,33 @@ bool conn_lane_may_send(struct conn *c, const struct path *p)
 
 	if (p->index == 0 || c->catchup_seq == 0)
 		return true;
+	/* Both heads: after a peer restart the unacked ones keep numbers the queue lost. */
 	oldest = TAILQ_FIRST(&p0->unacked);
-	if (!oldest)
-		oldest = TAILQ_FIRST(&p0->sendq);
 	if (oldest && oldest->h.seq < c->catchup_seq)
 		return false;
+	TAILQ_FOREACH(oldest, &p0->sendq, link) {
+		if (oldest->h.flags == WIRE_FLAG_CONG_BITMAP)
+			continue; /* no sequence number */
+		if (oldest->h.seq < c->catchup_seq)
+			return false;
+		break;
+	}
 	c->catchup_seq = 0;
 	return true;
 }
 
-static void forget_in_queue(struct path *p, struct msg_queue *q, struct sock *s, bool sendq)
+/* Removes s's messages (to dport only, unless dport < 0) from one queue of path p. */
+static void forget_in_queue(struct path *p, struct msg_queue *q, struct sock *s, int dport)
 {
 	struct msg *m, *next;
 
 	for (m = TAILQ_FIRST(q); m; m = next) {
 		next = TAILQ_NEXT(m, link);
-		if (m->sender != s)
+		if (m->sender != s || (dport >= 0 && m->h.dport != dport))
 			continue;
+		sock_credit(s, m->h.len);
 		/* A message partly on the wire must be finished or the stream breaks. */
-		if (sendq && m == TAILQ_FIRST(q) && p->head_off) {
+		if (q == &p->sendq && m == TAILQ_FIRST(q) && p->head_off) {
 			m->sender = NULL;
 			continue;
 		}
@@ -207,18 +443,51 @@ static void forget_in_queue(struct path *p, struct msg_queue *q, struct sock *s,
 	}
 }
 
-/* socket-api.md §8: closing a socket removes its queued and unacknowledged messages. */
+static void forget_in_conn(struct conn *c, struct sock *s, int dport)
+{
+	forget_in_queue(&c->paths[0], &c->held, s, dport);
+	for (int i = 0; i < WIRE_MAX_PATHS; i++) {
+		forget_in_queue(&c->paths[i], &c->paths[i].sendq, s, dport);
+		forget_in_queue(&c->paths[i], &c->paths[i].unacked, s, dport);
+	}
+}
+
+static void orphan_in_queue(struct msg_queue *q, struct sock *s)
+{
+	struct msg *m;
+
+	TAILQ_FOREACH(m, q, link)
+		if (m->sender == s) {
+			m->sender = NULL;
+			m->orphan = 1;
+		}
+}
+
+/*
+ * socket-api.md §8 says close drops the socket's queued messages; but the kernel hands a
+ * message to TCP in the sending thread, so what it drops at close is only what TCP could
+ * not take. Ours are handed over by the engine thread, a moment later: a close right after
+ * a send must not lose the message, so the socket's messages are sent without it.
+ */
 void conn_forget_sender(struct sock *s)
 {
 	struct conn *c;
 
-	LIST_FOREACH(c, &conns, link)
-	for (int i = 0; i < WIRE_MAX_PATHS; i++) {
-		if (i == 0)
-			forget_in_queue(&c->paths[0], &c->held, s, false);
-		forget_in_queue(&c->paths[i], &c->paths[i].sendq, s, true);
-		forget_in_queue(&c->paths[i], &c->paths[i].unacked, s, false);
+	LIST_FOREACH(c, &conns, link) {
+		orphan_in_queue(&c->held, s);
+		for (int i = 0; i < WIRE_MAX_PATHS; i++) {
+			orphan_in_queue(&c->paths[i].sendq, s);
+			orphan_in_queue(&c->paths[i].unacked, s);
+		}
 	}
+}
+
+void conn_cancel(struct sock *s, const struct addr *dst, uint16_t port)
+{
+	struct conn *c = conn_find(&s->bound_addr, dst);
+
+	if (c)
+		forget_in_conn(c, s, port);
 }
 
 void conn_after_fork(void)
@@ -236,16 +505,8 @@ void conn_free_all(void)
 {
 	struct conn *c;
 
-	while ((c = LIST_FIRST(&conns))) {
-		LIST_REMOVE(c, link);
-		msg_queue_free(&c->held);
-		for (int i = 0; i < WIRE_MAX_PATHS; i++) {
-			msg_queue_free(&c->paths[i].sendq);
-			msg_queue_free(&c->paths[i].unacked);
-			wire_parser_reset(&c->paths[i].parser);
-		}
-		free(c);
-	}
+	while ((c = LIST_FIRST(&conns)))
+		conn_destroy(c);
 }
 
 bool conn_all_idle(void)
@@ -273,6 +534,14 @@ int conn_count(void)
 	return n;
 }
 
+void conn_foreach(void (*fn)(struct conn *c, void *arg), void *arg)
+{
+	struct conn *c;
+
+	LIST_FOREACH(c, &conns, link)
+	fn(c, arg);
+}
+
 void conn_log_stats(void)
 {
 	char l[ADDR_STRLEN], f[ADDR_STRLEN];
@@ -290,10 +559,13 @@ void conn_log_stats(void)
 			if (!p->connects && !p->msgs_tx && !p->msgs_rx)
 				continue;
 			log_info("  path %d: sent %llu msgs (%llu B), received %llu msgs (%llu B), "
-				 "retransmitted %llu, duplicates dropped %llu",
+				 "retransmitted %llu, duplicates dropped %llu, stale dropped %llu, "
+				 "connects %llu, read pauses %llu",
 				 i, (unsigned long long)p->msgs_tx, (unsigned long long)p->bytes_tx,
 				 (unsigned long long)p->msgs_rx, (unsigned long long)p->bytes_rx,
-				 (unsigned long long)p->retransmits, (unsigned long long)p->dups);
+				 (unsigned long long)p->retransmits, (unsigned long long)p->dups,
+				 (unsigned long long)p->flushed, (unsigned long long)p->connects,
+				 (unsigned long long)p->rx_pauses);
 		}
 	}
 }

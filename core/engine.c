@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mprds/cong.h"
 #include "mprds/conn.h"
+#include "mprds/control.h"
 #include "mprds/engine.h"
 #include "mprds/listen.h"
 #include "mprds/log.h"
@@ -73,6 +75,26 @@ static uint32_t proc_u32(const char *path, uint32_t def)
 	return n > 0 ? (uint32_t)strtoul(buf, NULL, 10) : def;
 }
 
+/* net.ipv4.ip_local_port_range, cut to whole groups of 8 (wire.md §1, 7.0+). */
+static void port_groups_read(struct config *c)
+{
+	char buf[64] = { 0 };
+	unsigned lo = 32768, hi = 60999;
+	int fd = open("/proc/sys/net/ipv4/ip_local_port_range", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (sys_read(fd, buf, sizeof(buf) - 1) > 0)
+			(void)sscanf(buf, "%u %u", &lo, &hi);
+		sys_close(fd);
+	}
+	lo = (lo + 7) & ~7u;
+	if (lo < 1024 || hi > 65535 || hi < lo + 7)
+		return;
+	c->port_base = (uint16_t)lo;
+	c->port_groups = (uint16_t)((hi + 1 - lo) / 8);
+	c->sport_idx = (WIRE_MAX_PATHS % c->npaths) == 0;
+}
+
 static uint32_t fresh_gen_num(void)
 {
 	uint32_t g = 0;
@@ -90,6 +112,7 @@ static void config_read(struct config *c)
 	c->tcp_port = (uint16_t)env_long("MPRDS_TCP_PORT", WIRE_TCP_PORT, 1, 65535);
 	c->linger_ms = (int)env_long("MPRDS_LINGER_MS", 2000, 0, 3600000);
 	c->gen_num = fresh_gen_num();
+	port_groups_read(c);
 	c->wmem_max = proc_u32("/proc/sys/net/core/wmem_max", 212992);
 	c->rmem_max = proc_u32("/proc/sys/net/core/rmem_max", 212992);
 	c->wmem_default = proc_u32("/proc/sys/net/core/wmem_default", 212992);
@@ -178,8 +201,10 @@ static int start_locked(void)
 	ev_async_init(&engine.wake, on_wake);
 	ev_async_start(engine.loop, &engine.wake);
 	ev_set_loop_release_cb(engine.loop, loop_release, loop_acquire);
+	control_start(); /* mprds-info's view of this process (control.c) */
 	err = start_thread();
 	if (err) {
+		control_stop();
 		ev_loop_destroy(engine.loop);
 		engine.loop = NULL;
 		return err;
@@ -217,6 +242,8 @@ void engine_after_fork_child(void)
 	conn_after_fork();
 	listen_after_fork();
 	sock_after_fork();
+	cong_after_fork();
+	control_stop();
 }
 
 /* At exit: give queued messages cfg.linger_ms to be acknowledged by the peers' TCP. */

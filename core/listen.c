@@ -17,12 +17,15 @@
 #include "mprds/tcp.h"
 
 #define LISTEN_BACKLOG 64
+#define ACCEPT_PAUSE_S 0.1 /* out of descriptors: stop accepting this long, not spin */
 
 /* A TCP listener on addr:MPRDS_TCP_PORT. */
 struct listener {
 	struct addr addr;
 	int fd;
 	ev_io io;
+	ev_timer pause;
+	bool warned;
 	LIST_ENTRY(listener) link;
 };
 
@@ -65,6 +68,7 @@ static int open_listener(const struct addr *a)
 }
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents);
+static void on_pause_end(struct ev_loop *loop, ev_timer *w, int revents);
 
 int listen_ensure(const struct addr *a)
 {
@@ -84,7 +88,8 @@ int listen_ensure(const struct addr *a)
 	l->addr = *a;
 	l->fd = fd;
 	ev_io_init(&l->io, on_accept, fd, EV_READ);
-	l->io.data = l;
+	ev_init(&l->pause, on_pause_end);
+	l->io.data = l->pause.data = l;
 	LIST_INSERT_HEAD(&listeners, l, link);
 	engine_kick(NULL);
 	return 0;
@@ -104,15 +109,32 @@ void listen_start_pending(void)
 	struct listener *l;
 
 	LIST_FOREACH(l, &listeners, link)
-	if (!ev_is_active(&l->io))
+	if (!ev_is_active(&l->io) && !ev_is_active(&l->pause))
 		ev_io_start(engine.loop, &l->io);
 }
 
-/* wire.md §7 (≤6.19 rule): the first path in 0..npaths-1 that has no TCP connection. */
-static struct path *free_slot(struct conn *c)
+static void on_pause_end(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	int limit = c->npaths ? c->npaths : engine.cfg.npaths;
+	struct listener *l = w->data;
 
+	(void)revents;
+	ev_io_start(loop, &l->io);
+}
+
+/*
+ * wire.md §7. A peer that encodes the index in its source port (SPORT_IDX, 7.0+) gets that
+ * slot, taking over from a connection it gave up on; otherwise (≤6.19) the first path in
+ * 0..max(1, npaths)-1 without a TCP connection: path 0 alone until the handshake.
+ */
+static struct path *pick_slot(struct conn *c, uint16_t port)
+{
+	int limit = c->npaths > 1 ? c->npaths : 1;
+
+	if (c->npaths > 1 && c->peer_sport_idx) {
+		int i = port % WIRE_MAX_PATHS;
+
+		return i < c->npaths ? &c->paths[i] : NULL;
+	}
 	for (int i = 0; i < limit; i++) {
 		struct path *p = &c->paths[i];
 
@@ -132,21 +154,25 @@ static void accept_from_larger(struct conn *c, int fd)
 	engine_kick(&c->paths[0]);
 }
 
-static void accept_from_smaller(struct conn *c, int fd)
+static void accept_from_smaller(struct conn *c, int fd, uint16_t port)
 {
 	char f[ADDR_STRLEN];
-	struct path *p = free_slot(c);
+	struct path *p = pick_slot(c, port);
 
 	if (!p) {
-		log_debug("no free path for another connection from %s: reset",
-			  addr_str(&c->faddr, f));
+		log_debug("no free path for a connection from %s port %u: reset",
+			  addr_str(&c->faddr, f), port);
 		tcp_reset(fd);
+		conn_path_down(c);
 		return;
 	}
-	path_attach(p, fd);
-	/* wire.md §6: the accepting side probes too while npaths is unknown. */
-	if (p->index == 0)
-		conn_probe(c);
+	/* Its old connection still has bytes to read and reads are paused: try again later. */
+	if (path_attach(p, fd) < 0) {
+		log_debug("path %d to %s is still being read: connection reset", p->index,
+			  addr_str(&c->faddr, f));
+		tcp_reset(fd);
+	}
+	/* wire.md §6: path 0 up probes (conn_path0_up), on this side too. */
 }
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
@@ -159,17 +185,28 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	struct conn *c;
 	int fd;
 
-	(void)loop, (void)revents;
+	(void)revents;
 	fd = accept4(l->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		/* The backlog stays readable: without a pause this would spin. */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			if (!l->warned)
+				log_warn("cannot accept RDS/TCP connections: %s; pausing the listener",
+					 strerror(errno));
+			l->warned = true;
+			ev_io_stop(loop, &l->io);
+			ev_timer_set(&l->pause, ACCEPT_PAUSE_S, 0);
+			ev_timer_start(loop, &l->pause);
+		}
 		return;
+	}
 	if (addr_parse((struct sockaddr *)&ss, len, &peer, &port) != ADDR_OK ||
-	    addr_eq(&peer, &l->addr) || !(c = conn_get(&l->addr, &peer))) {
+	    addr_eq(&peer, &l->addr) || !(c = conn_accept_get(&l->addr, &peer))) {
 		tcp_reset(fd);
 		return;
 	}
 	if (c->smaller)
 		accept_from_larger(c, fd);
 	else
-		accept_from_smaller(c, fd);
+		accept_from_smaller(c, fd, port);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/log.h"
@@ -21,11 +22,21 @@
 #define ACK_POLL_S 0.001 /* TCP gives no ack event: poll SIOCOUTQ while bytes are in flight */
 #define BACKOFF_MIN_S 0.001 /* wire.md §9: reconnect_min_delay_ms */
 #define BACKOFF_MAX_S 1.0 /* reconnect_max_delay_ms */
+#define SPORT_TRIES 64 /* source-port groups tried per connect (wire.md §1, 7.0+) */
+#define MAX_QUEUED_PONGS 256 /* a peer that pings and never reads gets no more answers */
+#define RX_POLL_S 0.005 /* while reads are paused, how often the blocking socket is looked at */
+#define DRAIN_READS 64 /* at most this many reads of a failed connection's buffered bytes */
+
+/* Tolerated oddities, each logged once per TCP connection. */
+enum { PATH_WARN_CONG_LEN = 1, PATH_WARN_EXT = 2, PATH_WARN_PONGS = 4 };
+
+#define PATH_STOPPED 1 /* on_message: the path went down under it (not an error) */
 
 static void on_read(struct ev_loop *loop, ev_io *w, int revents);
 static void on_write(struct ev_loop *loop, ev_io *w, int revents);
 static void on_retry(struct ev_loop *loop, ev_timer *w, int revents);
 static void on_ack_poll(struct ev_loop *loop, ev_timer *w, int revents);
+static void on_rx_poll(struct ev_loop *loop, ev_timer *w, int revents);
 
 void path_init(struct path *p, struct conn *c, int index)
 {
@@ -41,7 +52,9 @@ void path_init(struct path *p, struct conn *c, int index)
 	ev_io_init(&p->wio, on_write, -1, EV_WRITE);
 	ev_init(&p->retry, on_retry);
 	ev_init(&p->ack_poll, on_ack_poll);
-	p->rio.data = p->wio.data = p->retry.data = p->ack_poll.data = p;
+	ev_init(&p->rx_poll, on_rx_poll);
+	p->rio.data = p->wio.data = p->retry.data = p->ack_poll.data = p->rx_poll.data = p;
+	p->sport_group = (uint16_t)random();
 	/* Path 0 first: data written there before a fan-out must be parsed first (§8). */
 	ev_set_priority(&p->rio, index == 0 ? EV_MAXPRI : 0);
 }
@@ -67,9 +80,10 @@ static bool queue_has_app_data(const struct msg_queue *q)
 {
 	const struct msg *m;
 
-	TAILQ_FOREACH(m, q, link)
-	if (m->sender)
-		return true;
+	TAILQ_FOREACH(m, q, link) {
+		if (m->sender || m->orphan)
+			return true;
+	}
 	return false;
 }
 
@@ -86,11 +100,42 @@ bool path_should_connect(const struct path *p)
 
 	if (p->state != PATH_DOWN || ev_is_active(&p->retry))
 		return false;
+	/* The larger side pokes while it holds messages: the smaller may have restarted. */
 	if (!c->smaller)
-		return p->index == 0 && !TAILQ_EMPTY(&p->sendq);
+		return p->index == 0 && conn_has_app_data(c);
 	if (p->index == 0)
 		return true;
-	return c->npaths > p->index;
+	return c->npaths > p->index && c->lanes_ok;
+}
+
+bool path_rx_paused(const struct path *p)
+{
+	return p->rx_blocker != NULL;
+}
+
+static bool is_pong(const struct msg *m)
+{
+	return !m->sender && !m->orphan && m->h.sport == 0 && m->h.dport != 0;
+}
+
+static void count_pongs(struct path *p)
+{
+	struct msg *m;
+
+	p->pongs = 0;
+	TAILQ_FOREACH(m, &p->sendq, link) {
+		if (is_pong(m))
+			p->pongs++;
+	}
+}
+
+/* A message that will not be sent (again): its socket gets the room back. */
+static void discard(struct path *p, struct msg *m)
+{
+	if (m->sender)
+		sock_credit(m->sender, m->h.len);
+	msg_free(m);
+	p->flushed++;
 }
 
 void path_enqueue(struct path *p, struct msg *m)
@@ -122,38 +167,166 @@ static void on_retry(struct ev_loop *loop, ev_timer *w, int revents)
 	path_service(p);
 }
 
-/* Every written but unacknowledged message goes back to the front of the send queue. */
+/*
+ * Every written but unacknowledged message goes back to the front of the send queue (§8),
+ * but for those written before the peer's restart was noticed (§13: FLUSH).
+ */
 static void requeue_unacked(struct path *p)
 {
-	struct msg *m;
+	struct msg *m, *next;
 
-	TAILQ_FOREACH(m, &p->unacked, link)
-	{
+	for (m = TAILQ_FIRST(&p->unacked); m; m = next) {
+		next = TAILQ_NEXT(m, link);
+		if (p->flush_armed && m->end_offset <= p->flush_upto) {
+			TAILQ_REMOVE(&p->unacked, m, link);
+			discard(p, m);
+			continue;
+		}
 		m->retransmit = 1;
 		p->retransmits++;
 	}
+	p->flush_armed = false;
 	TAILQ_CONCAT(&p->unacked, &p->sendq, link);
 	TAILQ_CONCAT(&p->sendq, &p->unacked, link);
 	p->head_off = 0;
+	count_pongs(p);
 }
 
-void path_drop(struct path *p, const char *why)
+void path_peer_restarted(struct path *p)
 {
+	struct msg *m, *next;
+	uint64_t seq = 1;
+
+	for (m = TAILQ_FIRST(&p->sendq); m; m = next) {
+		next = TAILQ_NEXT(m, link);
+		if (m == TAILQ_FIRST(&p->sendq) && p->head_off) {
+			seq = m->h.seq + 1; /* its header is on the wire: numbers must not go back */
+			continue;
+		}
+		if (m->h.flags == WIRE_FLAG_CONG_BITMAP)
+			continue;
+		if (m->retransmit) {
+			TAILQ_REMOVE(&p->sendq, m, link);
+			discard(p, m);
+			continue;
+		}
+		m->h.seq = seq++;
+	}
+	p->next_tx_seq = seq;
+	p->next_rx_seq = 0;
+	p->flush_upto = p->tx_offset;
+	p->flush_armed = !TAILQ_EMPTY(&p->unacked);
+	count_pongs(p);
+}
+
+static void stop_rx_pause(struct path *p)
+{
+	if (p->rx_blocker) {
+		sock_put(p->rx_blocker);
+		p->rx_blocker = NULL;
+	}
+	if (engine.loop)
+		ev_timer_stop(engine.loop, &p->rx_poll);
+}
+
+static void close_fd(struct path *p)
+{
+	ev_io_stop(engine.loop, &p->rio);
+	ev_io_stop(engine.loop, &p->wio);
+	ev_timer_stop(engine.loop, &p->ack_poll);
+	sys_close(p->fd);
+	p->fd = -1;
+	p->tx_dead = false;
+	p->warned = 0;
+}
+
+static bool free_acked(struct path *p);
+static void drain(struct path *p);
+static void pause_rx(struct path *p);
+
+/* The TCP connection is gone: requeue, and reconnect if this side does that. */
+static void shut(struct path *p, const char *why)
+{
+	struct conn *c = p->conn;
+
+	p->epoch++;
 	if (p->fd >= 0) {
 		PATH_LOG(p->state == PATH_UP ? LOG_INFO : LOG_DEBUG, p, "down: %s", why);
-		ev_io_stop(engine.loop, &p->rio);
-		ev_io_stop(engine.loop, &p->wio);
-		ev_timer_stop(engine.loop, &p->ack_poll);
-		sys_close(p->fd);
-		p->fd = -1;
+		/* 7.0+ (wire.md §8): what TCP has acknowledged is not sent again. */
+		if (p->state == PATH_UP)
+			free_acked(p);
+		close_fd(p);
 	}
+	stop_rx_pause(p);
+	if (p->state == PATH_UP && p->index == 0)
+		conn_path0_down(c);
 	p->state = PATH_DOWN;
 	p->poke = false;
 	p->tx_offset = 0;
 	wire_parser_reset(&p->parser);
 	requeue_unacked(p);
-	if (path_should_connect(p) || (!p->conn->smaller && !TAILQ_EMPTY(&p->sendq)))
+	if (path_should_connect(p))
 		schedule_retry(p);
+	else if (!c->smaller && p->index != 0 && conn_has_app_data(c))
+		engine_kick(&c->paths[0]); /* path 0 pokes for the lanes' messages too */
+	conn_path_down(c);
+}
+
+void path_drop(struct path *p, const char *why)
+{
+	if (p->dropping)
+		return;
+	if (p->fd >= 0 && p->state == PATH_UP) {
+		p->dropping = true;
+		drain(p);
+		p->dropping = false;
+		if (p->fd >= 0 && p->rx_blocker) {
+			/* Bytes may still be buffered: read them when the socket has room. */
+			if (!p->tx_dead)
+				PATH_LOG(LOG_INFO, p, "failed (%s) while reads are paused: "
+					 "closed once they resume", why);
+			p->tx_dead = true;
+			ev_io_stop(engine.loop, &p->wio);
+			ev_timer_stop(engine.loop, &p->ack_poll);
+			pause_rx(p);
+			return;
+		}
+	}
+	shut(p, why);
+}
+
+void path_abort(struct path *p, const char *why)
+{
+	if (!p->dropping)
+		shut(p, why);
+}
+
+void path_release(struct path *p)
+{
+	struct msg *m;
+
+	if (engine.loop) {
+		if (p->fd >= 0)
+			close_fd(p);
+		ev_timer_stop(engine.loop, &p->retry);
+		ev_timer_stop(engine.loop, &p->ack_poll);
+	} else if (p->fd >= 0) {
+		sys_close(p->fd);
+		p->fd = -1;
+	}
+	stop_rx_pause(p);
+	if (p->kicked) {
+		TAILQ_REMOVE(&engine.kicks, p, kick_link);
+		p->kicked = false;
+	}
+	p->head_off = 0;
+	TAILQ_CONCAT(&p->unacked, &p->sendq, link);
+	while ((m = TAILQ_FIRST(&p->unacked))) {
+		TAILQ_REMOVE(&p->unacked, m, link);
+		discard(p, m);
+	}
+	p->pongs = 0;
+	wire_parser_reset(&p->parser);
 }
 
 static void path_up(struct path *p)
@@ -168,47 +341,91 @@ static void path_up(struct path *p)
 	PATH_LOG(LOG_INFO, p, "up (tcp fd %d)", p->fd);
 	if (p->index == 0)
 		conn_path0_up(p->conn);
+	conn_want_cong_map(p->conn); /* wire.md §9: every path up sends our map */
 	path_service(p);
+}
+
+/*
+ * wire.md §1 (7.0+): source port = base + 8 * group + index, so that the acceptor files the
+ * connection under this index however the connections race. Groups rotate; one whose port
+ * is taken (or whose 4-tuple lingers in TIME_WAIT) is skipped.
+ */
+static int connect_indexed(struct path *p)
+{
+	struct conn *c = p->conn;
+	int fd = -EADDRINUSE;
+
+	for (int i = 0; i < SPORT_TRIES && i < engine.cfg.port_groups; i++) {
+		unsigned g = p->sport_group++ % engine.cfg.port_groups;
+		uint16_t port = (uint16_t)(engine.cfg.port_base + 8 * g + (unsigned)p->index);
+
+		fd = tcp_connect_from(&c->laddr, port, &c->faddr, engine.cfg.tcp_port);
+		if (fd != -EADDRINUSE && fd != -EADDRNOTAVAIL)
+			break;
+	}
+	return fd;
+}
+
+static int connect_any(struct path *p)
+{
+	struct conn *c = p->conn;
+	int fd = tcp_socket_bound(&c->laddr, 0, 0), err;
+
+	if (fd < 0)
+		return fd;
+	err = tcp_connect(fd, &c->faddr, engine.cfg.tcp_port);
+	if (err && err != -EINPROGRESS) {
+		sys_close(fd);
+		return err;
+	}
+	return fd;
 }
 
 static void path_connect(struct path *p)
 {
 	struct conn *c = p->conn;
-	int fd = tcp_socket_bound(&c->laddr, 0, 0);
-	int err;
+	int fd;
 
+	p->poke = !c->smaller;
+	fd = c->smaller && engine.cfg.sport_idx ? connect_indexed(p) : connect_any(p);
+	PATH_LOG(LOG_DEBUG, p, "%s", p->poke ? "poking the smaller peer" : "connecting");
 	if (fd < 0) {
-		PATH_LOG(LOG_WARN, p, "cannot make a TCP socket: %s", strerror(-fd));
+		PATH_LOG(fd == -ECONNREFUSED ? LOG_DEBUG : LOG_INFO, p, "cannot connect: %s",
+			 strerror(-fd));
+		p->poke = false;
 		schedule_retry(p);
+		conn_path_down(c);
 		return;
 	}
 	tcp_tune(fd);
 	p->fd = fd;
-	p->poke = !c->smaller;
 	p->state = PATH_CONNECTING;
-	err = tcp_connect(fd, &c->faddr, engine.cfg.tcp_port);
-	PATH_LOG(LOG_DEBUG, p, "%s", p->poke ? "poking the smaller peer" : "connecting");
-	if (err && err != -EINPROGRESS) {
-		path_drop(p, strerror(-err));
-		return;
-	}
 	ev_io_set(&p->wio, fd, EV_WRITE);
 	ev_io_start(engine.loop, &p->wio);
 }
 
-void path_attach(struct path *p, int fd)
+int path_attach(struct path *p, int fd)
 {
+	if (p->fd >= 0 && p->state == PATH_UP) {
+		/* wire.md §7: the peer gave up on the old one; read what it had delivered. */
+		path_drop(p, "replaced by a new connection from the peer");
+		if (p->fd >= 0)
+			return -EBUSY;
+	}
 	if (p->fd >= 0) {
 		ev_io_stop(engine.loop, &p->wio);
 		sys_close(p->fd);
+		p->fd = -1;
 	}
 	ev_timer_stop(engine.loop, &p->retry);
 	p->fd = fd;
 	p->poke = false;
 	p->tx_offset = 0;
 	requeue_unacked(p);
+	wire_parser_reset(&p->parser);
 	tcp_tune(fd);
 	path_up(p);
+	return 0;
 }
 
 static void on_connected(struct path *p)
@@ -233,7 +450,8 @@ static void on_connected(struct path *p)
 	path_up(p);
 }
 
-static void check_acks(struct path *p)
+/* Frees the messages whose last byte the peer's TCP has acknowledged; true if any. */
+static bool free_acked(struct path *p)
 {
 	long outq = sys_tcp_unacked(p->fd);
 	uint64_t acked;
@@ -241,7 +459,7 @@ static void check_acks(struct path *p)
 	bool progress = false;
 
 	if (outq < 0)
-		return;
+		return false;
 	acked = p->tx_offset - (uint64_t)outq;
 	while ((m = TAILQ_FIRST(&p->unacked)) && m->end_offset <= acked) {
 		TAILQ_REMOVE(&p->unacked, m, link);
@@ -250,6 +468,13 @@ static void check_acks(struct path *p)
 		msg_free(m);
 		progress = true;
 	}
+	return progress;
+}
+
+static void check_acks(struct path *p)
+{
+	bool progress = free_acked(p);
+
 	if (TAILQ_EMPTY(&p->unacked))
 		ev_timer_stop(engine.loop, &p->ack_poll);
 	else if (!ev_is_active(&p->ack_poll)) {
@@ -317,6 +542,12 @@ static void account_written(struct path *p, size_t n)
 		n -= total;
 		TAILQ_REMOVE(&p->sendq, m, link);
 		m->end_offset = p->tx_offset - n;
+		if (is_pong(m))
+			p->pongs--;
+		if (m->h.flags == WIRE_FLAG_CONG_BITMAP) {
+			msg_free(m); /* never retransmitted: the next path up sends a fresh one */
+			continue;
+		}
 		p->msgs_tx++;
 		p->bytes_tx += m->h.len;
 		TAILQ_INSERT_TAIL(&p->unacked, m, link);
@@ -324,11 +555,29 @@ static void account_written(struct path *p, size_t n)
 	p->head_off = n;
 }
 
+/* wire.md §10: the map goes out ahead of the next message not yet started. */
+static void insert_cong_map(struct path *p)
+{
+	struct msg *m = cong_map_message(p->conn), *head = TAILQ_FIRST(&p->sendq);
+
+	if (!m)
+		return;
+	p->conn->cong_pending = false;
+	if (head && p->head_off)
+		TAILQ_INSERT_AFTER(&p->sendq, head, m, link);
+	else
+		TAILQ_INSERT_HEAD(&p->sendq, m, link);
+}
+
 static void path_write(struct path *p)
 {
 	struct iovec iov[2 * WRITE_BATCH];
 	struct msg *batch[WRITE_BATCH];
 
+	if (p->tx_dead)
+		return;
+	if (p->conn->cong_pending && p == conn_map_path(p->conn))
+		insert_cong_map(p);
 	while (!TAILQ_EMPTY(&p->sendq) && conn_lane_may_send(p->conn, p)) {
 		int n = build_iov(p, iov, batch);
 		ssize_t w = writev(p->fd, iov, n);
@@ -366,12 +615,30 @@ void path_service(struct path *p)
 		path_connect(p);
 }
 
+#define PATH_WARN_ONCE(p, bit, fmt, ...)                            \
+	do {                                                        \
+		if (!((p)->warned & (bit))) {                       \
+			(p)->warned |= (bit);                       \
+			PATH_LOG(LOG_WARN, p, fmt, ##__VA_ARGS__);  \
+		}                                                   \
+	} while (0)
+
 static void answer_ping(struct path *p, const struct wire_header *h, bool probe)
 {
-	struct msg *pong = msg_new(0, h->sport, NULL, 0);
+	struct msg *pong;
 
+	/* A peer that pings and never reads our answers must not grow our queue. */
+	if (p->pongs >= MAX_QUEUED_PONGS) {
+		PATH_WARN_ONCE(p, PATH_WARN_PONGS,
+			       "peer sends pings and does not read the pongs: %d wait unsent, "
+			       "further pings are not answered",
+			       MAX_QUEUED_PONGS);
+		return;
+	}
+	pong = msg_new(0, h->sport, NULL, 0);
 	if (!pong)
 		return;
+	p->pongs++;
 	if (probe) {
 		struct wire_exts ex;
 
@@ -379,6 +646,11 @@ static void answer_ping(struct path *p, const struct wire_header *h, bool probe)
 		wire_exts_build(&ex, pong->h.ext);
 	}
 	path_enqueue(p, pong);
+}
+
+size_t path_rx_bound(const struct sock *s)
+{
+	return 4 * s->rcvbuf + WIRE_MAX_PAYLOAD;
 }
 
 static void deliver(struct path *p, const struct wire_header *h, uint8_t *payload)
@@ -392,7 +664,20 @@ static void deliver(struct path *p, const struct wire_header *h, uint8_t *payloa
 	}
 	m->h = *h;
 	m->src = p->conn->faddr;
+	if (s->rx_traces)
+		m->rx_stamp_ns[0] = msg_clock_ns();
 	sock_deliver(s, m);
+	/*
+	 * A peer that ignores the congestion map cannot fill our memory: past this bound the
+	 * path stops reading and TCP pushes back (README, "Memory").
+	 */
+	if (!p->rx_blocker && s->rcv_queued > path_rx_bound(s)) {
+		sock_get(s);
+		p->rx_blocker = s;
+		p->rx_pauses++;
+		PATH_LOG(LOG_INFO, p, "port %u holds %zu unread bytes: reading paused", s->bound_port,
+			 s->rcv_queued);
+	}
 }
 
 /* wire.md §5: the receiver's classification of one complete message. */
@@ -400,20 +685,32 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 {
 	struct path *p = ctx;
 	enum wire_kind kind = wire_classify(h);
+	unsigned epoch = p->epoch;
 	struct wire_exts ex;
 
 	p->msgs_rx++;
 	p->bytes_rx += h->len;
 	if (kind == WIRE_KIND_CONG_MAP) {
-		if (h->len == WIRE_CONG_MAP_BYTES)
+		if (h->len == WIRE_CONG_MAP_BYTES) {
 			memcpy(p->conn->peer_cong, payload, WIRE_CONG_MAP_BYTES);
+			cong_peer_updated(p->conn);
+		} else {
+			/* §10: the kernel ignores it silently; the stream is still in step. */
+			PATH_WARN_ONCE(p, PATH_WARN_CONG_LEN,
+				       "congestion map of %u bytes (not 8192) ignored", h->len);
+		}
 		free(payload);
+		conn_heard(p->conn);
 		return 0;
 	}
+	/* No kernel sets bits above 0x20 (§3): this is not an RDS peer, or a broken one. */
 	if (h->flags & ~WIRE_FLAGS_KNOWN) {
+		snprintf(p->bad, sizeof(p->bad), "unknown h_flags bits 0x%02x",
+			 h->flags & ~WIRE_FLAGS_KNOWN);
 		free(payload);
 		return -EPROTO;
 	}
+	conn_heard(p->conn);
 	if (wire_is_duplicate(h, p->next_rx_seq)) {
 		p->dups++;
 		free(payload);
@@ -424,16 +721,18 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 		free(payload);
 	switch (kind) {
 	case WIRE_KIND_PROBE:
+	case WIRE_KIND_PROBE_PONG:
 		wire_exts_parse(h->ext, &ex);
+		/* §4: what parsed before the overrun counts, as in the kernel. */
+		if (ex.overrun)
+			PATH_WARN_ONCE(p, PATH_WARN_EXT,
+				       "extension area runs past its 16 bytes: rest ignored");
 		conn_handshake(p->conn, &ex);
-		answer_ping(p, h, true);
+		if (kind == WIRE_KIND_PROBE)
+			answer_ping(p, h, true);
 		break;
 	case WIRE_KIND_PING:
 		answer_ping(p, h, false);
-		break;
-	case WIRE_KIND_PROBE_PONG:
-		wire_exts_parse(h->ext, &ex);
-		conn_handshake(p->conn, &ex);
 		break;
 	case WIRE_KIND_DATA:
 		deliver(p, h, payload);
@@ -441,19 +740,100 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 	default:
 		break;
 	}
-	return 0;
+	/* The handshake closed this very path (fewer paths now): parse no further. */
+	return p->epoch == epoch ? 0 : PATH_STOPPED;
+}
+
+static int feed(struct path *p, const uint8_t *buf, size_t n)
+{
+	p->bad[0] = '\0';
+	return wire_parser_feed(&p->parser, buf, n, on_message, p);
+}
+
+/* The one line a malformed stream gets (the drop itself logs at info). */
+static void log_malformed(struct path *p, int err)
+{
+	if (err == -EMSGSIZE)
+		PATH_LOG(LOG_WARN, p,
+			 "malformed stream from peer (h_len %u: longer than 1 MiB): dropping this "
+			 "connection",
+			 p->parser.hdr.len);
+	else
+		PATH_LOG(LOG_WARN, p, "malformed stream from peer (%s): dropping this connection",
+			 p->bad[0] ? p->bad : strerror(-err));
 }
 
 int path_receive(struct path *p, const uint8_t *buf, size_t n)
 {
-	int err = wire_parser_feed(&p->parser, buf, n, on_message, p);
+	int err = feed(p, buf, n);
 
+	if (err == PATH_STOPPED)
+		return 0;
 	if (err) {
-		PATH_LOG(LOG_WARN, p, "malformed stream from peer (%s): dropping this connection",
-			 err == -EMSGSIZE ? "message longer than 1 MiB" : strerror(-err));
-		path_drop(p, "malformed stream");
+		log_malformed(p, err);
+		path_abort(p, "malformed stream");
 	}
 	return err;
+}
+
+/* Reads are paused past the bound of rx_blocker: TCP pushes back on the peer. */
+static void pause_rx(struct path *p)
+{
+	ev_io_stop(engine.loop, &p->rio);
+	if (!ev_is_active(&p->rx_poll)) {
+		ev_timer_set(&p->rx_poll, RX_POLL_S, RX_POLL_S);
+		ev_timer_start(engine.loop, &p->rx_poll);
+	}
+}
+
+static void on_rx_poll(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct path *p = w->data;
+	struct sock *s = p->rx_blocker;
+
+	(void)loop, (void)revents;
+	if (s && !s->released && s->bound && s->rcv_queued > path_rx_bound(s) / 2)
+		return;
+	stop_rx_pause(p);
+	if (p->fd >= 0 && p->state == PATH_UP) {
+		PATH_LOG(LOG_DEBUG, p, "reading again");
+		ev_io_start(engine.loop, &p->rio);
+	}
+}
+
+/*
+ * What the peer's TCP acknowledged is the peer's promise kept: a failed connection is read
+ * to its end before it is closed (7.0+ does so at shutdown, wire.md §8). Stops where a
+ * socket reaches its bound (the caller keeps the connection then) or on a malformed stream.
+ */
+static void drain(struct path *p)
+{
+	for (int i = 0; i < DRAIN_READS && !p->rx_blocker; i++) {
+		ssize_t n = sys_read(p->fd, engine.rxbuf, sizeof(engine.rxbuf));
+		int err;
+
+		if (n <= 0)
+			return;
+		err = feed(p, engine.rxbuf, (size_t)n);
+		if (err) {
+			if (err != PATH_STOPPED)
+				log_malformed(p, err);
+			return;
+		}
+	}
+}
+
+static void note_truncated(struct path *p)
+{
+	size_t hdr = WIRE_HDR_LEN - wire_parser_hdr_rem(&p->parser);
+
+	if (hdr && hdr < WIRE_HDR_LEN)
+		PATH_LOG(LOG_WARN, p, "peer closed the connection after %zu of a header's 48 bytes",
+			 hdr);
+	else if (hdr)
+		PATH_LOG(LOG_WARN, p,
+			 "peer closed the connection %zu bytes short of a %u-byte message",
+			 wire_parser_data_rem(&p->parser), p->parser.hdr.len);
 }
 
 static void read_once(struct path *p, bool *more)
@@ -462,6 +842,7 @@ static void read_once(struct path *p, bool *more)
 
 	*more = false;
 	if (n == 0) {
+		note_truncated(p);
 		path_drop(p, "peer closed the connection");
 		return;
 	}
@@ -472,7 +853,7 @@ static void read_once(struct path *p, bool *more)
 	}
 	if (path_receive(p, engine.rxbuf, (size_t)n) < 0)
 		return;
-	*more = (size_t)n == sizeof(engine.rxbuf);
+	*more = (size_t)n == sizeof(engine.rxbuf) && !p->rx_blocker;
 }
 
 static void on_read(struct ev_loop *loop, ev_io *w, int revents)
@@ -481,9 +862,15 @@ static void on_read(struct ev_loop *loop, ev_io *w, int revents)
 	bool more = true;
 
 	(void)loop, (void)revents;
+	if (p->rx_blocker) {
+		pause_rx(p);
+		return;
+	}
 	/* Path 0 is drained first so that pre-fan-out data is parsed before lane data. */
 	for (int i = 0; more && i < (p->index == 0 ? 16 : 1) && p->state == PATH_UP; i++)
 		read_once(p, &more);
+	if (p->fd >= 0 && p->rx_blocker)
+		pause_rx(p);
 	if (p->state == PATH_UP && !TAILQ_EMPTY(&p->sendq))
 		path_write(p);
 }

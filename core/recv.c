@@ -1,19 +1,60 @@
 // SPDX-License-Identifier: MIT
-/* recvmsg: waiting, truncation, peeking and the source address (socket-api.md §6). */
+/*
+ * recvmsg: waiting, congestion notifications, truncation, peeking, the source address and
+ * the control messages of a data message (socket-api.md §6).
+ */
 #include <errno.h>
+#include <linux/rds.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/time_types.h>
+#include <sys/time.h>
 
 #include "mprds/apisock.h"
 #include "mprds/engine.h"
+
+/* Adds one control message; sets MSG_CTRUNC and returns false if it does not fit. */
+static bool put_cmsg(struct msghdr *msg, size_t *used, int level, int type, const void *data,
+		     size_t len)
+{
+	struct cmsghdr *c;
+
+	if (!msg->msg_control || *used + CMSG_SPACE(len) > msg->msg_controllen) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return false;
+	}
+	c = (struct cmsghdr *)((char *)msg->msg_control + *used);
+	c->cmsg_level = level;
+	c->cmsg_type = type;
+	c->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(c), data, len);
+	*used += CMSG_SPACE(len);
+	return true;
+}
+
+/* §6: a pending congestion notification is returned alone, as a 0-byte read. */
+static ssize_t take_cong_notify(struct sock *s, struct msghdr *msg)
+{
+	uint64_t mask = s->cong_notify;
+	size_t used = 0;
+
+	msg->msg_flags = 0;
+	put_cmsg(msg, &used, SOL_RDS, RDS_CMSG_CONG_UPDATE, &mask, sizeof(mask));
+	msg->msg_controllen = used;
+	msg->msg_namelen = 0;
+	s->cong_notify = 0; /* reported, or lost to MSG_CTRUNC as in the kernel */
+	sock_update_readiness(s);
+	return 0;
+}
 
 static int wait_for_message(struct sock *s, int flags, struct msg **out)
 {
 	double deadline = -1;
 	int err;
 
-	while (!(*out = sock_rx_take(s, flags & MSG_PEEK))) {
+	*out = NULL;
+	while (!s->cong_notify && !(*out = sock_rx_take(s, flags & MSG_PEEK))) {
 		if (api_nonblocking(s, flags))
 			return -EAGAIN;
 		if (deadline < 0)
@@ -51,11 +92,56 @@ static void fill_source(const struct msg *m, struct msghdr *msg)
 	msg->msg_namelen = real;
 }
 
+static void put_timestamp(const struct sock *s, const struct msg *m, struct msghdr *msg,
+			  size_t *used)
+{
+	if (s->timestamp == SO_TIMESTAMP_NEW) {
+		struct __kernel_sock_timeval tv = { m->rx_time.tv_sec, m->rx_time.tv_nsec / 1000 };
+
+		put_cmsg(msg, used, SOL_SOCKET, SO_TIMESTAMP_NEW, &tv, sizeof(tv));
+	} else {
+		struct timeval tv = { m->rx_time.tv_sec, m->rx_time.tv_nsec / 1000 };
+
+		put_cmsg(msg, used, SOL_SOCKET, SO_TIMESTAMP_OLD, &tv, sizeof(tv));
+	}
+}
+
+/*
+ * §9: nanoseconds between receive-path points: 0 = header seen -> payload start, 1 = payload
+ * start -> queued, 2 = queued -> this recvmsg. We parse a message whole once its last byte is
+ * read, so point 0 reports 0.
+ */
+static void put_rx_trace(const struct sock *s, const struct msg *m, struct msghdr *msg,
+			 size_t *used)
+{
+	struct rds_cmsg_rx_trace t = { .rx_traces = s->rx_traces };
+	uint64_t now = msg_clock_ns();
+	uint64_t span[3] = { 0, m->rx_stamp_ns[1] - m->rx_stamp_ns[0], now - m->rx_stamp_ns[1] };
+
+	for (int i = 0; i < s->rx_traces; i++) {
+		t.rx_trace_pos[i] = s->rx_trace_pos[i];
+		t.rx_trace[i] = span[s->rx_trace_pos[i]];
+	}
+	put_cmsg(msg, used, SOL_RDS, RDS_CMSG_RXPATH_LATENCY, &t, sizeof(t));
+}
+
+static void put_cmsgs(const struct sock *s, const struct msg *m, struct msghdr *msg)
+{
+	size_t used = 0;
+
+	if (s->timestamp && m->rx_time.tv_sec)
+		put_timestamp(s, m, msg, &used);
+	if (s->rx_traces && m->rx_stamp_ns[1])
+		put_rx_trace(s, m, msg, &used);
+	msg->msg_controllen = used;
+}
+
 ssize_t api_recvmsg(struct api_sock *as, struct msghdr *msg, int flags)
 {
 	struct msg *m;
 	struct sock *s;
 	size_t copied, len;
+	ssize_t ret;
 	int err;
 
 	if (flags & MSG_OOB)
@@ -64,14 +150,15 @@ ssize_t api_recvmsg(struct api_sock *as, struct msghdr *msg, int flags)
 	if (err)
 		return err;
 	err = wait_for_message(s, flags, &m);
-	if (err) {
+	if (err || !m) {
+		ret = err ? err : take_cong_notify(s, msg);
 		api_leave(s);
-		return err;
+		return ret;
 	}
 	len = m->h.len;
 	copied = copy_out(m, msg);
 	msg->msg_flags = copied < len ? MSG_TRUNC : 0;
-	msg->msg_controllen = 0;
+	put_cmsgs(s, m, msg);
 	fill_source(m, msg);
 	if (!(flags & MSG_PEEK))
 		msg_free(m);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "mprds/apisock.h"
+#include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/listen.h"
@@ -104,13 +105,16 @@ static int wait_for_room(struct sock *s, struct conn *c, uint16_t dport, int fla
 	double deadline = -1;
 	int err;
 
-	while (wire_cong_test(c->peer_cong, dport)) {
+	while (cong_blocks(s, c, dport)) {
 		if (api_nonblocking(s, flags))
 			return -ENOBUFS;
+		/* §5 row 18: no timeout; cong_peer_updated() has no waiter list, so look again */
 		engine_unlock();
 		err = usleep(2000) < 0 ? -errno : 0;
 		engine_lock();
-		if (err == -EINTR)
+		if (s->released)
+			return -EBADF;
+		if (err == -EINTR && !api_signal_restarts())
 			return err;
 	}
 	while (s->snd_queued >= s->sndbuf) {

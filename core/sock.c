@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mprds/cong.h"
 #include "mprds/engine.h"
 #include "mprds/log.h"
 #include "mprds/sock.h"
@@ -18,6 +19,7 @@
 
 /* Engine state (under engine.lock); kept here because only this room reads it. */
 static LIST_HEAD(, sock) bind_table[BIND_BUCKETS];
+static LIST_HEAD(, sock) all_socks = LIST_HEAD_INITIALIZER(all_socks);
 
 static unsigned bind_bucket(const struct addr *a, uint16_t port)
 {
@@ -38,7 +40,26 @@ struct sock *sock_new(int app_fd, int eng_fd)
 	s->sndbuf = engine.cfg.wmem_default / 2;
 	s->rcvbuf = engine.cfg.rmem_default / 2;
 	TAILQ_INIT(&s->rxq);
+	LIST_INSERT_HEAD(&all_socks, s, all_link);
+	s->listed = true;
 	return s;
+}
+
+void sock_foreach(void (*fn)(struct sock *s, void *arg), void *arg)
+{
+	struct sock *s, *next;
+
+	for (s = LIST_FIRST(&all_socks); s; s = next) {
+		next = LIST_NEXT(s, all_link);
+		fn(s, arg);
+	}
+}
+
+void sock_unlist(struct sock *s)
+{
+	if (s->listed)
+		LIST_REMOVE(s, all_link);
+	s->listed = false;
 }
 
 void sock_get(struct sock *s)
@@ -50,6 +71,7 @@ void sock_put(struct sock *s)
 {
 	if (--s->refs > 0)
 		return;
+	sock_unlist(s);
 	msg_queue_free(&s->rxq);
 	free(s);
 }
@@ -114,18 +136,21 @@ void sock_after_fork(void)
 {
 	for (int i = 0; i < BIND_BUCKETS; i++)
 		LIST_INIT(&bind_table[i]);
+	LIST_INIT(&all_socks);
 }
 
 void sock_update_readiness(struct sock *s)
 {
 	char b = 0;
 
+	bool pending = !TAILQ_EMPTY(&s->rxq) || s->cong_notify;
+
 	if (s->released)
 		return;
-	if (!TAILQ_EMPTY(&s->rxq) && !s->rx_signalled) {
+	if (pending && !s->rx_signalled) {
 		if (sys_send_nowait(s->eng_fd, &b, 1) == 1)
 			s->rx_signalled = true;
-	} else if (TAILQ_EMPTY(&s->rxq) && s->rx_signalled) {
+	} else if (!pending && s->rx_signalled) {
 		if (sys_recv_nowait(s->app_fd, &b, 1) == 1)
 			s->rx_signalled = false;
 	}
@@ -133,8 +158,17 @@ void sock_update_readiness(struct sock *s)
 
 void sock_deliver(struct sock *s, struct msg *m)
 {
+	/* socket-api.md §6: stamped when queued, if asked for at that moment */
+	if (s->timestamp)
+		clock_gettime(CLOCK_REALTIME, &m->rx_time);
+	if (s->rx_traces) {
+		m->rx_stamp_ns[1] = msg_clock_ns();
+		if (!m->rx_stamp_ns[0])
+			m->rx_stamp_ns[0] = m->rx_stamp_ns[1];
+	}
 	TAILQ_INSERT_TAIL(&s->rxq, m, link);
 	s->rcv_queued += m->h.len;
+	cong_sock_update(s);
 	sock_update_readiness(s);
 }
 
@@ -146,6 +180,7 @@ struct msg *sock_rx_take(struct sock *s, bool peek)
 		return m;
 	TAILQ_REMOVE(&s->rxq, m, link);
 	s->rcv_queued -= m->h.len;
+	cong_sock_update(s);
 	sock_update_readiness(s);
 	return m;
 }

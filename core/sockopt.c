@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "mprds/apisock.h"
+#include "mprds/conn.h"
 #include "mprds/engine.h"
+#include "mprds/info.h"
 
 #define SOCK_MIN_SNDBUF 4608
 #define SOCK_MIN_RCVBUF 2304
@@ -97,6 +99,12 @@ static int set_socket_level(struct sock *s, int name, const void *val, socklen_t
 		s->rcvbuf = buffer_limit(v, engine.cfg.rmem_max, name == SO_RCVBUFFORCE,
 					 SOCK_MIN_RCVBUF);
 		return 0;
+	case SO_TIMESTAMP_OLD:
+	case SO_TIMESTAMP_NEW:
+		if ((err = get_int(val, len, &v)))
+			return err;
+		s->timestamp = v ? name : (s->timestamp == name ? 0 : s->timestamp);
+		return forward_set(s, SOL_SOCKET, name, val, len);
 	default:
 		return forward_set(s, SOL_SOCKET, name, val, len);
 	}
@@ -104,31 +112,122 @@ static int set_socket_level(struct sock *s, int name, const void *val, socklen_t
 
 static int get_rds_level(struct sock *s, int name, void *val, socklen_t *len)
 {
-	if (name != SO_RDS_TRANSPORT)
+	if (name >= RDS_INFO_FIRST && name <= RDS_INFO_LAST)
+		return info_get(name, val, len); /* §12, info.c */
+	switch (name) {
+	case SO_RDS_TRANSPORT:
+		if (*len < sizeof(int))
+			return -EINVAL;
+		/* §9: set or bound means attached; ours is always TCP (see the README). */
+		return put_int(s->bound || s->transport_set ? RDS_TRANS_TCP : RDS_TRANS_NONE, val,
+			       len);
+	case RDS_RECVERR:
+		if (*len < sizeof(int))
+			return -EINVAL;
+		return put_int(s->recverr, val, len);
+	default:
 		return -ENOPROTOOPT;
-	if (*len < sizeof(int))
+	}
+}
+
+/* §9: set once, before bind; only TCP is available here (IB and iWARP are not). */
+static int set_transport(struct sock *s, const void *val, socklen_t len)
+{
+	int v;
+
+	if (s->bound || s->transport_set)
+		return -EOPNOTSUPP;
+	if (len != sizeof(int))
 		return -EINVAL;
-	/* §9: a bound socket has a transport; ours is always TCP (see the README). */
-	return put_int(s->bound ? RDS_TRANS_TCP : RDS_TRANS_NONE, val, len);
+	memcpy(&v, val, sizeof(v));
+	if (v < 0 || v >= RDS_TRANS_COUNT)
+		return -EINVAL;
+	if (v != RDS_TRANS_TCP)
+		return -ENOPROTOOPT;
+	s->transport_set = true;
+	return 0;
+}
+
+/* §9: RDS_CANCEL_SENT_TO drops what this socket still has queued for one destination. */
+static int cancel_sent_to(struct sock *s, const void *val, socklen_t len)
+{
+	struct addr dst;
+	uint16_t port;
+	struct sockaddr_in6 sin6;
+
+	if (!s->bound)
+		return -ENOTCONN;
+	if (len < sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (len >= sizeof(struct sockaddr_in6)) {
+		/* the kernel does not check the family field of a long argument */
+		memcpy(&sin6, val, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		addr_parse((struct sockaddr *)&sin6, sizeof(sin6), &dst, &port);
+	} else {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, val, sizeof(sin));
+		sin.sin_family = AF_INET;
+		addr_parse((struct sockaddr *)&sin, sizeof(sin), &dst, &port);
+	}
+	conn_cancel(s, &dst, port);
+	return 0;
+}
+
+/* §9: SO_RDS_MSG_RXPATH_LATENCY takes struct rds_rx_trace_so, and EFAULT for any misuse. */
+static int set_rx_trace(struct sock *s, const void *val, socklen_t len)
+{
+	struct rds_rx_trace_so t;
+
+	if (len != sizeof(t))
+		return -EFAULT;
+	memcpy(&t, val, sizeof(t));
+	if (t.rx_traces > RDS_MSG_RX_DGRAM_TRACE_MAX)
+		return -EFAULT;
+	for (int i = 0; i < t.rx_traces; i++)
+		if (t.rx_trace_pos[i] >= RDS_MSG_RX_DGRAM_TRACE_MAX)
+			return -EFAULT;
+	s->rx_traces = t.rx_traces;
+	memcpy(s->rx_trace_pos, t.rx_trace_pos, sizeof(s->rx_trace_pos));
+	return 0;
 }
 
 static int set_rds_level(struct sock *s, int name, const void *val, socklen_t len)
 {
-	int v;
+	int v, err;
 
 	switch (name) {
 	case SO_RDS_TRANSPORT:
-		if (s->bound)
-			return -EOPNOTSUPP;
-		if (len != sizeof(int))
-			return -EINVAL;
-		memcpy(&v, val, sizeof(v));
-		if (v < 0 || v >= RDS_TRANS_COUNT)
-			return -EINVAL;
-		return v == RDS_TRANS_TCP ? 0 : -ENOPROTOOPT;
+		return set_transport(s, val, len);
+	case RDS_CANCEL_SENT_TO:
+		return cancel_sent_to(s, val, len);
 	case RDS_RECVERR:
+		if ((err = get_int(val, len, &v)))
+			return err;
+		s->recverr = !!v;
+		return 0;
 	case RDS_CONG_MONITOR:
-		return get_int(val, len, &v);
+		if ((err = get_int(val, len, &v)))
+			return err;
+		s->cong_monitor = !!v;
+		if (!v)
+			s->cong_mask = s->cong_notify = 0;
+		sock_update_readiness(s);
+		return 0;
+	case SO_RDS_MSG_RXPATH_LATENCY:
+		return set_rx_trace(s, val, len);
+	case SO_TIMESTAMP_OLD:
+	case SO_TIMESTAMP_NEW:
+		if (len != sizeof(int))
+			return -EFAULT;
+		memcpy(&v, val, sizeof(v));
+		s->timestamp = v ? name : 0;
+		return 0;
+	case RDS_GET_MR:
+	case RDS_GET_MR_FOR_DEST:
+	case RDS_FREE_MR:
+		return s->bound ? -EOPNOTSUPP : -ENOTCONN; /* no RDMA on TCP */
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -52,6 +52,22 @@ int tcp_connect(int fd, const struct addr *a, uint16_t port)
 	return -errno;
 }
 
+int tcp_connect_from(const struct addr *laddr, uint16_t lport, const struct addr *faddr,
+		     uint16_t fport)
+{
+	int fd = tcp_socket_bound(laddr, lport, 1);
+	int err;
+
+	if (fd < 0)
+		return fd;
+	err = tcp_connect(fd, faddr, fport);
+	if (err && err != -EINPROGRESS) {
+		sys_close(fd);
+		return err;
+	}
+	return fd;
+}
+
 void tcp_reset(int fd)
 {
 	struct linger l = { .l_onoff = 1, .l_linger = 0 };

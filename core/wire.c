@@ -99,8 +99,10 @@ void wire_exts_parse(const uint8_t ext[WIRE_EXT_LEN], struct wire_exts *out)
 		if (type == WIRE_EXT_NONE || type >= WIRE_EXT_MAX)
 			return;
 		len = ext_size(type);
-		if (pos + len > WIRE_EXT_LEN)
+		if (pos + len > WIRE_EXT_LEN) {
+			out->overrun = true;
 			return;
+		}
 		ext_take(type, ext + pos, out);
 		pos += len;
 	}

@@ -4,6 +4,8 @@
 
 /* Shared by the api_* rooms (api.c, send.c, recv.c, sockopt.c): entering a socket call. */
 
+#include <stdbool.h>
+
 #include "mprds/api.h"
 #include "mprds/sock.h"
 
@@ -15,6 +17,8 @@ void api_leave(struct sock *s);
 int api_nonblocking(const struct sock *s, int flags);
 /* Waits for events on the app fd until deadline (-1 = none): 0, -ETIMEDOUT, -EINTR, -EBADF. */
 int api_wait(struct sock *s, short events, double deadline);
+/* Would the kernel restart a call without timeout that a handler interrupted? */
+bool api_signal_restarts(void);
 /* The deadline SO_RCVTIMEO / SO_SNDTIMEO gives a call starting now, or -1. */
 double api_deadline(const struct sock *s, int optname);
 

@@ -18,6 +18,21 @@ struct conn {
 	bool smaller; /* laddr < faddr: we open every TCP connection (wire.md §1) */
 	int npaths; /* 0 = not yet agreed, else 1..8 (wire.md §6) */
 	bool probe_pending; /* a probe is out and no handshake reply processed yet */
+	/*
+	 * The smaller side opens lanes >= 1 only after a handshake on the current path 0
+	 * (wire.md §7, 7.0+): a restarted acceptor then knows npaths and SPORT_IDX before
+	 * any lane arrives. A peer that never answers gets them after HS_TIMEOUT_S anyway.
+	 */
+	bool lanes_ok;
+	ev_timer hs_timer;
+	/*
+	 * Made by an accepted TCP connection, and nothing heard on it yet nor sent to it by a
+	 * local socket: a peer opening connections by the thousand, from many addresses, gets
+	 * a bounded number of these; the oldest goes first, and one whose connections are all
+	 * gone is freed (conn.c).
+	 */
+	bool provisional;
+	ev_timer reap;
 	uint64_t catchup_seq; /* lanes >= 1 wait until path 0 is past this (wire.md §8) */
 	uint32_t peer_gen;
 	bool peer_sport_idx;
@@ -31,11 +46,19 @@ struct conn {
 	struct msg_queue held;
 	ev_timer hold_timer;
 	bool hold_expired;
+	bool cong_pending; /* our map must go out before the next message (wire.md §10) */
 	LIST_ENTRY(conn) link;
 };
 
 struct conn *conn_find(const struct addr *laddr, const struct addr *faddr);
+/* The connection a local socket sends on (made if needed; never provisional). */
 struct conn *conn_get(const struct addr *laddr, const struct addr *faddr);
+/* The connection for an accepted TCP connection; NULL if none can be had. */
+struct conn *conn_accept_get(const struct addr *laddr, const struct addr *faddr);
+/* A well-formed message arrived on one of c's paths. */
+void conn_heard(struct conn *c);
+/* Some path of c holds an application message (queued or unacknowledged), or c holds one. */
+bool conn_has_app_data(const struct conn *c);
 /* The path a socket bound to port uses to this peer. */
 struct path *conn_pick_path(struct conn *c, uint16_t port);
 /* Queues the handshake probe on path 0 if none is out yet and npaths is unknown. */
@@ -44,17 +67,32 @@ void conn_probe(struct conn *c);
 void conn_handshake(struct conn *c, const struct wire_exts *ex);
 /* Queues a socket's message: held before the handshake, else on its path. */
 void conn_send(struct conn *c, struct msg *m);
-/* Path 0 came up: a peer that never answers the probe must not hold messages forever. */
+/*
+ * Path 0 came up: probe again (7.0+: every path-0 reconnect re-handshakes, wire.md §6), and
+ * a peer that never answers must not hold messages forever.
+ */
 void conn_path0_up(struct conn *c);
+void conn_path0_down(struct conn *c);
+/* A path of c went down: a provisional conn with no connection left is freed soon. */
+void conn_path_down(struct conn *c);
+/* Our map must go out to c (path up, or a change): on conn_map_path(). */
+void conn_want_cong_map(struct conn *c);
+struct path *conn_map_path(struct conn *c);
+/* The local map of laddr changed: every connection from laddr sends it. */
+void conn_cong_changed(const struct addr *laddr);
 void conn_fill_exts(struct wire_exts *ex);
 /* May lane p transmit, or must it wait for path 0 to catch up (wire.md §8)? */
 bool conn_lane_may_send(struct conn *c, const struct path *p);
-/* Removes every message of s from every path's queues. */
+/* RDS_CANCEL_SENT_TO: drops s's queued and unacknowledged messages to (dst, port). */
+void conn_cancel(struct sock *s, const struct addr *dst, uint16_t port);
+/* The socket is closed: its messages go on without it (see conn.c for why). */
 void conn_forget_sender(struct sock *s);
 void conn_log_stats(void);
 /* Nothing queued or unacknowledged on any path. */
 bool conn_all_idle(void);
 int conn_count(void);
+/* Calls fn for every connection (fn must not add or remove connections). */
+void conn_foreach(void (*fn)(struct conn *c, void *arg), void *arg);
 /* In a forked child: close our copies of the parent's TCP paths and forget them. */
 void conn_after_fork(void);
 /* Frees every connection and what is queued on it (paths must not be in the loop). */

@@ -17,6 +17,13 @@ struct config {
 	uint16_t tcp_port; /* MPRDS_TCP_PORT */
 	int linger_ms; /* MPRDS_LINGER_MS */
 	uint32_t gen_num; /* this process's incarnation, wire.md §13 */
+	/*
+	 * wire.md §1 (7.0+): path i connects from port_base + 8 * g + i, g < port_groups, and
+	 * says so with RDS_EXTHDR_SPORT_IDX (sport_idx); off when npaths does not divide 8,
+	 * because a kernel acceptor files a connection under (source port % npaths).
+	 */
+	bool sport_idx;
+	uint16_t port_base, port_groups;
 	uint32_t wmem_max, rmem_max, wmem_default, rmem_default;
 };
 

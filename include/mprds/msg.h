@@ -3,6 +3,7 @@
 #define MPRDS_MSG_H
 
 #include <stdint.h>
+#include <time.h>
 #include <sys/queue.h>
 
 #include "mprds/addr.h"
@@ -19,7 +20,10 @@ struct msg {
 	uint64_t end_offset; /* path byte offset just past the message, once written */
 	struct addr src; /* receive side: the peer address it came from */
 	uint8_t retransmit; /* sent before: resend with RDS_FLAG_RETRANSMITTED */
+	uint8_t orphan; /* its socket was closed after queueing it: still delivered */
 	uint8_t wire[WIRE_HDR_LEN]; /* the header as encoded for the write in progress */
+	struct timespec rx_time; /* CLOCK_REALTIME when queued to the socket (SO_TIMESTAMP) */
+	uint64_t rx_stamp_ns[2]; /* CLOCK_MONOTONIC: parsed, queued (RXPATH_LATENCY) */
 };
 
 TAILQ_HEAD(msg_queue, msg);
@@ -27,5 +31,7 @@ TAILQ_HEAD(msg_queue, msg);
 struct msg *msg_new(uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len);
 void msg_free(struct msg *m);
 void msg_queue_free(struct msg_queue *q);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t msg_clock_ns(void);
 
 #endif

@@ -17,6 +17,7 @@ struct sock {
 	unsigned generation;
 	int refs; /* 1 for the application + 1 per api call in progress */
 	bool released;
+	bool listed; /* on sock_foreach's list */
 	bool bound, connected;
 	struct addr bound_addr, conn_addr;
 	uint16_t bound_port, conn_port;
@@ -25,11 +26,22 @@ struct sock {
 	struct msg_queue rxq;
 	bool rx_signalled; /* one byte is readable on app_fd */
 	bool tx_blocked; /* app_fd's send side is filled: it polls not writable */
+	bool congested; /* our port's bit is set in the local congestion map */
+	bool cong_monitor; /* RDS_CONG_MONITOR */
+	uint64_t cong_mask, cong_notify; /* armed and pending monitor bits (port % 64) */
+	bool transport_set; /* SO_RDS_TRANSPORT was set (it can be, once) */
+	bool recverr;
+	int timestamp; /* 0, SO_TIMESTAMP_OLD or SO_TIMESTAMP_NEW */
+	uint8_t rx_traces, rx_trace_pos[3]; /* SO_RDS_MSG_RXPATH_LATENCY */
 	LIST_ENTRY(sock) bind_link;
 	LIST_ENTRY(sock) all_link;
 };
 
 struct sock *sock_new(int app_fd, int eng_fd);
+/* Calls fn for every socket the application still holds. */
+void sock_foreach(void (*fn)(struct sock *s, void *arg), void *arg);
+/* The socket leaves sock_foreach's list: the application has released it. */
+void sock_unlist(struct sock *s);
 void sock_get(struct sock *s);
 void sock_put(struct sock *s);
 struct sock *sock_lookup(const struct addr *a, uint16_t port);

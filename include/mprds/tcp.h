@@ -12,6 +12,13 @@ int tcp_socket_bound(const struct addr *a, uint16_t port, int reuseaddr);
 void tcp_tune(int fd);
 /* Starts a non-blocking connect; returns 0, -EINPROGRESS or -errno. */
 int tcp_connect(int fd, const struct addr *a, uint16_t port);
+/*
+ * A non-blocking socket bound to laddr:lport (SO_REUSEADDR: the port may hold TIME_WAIT
+ * sockets of earlier connections) connecting to faddr:fport. Returns the fd, connected or
+ * in progress, or -errno: -EADDRINUSE / -EADDRNOTAVAIL when that port cannot be used.
+ */
+int tcp_connect_from(const struct addr *laddr, uint16_t lport, const struct addr *faddr,
+		     uint16_t fport);
 /* Closes with an RST (SO_LINGER 0), as the kernel refuses a connection. */
 void tcp_reset(int fd);
 /* The pending error of a connecting socket (SO_ERROR), as -errno or 0. */

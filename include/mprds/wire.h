@@ -68,6 +68,7 @@ struct wire_exts {
 	bool has_gen_num;
 	uint32_t gen_num;
 	bool has_sport_idx;
+	bool overrun; /* parsing stopped at a value running past byte 16 (never from a kernel) */
 };
 
 /*

@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: MIT
+# Host-side helpers of the interop suite (interop.bats). The suite runs in the kvm-rds host
+# netns (kvmrds) while the guest runs guest.sh on the shared directory INTEROP_DIR: a guest
+# "job" is a bash script dropped into $INTEROP_DIR/req, run by the guest agent; its output,
+# PID and exit status come back in $INTEROP_DIR/out. Every wait is bounded.
+#
+# Processes on our side run under mprds-run (start_bg and friends from ../helpers.bash);
+# the same programs (build/progs) run in the guest with no preload, on the kernel's RDS.
+
+load '../helpers'
+
+: "${INTEROP_DIR:?INTEROP_DIR is not set: run the suite with bats/interop/run.sh (make interop)}"
+G=$INTEROP_DIR
+# Addresses (198.18.0.0/15 only): the guest's kernel, our smaller address, our larger ones.
+K=${KVMRDS_GUEST_IP:-198.18.1.2}
+S=${KVMRDS_HOST_IP:-198.18.1.1}
+L=198.18.1.9
+L1=198.18.1.10
+GP=$PROGS # the same path in the guest (the checkout is shared)
+
+interop_setup() {
+	mprds_setup
+	[[ -e $G/ready ]] || fail "the guest is not running (no $G/ready)"
+	[[ -e $G/stop ]] && fail "the guest agent was stopped"
+	G_JOBS=()
+}
+
+interop_teardown() {
+	local j stopped=()
+	for j in "${G_JOBS[@]}"; do
+		[[ -e $G/out/$j.rc ]] || stopped+=("$j")
+	done
+	if ((${#stopped[@]})); then
+		g_start_raw "$BATS_TEST_NUMBER-zz-teardown" "$(for j in "${stopped[@]}"; do
+			echo "[ -e $G/out/$j.pid ] && kill -TERM \$(cat $G/out/$j.pid) 2>/dev/null"
+		done; echo true)"
+		g_wait_raw "$BATS_TEST_NUMBER-zz-teardown" 10 >/dev/null || true
+		for j in "${stopped[@]}"; do
+			g_wait_raw "$j" 5 >/dev/null || true
+		done
+	fi
+	mprds_teardown
+	for j in "${G_JOBS[@]}"; do
+		echo "----- guest job $j (rc $(cat "$G/out/$j.rc" 2>/dev/null || echo -)) -----"
+		tail -n 40 "$G/out/$j.out" 2>/dev/null
+	done
+}
+
+g_start_raw() { # FULLNAME SCRIPT
+	printf 'set -u\ncd %q || exit 99\n%s\n' "$G" "$2" >"$G/req/.$1.tmp"
+	mv "$G/req/.$1.tmp" "$G/req/$1.sh"
+}
+
+# g_wait_raw FULLNAME TIMEOUT_S: waits for the job's exit status and returns it (124 after
+# the time-out).
+g_wait_raw() {
+	local name=$1 t=$2 i
+	for ((i = 0; i < t * 10; i++)); do
+		if [[ -e $G/out/$name.rc ]]; then
+			return "$(cat "$G/out/$name.rc")"
+		fi
+		sleep 0.1
+	done
+	return 124
+}
+
+# g_start NAME SCRIPT: runs SCRIPT (bash) in the guest, in the background. A job that is one
+# long-running program should `exec` it.
+g_start() {
+	local name=$BATS_TEST_NUMBER-$1
+	G_JOBS+=("$name")
+	g_start_raw "$name" "$2"
+}
+
+g_outfile() { echo "$G/out/$BATS_TEST_NUMBER-$1.out"; }
+g_out() { cat "$(g_outfile "$1")" 2>/dev/null; }
+
+# g_wait NAME [TIMEOUT_S=30]: waits for guest job NAME to end and returns its status.
+g_wait() {
+	local rc=0
+	g_wait_raw "$BATS_TEST_NUMBER-$1" "${2:-30}" || rc=$?
+	return "$rc"
+}
+
+# g_run NAME TIMEOUT_S SCRIPT: runs SCRIPT in the guest and waits; sets $output and $status
+# like bats' run.
+g_run() {
+	g_start "$1" "$3"
+	status=0
+	g_wait "$1" "$2" || status=$?
+	output=$(g_out "$1")
+}
+
+# g_assert_ok NAME [TIMEOUT_S]: guest job NAME ends with status 0.
+g_assert_ok() {
+	local rc=0
+	g_wait "$1" "${2:-30}" || rc=$?
+	((rc == 0)) || fail_with_logs "guest job $1 ended with status $rc (124: still running)"
+}
+
+# g_wait_line NAME REGEX [TIMEOUT_S=20]: until guest job NAME prints a line matching REGEX.
+g_wait_line() {
+	local name=$BATS_TEST_NUMBER-$1 re=$2 t=${3:-20} i
+	for ((i = 0; i < t * 10; i++)); do
+		grep -qE -- "$re" "$G/out/$name.out" 2>/dev/null && return 0
+		if [[ -e $G/out/$name.rc ]]; then
+			grep -qE -- "$re" "$G/out/$name.out" 2>/dev/null && return 0
+			fail_with_logs "guest job $1 ended (status $(cat "$G/out/$name.rc")) without /$re/"
+		fi
+		sleep 0.1
+	done
+	fail_with_logs "guest job $1 did not print /$re/ within ${t}s"
+}
+
+# g_signal NAME SIG: sends SIG to guest job NAME (its PID, which is the program if it exec'd).
+g_signal() {
+	local name=$BATS_TEST_NUMBER-$1 sig=$2 i
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $G/out/$name.pid ]] && break
+		sleep 0.1
+	done
+	[[ -s $G/out/$name.pid ]] || fail "guest job $1 has no PID"
+	g_run "sig-$1-$sig-$RANDOM" 10 "kill -$sig $(cat "$G/out/$name.pid")"
+}
+
+# The guest's established RDS/TCP connections between the kernel's address and ADDR.
+g_conns_script() {
+	echo "ss -Htn state established '( sport = :16385 or dport = :16385 )' |
+		grep -F '$K:' | grep -F '$1:'"
+}
+
+# g_wait_conns NAME ADDR WANT [TIMEOUT_S=15]: waits until the guest's ss shows WANT
+# established connections with ADDR; then checks that it still does a second later. Sets
+# $output to the lines and $status.
+g_wait_conns() {
+	local name=$1 addr=$2 want=$3 t=${4:-15}
+	g_run "$name" $((t + 10)) "for i in \$(seq $((t * 5))); do
+		n=\$($(g_conns_script "$addr") | wc -l)
+		[ \"\$n\" = $want ] && break
+		sleep 0.2
+	done
+	sleep 1
+	$(g_conns_script "$addr") >/tmp/conns.\$\$
+	n=\$(wc -l </tmp/conns.\$\$)
+	cat /tmp/conns.\$\$
+	echo \"count \$n\"
+	[ \"\$n\" = $want ]"
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+/* Local and peer congestion maps, their update messages and monitor notifications. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "mprds/cong.h"
+#include "mprds/conn.h"
+#include "mprds/engine.h"
+#include "mprds/log.h"
+#include "mprds/msg.h"
+#include "mprds/sock.h"
+
+/* The map of one local address. */
+struct cong_map {
+	struct addr addr;
+	uint8_t bits[WIRE_CONG_MAP_BYTES];
+	LIST_ENTRY(cong_map) link;
+};
+
+/* Engine state (under engine.lock). */
+static LIST_HEAD(, cong_map) maps = LIST_HEAD_INITIALIZER(maps);
+
+static struct cong_map *map_find(const struct addr *a)
+{
+	struct cong_map *m;
+
+	LIST_FOREACH(m, &maps, link)
+		if (addr_eq(&m->addr, a))
+			return m;
+	return NULL;
+}
+
+static struct cong_map *map_get(const struct addr *a)
+{
+	struct cong_map *m = map_find(a);
+
+	if (m)
+		return m;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->addr = *a;
+	LIST_INSERT_HEAD(&maps, m, link);
+	return m;
+}
+
+static void set_port(struct sock *s, bool congested)
+{
+	struct cong_map *m = map_get(&s->bound_addr);
+
+	if (!m)
+		return;
+	s->congested = congested;
+	log_debug("port %u %s (%zu bytes unread, rcvbuf %zu)", s->bound_port,
+		  congested ? "congested" : "uncongested", s->rcv_queued, s->rcvbuf);
+	if (congested)
+		wire_cong_set(m->bits, s->bound_port);
+	else
+		wire_cong_clear(m->bits, s->bound_port);
+	conn_cong_changed(&s->bound_addr);
+}
+
+/* wire.md §10: set above rcvbuf, cleared below half of it. */
+void cong_sock_update(struct sock *s)
+{
+	if (!s->bound)
+		return;
+	if (!s->congested && s->rcv_queued > s->rcvbuf)
+		set_port(s, true);
+	else if (s->congested && s->rcv_queued < s->rcvbuf / 2)
+		set_port(s, false);
+}
+
+void cong_sock_release(struct sock *s)
+{
+	if (s->bound && s->congested)
+		set_port(s, false);
+}
+
+struct msg *cong_map_message(const struct conn *c)
+{
+	struct cong_map *map = map_find(&c->laddr);
+	uint8_t *bits = calloc(1, WIRE_CONG_MAP_BYTES);
+	struct msg *m;
+
+	if (!bits)
+		return NULL;
+	if (map)
+		memcpy(bits, map->bits, WIRE_CONG_MAP_BYTES);
+	m = msg_new(0, 0, bits, WIRE_CONG_MAP_BYTES);
+	if (!m) {
+		free(bits);
+		return NULL;
+	}
+	m->h.flags = WIRE_FLAG_CONG_BITMAP;
+	return m;
+}
+
+/* On TCP every update carries an all-ones port mask: every armed bit fires. */
+static void notify_monitor(struct sock *s, void *arg)
+{
+	(void)arg;
+	if (!s->cong_monitor || !s->cong_mask)
+		return;
+	s->cong_notify |= s->cong_mask;
+	s->cong_mask = 0;
+	sock_update_readiness(s);
+}
+
+void cong_peer_updated(struct conn *c)
+{
+	(void)c;
+	sock_foreach(notify_monitor, NULL);
+}
+
+bool cong_blocks(struct sock *s, const struct conn *c, uint16_t dport)
+{
+	if (!wire_cong_test(c->peer_cong, dport))
+		return false;
+	/* socket-api.md §5 row 18: arm the monitor bit, then test again. */
+	if (s->cong_monitor)
+		s->cong_mask |= 1ULL << (dport % 64);
+	return wire_cong_test(c->peer_cong, dport);
+}
+
+void cong_after_fork(void)
+{
+	LIST_INIT(&maps);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_CONG_H
+#define MPRDS_CONG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mprds/addr.h"
+
+struct conn;
+struct msg;
+struct sock;
+
+/*
+ * Congestion maps (wire.md §10): one bitmap per local address, set for a port whose socket
+ * holds more unread bytes than its rcvbuf, sent to every peer of that address on change and
+ * whenever a path comes up; and each peer's map, tested before queueing a message to it.
+ */
+
+/* The socket's unread byte count changed: set or clear its port's bit, tell the peers. */
+void cong_sock_update(struct sock *s);
+/* The socket is going away: its port is no longer congested. */
+void cong_sock_release(struct sock *s);
+/* A snapshot of c's local map as a message to send, or NULL (no map, no memory). */
+struct msg *cong_map_message(const struct conn *c);
+/* A peer map arrived on c: notify RDS_CONG_MONITOR sockets (socket-api.md §6, §7). */
+void cong_peer_updated(struct conn *c);
+/* Is (peer, port) congested for a sender on s? Arms the monitor bit as the kernel does. */
+bool cong_blocks(struct sock *s, const struct conn *c, uint16_t dport);
+/* In a forked child: the parent's maps are not ours. */
+void cong_after_fork(void);
+
+#endif

@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: MIT
+/*
+ * getsockopt(SOL_RDS, RDS_INFO_*) (socket-api.md §12) driven on connections and sockets made
+ * without an engine thread: the length protocol (size probe, ENOSPC with the length needed,
+ * what is copied when the buffer is short), the packed layouts byte by byte, and what each
+ * source lists.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <errno.h>
+#include <linux/rds.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mprds/conn.h"
+#include "mprds/control.h"
+#include "mprds/engine.h"
+#include "mprds/info.h"
+#include "mprds/sock.h"
+
+#define NCOUNTERS 48 /* 36 core + mprds_catchup_tx0_retries + 5 TCP + 6 mprds_path_* */
+
+static struct addr a_local, a_peer, a_peer2, a6_local;
+static struct sock *socks[8];
+static int nsocks;
+static int tcp_fds[3] = { -1, -1, -1 };
+
+static struct addr parse(const char *s)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len = sizeof(*sin);
+	struct addr a;
+	uint16_t port;
+
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+	} else {
+		ck_assert_int_eq(inet_pton(AF_INET6, s, &sin6->sin6_addr), 1);
+		sin6->sin6_family = AF_INET6;
+		len = sizeof(*sin6);
+	}
+	ck_assert_int_eq(addr_parse((struct sockaddr *)&ss, len, &a, &port), ADDR_OK);
+	return a;
+}
+
+static void setup(void)
+{
+	memset(&engine.cfg, 0, sizeof(engine.cfg));
+	engine.cfg.npaths = 8;
+	engine.cfg.tcp_port = 16385;
+	engine.cfg.gen_num = 0x9abcdef0;
+	engine.cfg.wmem_default = engine.cfg.rmem_default = 212992;
+	if (!engine.loop)
+		engine.loop = ev_loop_new(EVFLAG_NOENV);
+	TAILQ_INIT(&engine.kicks);
+	conn_free_all();
+	sock_after_fork();
+	nsocks = 0;
+	a_local = parse("198.18.0.1");
+	a_peer = parse("198.18.0.2");
+	a_peer2 = parse("198.18.0.3");
+	a6_local = parse("2001:db8::1");
+}
+
+static void teardown(void)
+{
+	conn_free_all();
+	for (int i = 0; i < nsocks; i++) {
+		int app = socks[i]->app_fd, eng = socks[i]->eng_fd;
+
+		sock_unbind(socks[i]);
+		sock_unlist(socks[i]);
+		sock_put(socks[i]);
+		close(app);
+		close(eng);
+	}
+	for (int i = 0; i < 3; i++)
+		if (tcp_fds[i] >= 0)
+			close(tcp_fds[i]);
+	tcp_fds[0] = tcp_fds[1] = tcp_fds[2] = -1;
+}
+
+/* A socket with a real fd (for the inode), bound to a:port unless a is NULL. */
+static struct sock *make_sock(const struct addr *a, uint16_t port)
+{
+	int sv[2];
+	struct sock *s;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	s = sock_new(sv[0], sv[1]);
+	ck_assert_ptr_nonnull(s);
+	if (a)
+		ck_assert_int_eq(sock_bind_port(s, a, port), 0);
+	socks[nsocks++] = s;
+	return s;
+}
+
+static uint64_t inode_of(int fd)
+{
+	struct stat st;
+
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	return st.st_ino;
+}
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+static uint16_t be16_at(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return ntohs(v);
+}
+
+static uint64_t u64_at(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint32_t u32_at(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+START_TEST(struct_sizes_and_offsets_are_the_kernels)
+{
+	ck_assert_uint_eq(sizeof(struct rds_info_counter), 40);
+	ck_assert_uint_eq(offsetof(struct rds_info_counter, value), 32);
+	ck_assert_uint_eq(sizeof(struct rds_info_connection), 42);
+	ck_assert_uint_eq(offsetof(struct rds_info_connection, laddr), 16);
+	ck_assert_uint_eq(offsetof(struct rds_info_connection, transport), 24);
+	ck_assert_uint_eq(offsetof(struct rds_info_connection, flags), 40);
+	ck_assert_uint_eq(offsetof(struct rds_info_connection, tos), 41);
+	ck_assert_uint_eq(sizeof(struct rds6_info_connection), 65);
+	ck_assert_uint_eq(offsetof(struct rds6_info_connection, flags), 64);
+	ck_assert_uint_eq(sizeof(struct rds_info_message), 26);
+	ck_assert_uint_eq(offsetof(struct rds_info_message, lport), 20);
+	ck_assert_uint_eq(offsetof(struct rds_info_message, tos), 25);
+	ck_assert_uint_eq(sizeof(struct rds6_info_message), 50);
+	ck_assert_uint_eq(offsetof(struct rds6_info_message, lport), 44);
+	ck_assert_uint_eq(sizeof(struct rds_info_socket), 28);
+	ck_assert_uint_eq(offsetof(struct rds_info_socket, rcvbuf), 16);
+	ck_assert_uint_eq(offsetof(struct rds_info_socket, inum), 20);
+	ck_assert_uint_eq(sizeof(struct rds6_info_socket), 52);
+	ck_assert_uint_eq(offsetof(struct rds6_info_socket, inum), 44);
+	ck_assert_uint_eq(sizeof(struct rds_info_tcp_socket), 41);
+	ck_assert_uint_eq(offsetof(struct rds_info_tcp_socket, peer_addr), 6);
+	ck_assert_uint_eq(offsetof(struct rds_info_tcp_socket, hdr_rem), 12);
+	ck_assert_uint_eq(offsetof(struct rds_info_tcp_socket, tos), 40);
+	ck_assert_uint_eq(sizeof(struct rds6_info_tcp_socket), 64);
+	ck_assert_uint_eq(offsetof(struct rds6_info_tcp_socket, last_seen_una), 60);
+	ck_assert_uint_eq(sizeof(struct control_path), 128);
+}
+END_TEST
+
+/* Each registered source answers with its element size; the kernel's unregistered ones not. */
+START_TEST(registered_sources_and_enoprotoopt)
+{
+	static const struct {
+		int opt;
+		int each;
+	} known[] = {
+		{ RDS_INFO_COUNTERS, 40 },	    { RDS_INFO_CONNECTIONS, 42 },
+		{ RDS_INFO_SEND_MESSAGES, 26 },	    { RDS_INFO_RETRANS_MESSAGES, 26 },
+		{ RDS_INFO_RECV_MESSAGES, 26 },	    { RDS_INFO_SOCKETS, 28 },
+		{ RDS_INFO_TCP_SOCKETS, 41 },	    { RDS6_INFO_CONNECTIONS, 65 },
+		{ RDS6_INFO_SEND_MESSAGES, 50 },    { RDS6_INFO_RETRANS_MESSAGES, 50 },
+		{ RDS6_INFO_RECV_MESSAGES, 50 },    { RDS6_INFO_SOCKETS, 52 },
+		{ RDS6_INFO_TCP_SOCKETS, 64 },
+	};
+	static const int unknown[] = { 10002, RDS_INFO_IB_CONNECTIONS, RDS_INFO_CONNECTION_STATS,
+				       RDS_INFO_IWARP_CONNECTIONS, RDS6_INFO_IB_CONNECTIONS };
+	static uint8_t buf[4096];
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		socklen_t len = sizeof(buf);
+
+		ck_assert_int_eq(info_get(known[i].opt, buf, &len), known[i].each);
+	}
+	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+		socklen_t len = sizeof(buf);
+
+		ck_assert_int_eq(info_get(unknown[i], buf, &len), -ENOPROTOOPT);
+		len = 0;
+		ck_assert_int_eq(info_get(unknown[i], NULL, &len), -ENOPROTOOPT);
+	}
+}
+END_TEST
+
+/* rds_info_getsockopt(): a negative length and a wrapping buffer are EINVAL, before the optname. */
+START_TEST(bad_lengths_and_buffers)
+{
+	uint8_t buf[64];
+	socklen_t len = (socklen_t)-1;
+
+	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, buf, &len), -EINVAL);
+	len = (socklen_t)-1;
+	ck_assert_int_eq(info_get(10002, buf, &len), -EINVAL);
+	len = 0x7fffffff;
+	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, buf, &len), -EINVAL);
+	len = 16;
+	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, (void *)(~(uintptr_t)0 - 4), &len), -EINVAL);
+	len = 16;
+	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, NULL, &len), -EFAULT);
+}
+END_TEST
+
+START_TEST(size_probe_of_an_empty_source_succeeds)
+{
+	socklen_t len = 0;
+
+	ck_assert_int_eq(info_get(RDS_INFO_CONNECTIONS, NULL, &len), 42);
+	ck_assert_uint_eq(len, 0);
+	len = 0;
+	ck_assert_int_eq(info_get(RDS6_INFO_SOCKETS, NULL, &len), 52);
+	ck_assert_uint_eq(len, 0);
+}
+END_TEST
+
+START_TEST(counters_probe_then_fill)
+{
+	static uint8_t buf[NCOUNTERS * 40];
+	struct conn *c = conn_get(&a_local, &a_peer);
+	socklen_t len = 0;
+
+	c->paths[0].dups = 3;
+	c->paths[5].dups = 4;
+	c->paths[2].msgs_tx = 7;
+	ck_assert_int_eq(info_get(RDS_INFO_COUNTERS, NULL, &len), -ENOSPC);
+	ck_assert_uint_eq(len, NCOUNTERS * 40);
+	/* too small: nothing copied */
+	memset(buf, 0xaa, sizeof(buf));
+	len = sizeof(buf) - 1;
+	ck_assert_int_eq(info_get(RDS_INFO_COUNTERS, buf, &len), -ENOSPC);
+	ck_assert_uint_eq(len, NCOUNTERS * 40);
+	ck_assert_uint_eq(buf[0], 0xaa);
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS_INFO_COUNTERS, buf, &len), 40);
+	ck_assert_uint_eq(len, NCOUNTERS * 40);
+	ck_assert_str_eq((char *)buf, "conn_reset");
+	ck_assert_str_eq((char *)buf + 2 * 40, "recv_drop_old_seq");
+	ck_assert_uint_eq(u64_at(buf + 2 * 40 + 32), 7);
+	ck_assert_str_eq((char *)buf + 35 * 40, "send_stuck_rm");
+	ck_assert_str_eq((char *)buf + 36 * 40, "mprds_catchup_tx0_retries");
+	ck_assert_str_eq((char *)buf + 37 * 40, "tcp_data_ready_calls");
+	ck_assert_str_eq((char *)buf + 41 * 40, "tcp_listen_closed_stale");
+	ck_assert_str_eq((char *)buf + 42 * 40, "mprds_path_msgs_sent");
+	ck_assert_uint_eq(u64_at(buf + 42 * 40 + 32), 7);
+	for (int i = 0; i < NCOUNTERS; i++)
+		ck_assert_uint_eq(buf[i * 40 + 31], 0); /* every name NUL-terminated */
+}
+END_TEST
+
+START_TEST(connections_layout_and_prefix_on_enospc)
+{
+	struct conn *c1 = conn_get(&a_local, &a_peer);
+	struct conn *c2 = conn_get(&a_local, &a_peer2);
+	uint8_t buf[2 * 42];
+	socklen_t len;
+	const uint8_t *e;
+
+	c1->paths[0].next_tx_seq = 11;
+	c1->paths[0].next_rx_seq = 22;
+	c1->paths[0].state = PATH_UP;
+	c2->paths[0].state = PATH_CONNECTING;
+	conn_get(&a6_local, &a6_local); /* an IPv6 connection: not in the IPv4 table */
+	len = 0;
+	ck_assert_int_eq(info_get(RDS_INFO_CONNECTIONS, NULL, &len), -ENOSPC);
+	ck_assert_uint_eq(len, 84);
+	/* room for one: the kernel copies that one, and still asks for both */
+	memset(buf, 0, sizeof(buf));
+	len = 42;
+	ck_assert_int_eq(info_get(RDS_INFO_CONNECTIONS, buf, &len), -ENOSPC);
+	ck_assert_uint_eq(len, 84);
+	ck_assert_uint_ne(be32_at(buf + 16), 0);
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS_INFO_CONNECTIONS, buf, &len), 42);
+	ck_assert_uint_eq(len, 84);
+	for (int i = 0; i < 2; i++) {
+		e = buf + i * 42;
+		ck_assert_uint_eq(be32_at(e + 16), 0xc6120001); /* 198.18.0.1 */
+		ck_assert_str_eq((const char *)e + 24, "tcp");
+		ck_assert_uint_eq(e[41], 0); /* tos */
+		if (be32_at(e + 20) == 0xc6120002) {
+			ck_assert_uint_eq(u64_at(e), 11);
+			ck_assert_uint_eq(u64_at(e + 8), 22);
+			ck_assert_uint_eq(e[40], RDS_INFO_CONNECTION_FLAG_CONNECTED);
+		} else {
+			ck_assert_uint_eq(be32_at(e + 20), 0xc6120003);
+			ck_assert_uint_eq(e[40], RDS_INFO_CONNECTION_FLAG_CONNECTING);
+		}
+	}
+	/* the IPv6 variant lists all three, IPv4 ones v4-mapped */
+	len = 0;
+	ck_assert_int_eq(info_get(RDS6_INFO_CONNECTIONS, NULL, &len), -ENOSPC);
+	ck_assert_uint_eq(len, 3 * 65);
+}
+END_TEST
+
+START_TEST(sockets_ipv4_variant_omits_unbound_but_counts_them)
+{
+	struct sock *bound = make_sock(&a_local, 4000);
+	uint8_t buf[4 * 52];
+	socklen_t len;
+
+	make_sock(NULL, 0); /* like rds-info's own socket */
+	bound->sndbuf = 50000;
+	bound->rcvbuf = 60000;
+	bound->connected = true;
+	bound->conn_addr = a_peer;
+	bound->conn_port = 4001;
+	len = 0;
+	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, NULL, &len), -ENOSPC);
+	ck_assert_uint_eq(len, 2 * 28); /* too small: the count of all sockets */
+	memset(buf, 0xaa, sizeof(buf));
+	len = 28;
+	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, buf, &len), -ENOSPC);
+	ck_assert_uint_eq(len, 56);
+	ck_assert_uint_eq(buf[0], 0xaa); /* nothing copied */
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, buf, &len), 28);
+	ck_assert_uint_eq(len, 28); /* only the bound one */
+	ck_assert_uint_eq(u32_at(buf), 50000);
+	ck_assert_uint_eq(be32_at(buf + 4), 0xc6120001);
+	ck_assert_uint_eq(be32_at(buf + 8), 0xc6120002);
+	ck_assert_uint_eq(be16_at(buf + 12), 4000);
+	ck_assert_uint_eq(be16_at(buf + 14), 4001);
+	ck_assert_uint_eq(u32_at(buf + 16), 60000);
+	ck_assert_uint_eq(u64_at(buf + 20), inode_of(bound->app_fd));
+}
+END_TEST
+
+START_TEST(sockets_ipv6_variant_lists_every_socket)
+{
+	struct sock *v6 = make_sock(&a6_local, 7000);
+	uint8_t buf[4 * 52], zero[16] = { 0 };
+	socklen_t len = sizeof(buf);
+	int found = 0;
+
+	make_sock(&a_local, 4000);
+	make_sock(NULL, 0);
+	ck_assert_int_eq(info_get(RDS6_INFO_SOCKETS, buf, &len), 52);
+	ck_assert_uint_eq(len, 3 * 52);
+	for (int i = 0; i < 3; i++) {
+		const uint8_t *e = buf + i * 52;
+
+		if (be16_at(e + 36) == 7000) {
+			ck_assert_mem_eq(e + 4, &v6->bound_addr.ip, 16);
+			found++;
+		} else if (be16_at(e + 36) == 0) {
+			ck_assert_mem_eq(e + 4, zero, 16); /* unbound: :: */
+			found++;
+		} else {
+			ck_assert_uint_eq(be16_at(e + 36), 4000);
+			ck_assert_uint_eq(e[4 + 10], 0xff); /* v4-mapped */
+			found++;
+		}
+		ck_assert_uint_eq(u32_at(e), 212992 / 2);
+	}
+	ck_assert_int_eq(found, 3);
+	/* an IPv6-bound socket is no IPv4 socket */
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, buf, &len), 28);
+	ck_assert_uint_eq(len, 28);
+}
+END_TEST
+
+START_TEST(send_retrans_and_recv_queues)
+{
+	struct conn *c = conn_get(&a_local, &a_peer);
+	struct sock *s = make_sock(&a_local, 4000);
+	struct msg *m, *r;
+	uint8_t buf[4 * 26];
+	socklen_t len;
+
+	m = msg_new(4000, 5000, NULL, 0);
+	m->h.len = 0;
+	path_enqueue(&c->paths[3], m); /* seq 1 on path 3 */
+	m = msg_new(4000, 5001, calloc(1, 100), 100);
+	path_enqueue(&c->paths[3], m); /* seq 2 */
+	TAILQ_REMOVE(&c->paths[3].sendq, m, link);
+	TAILQ_INSERT_TAIL(&c->paths[3].unacked, m, link); /* written, not acknowledged */
+	r = msg_new(6000, 4000, calloc(1, 33), 33);
+	r->h.seq = 9;
+	r->src = a_peer;
+	sock_deliver(s, r);
+
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS_INFO_SEND_MESSAGES, buf, &len), 26);
+	ck_assert_uint_eq(len, 26);
+	ck_assert_uint_eq(u64_at(buf), 1);
+	ck_assert_uint_eq(u32_at(buf + 8), 0);
+	ck_assert_uint_eq(be32_at(buf + 12), 0xc6120001);
+	ck_assert_uint_eq(be32_at(buf + 16), 0xc6120002);
+	ck_assert_uint_eq(be16_at(buf + 20), 4000); /* lport = h_sport */
+	ck_assert_uint_eq(be16_at(buf + 22), 5000);
+	ck_assert_uint_eq(buf[24], 0);
+
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS_INFO_RETRANS_MESSAGES, buf, &len), 26);
+	ck_assert_uint_eq(len, 26);
+	ck_assert_uint_eq(u64_at(buf), 2);
+	ck_assert_uint_eq(u32_at(buf + 8), 100);
+	ck_assert_uint_eq(be16_at(buf + 22), 5001);
+
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS_INFO_RECV_MESSAGES, buf, &len), 26);
+	ck_assert_uint_eq(len, 26);
+	ck_assert_uint_eq(u64_at(buf), 9);
+	ck_assert_uint_eq(u32_at(buf + 8), 33);
+	ck_assert_uint_eq(be32_at(buf + 12), 0xc6120001); /* laddr: the socket's */
+	ck_assert_uint_eq(be32_at(buf + 16), 0xc6120002);
+	ck_assert_uint_eq(be16_at(buf + 20), 4000); /* lport = h_dport */
+	ck_assert_uint_eq(be16_at(buf + 22), 6000);
+
+	/* the IPv6 variant: 50-byte entries with the same content */
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS6_INFO_RECV_MESSAGES, buf, &len), 50);
+	ck_assert_uint_eq(len, 50);
+	ck_assert_uint_eq(be16_at(buf + 44), 4000);
+	ck_assert_uint_eq(be16_at(buf + 46), 6000);
+
+	/* a short buffer gets the first messages and the length of all */
+	path_enqueue(&c->paths[1], msg_new(4001, 5000, NULL, 0));
+	memset(buf, 0, sizeof(buf));
+	len = 26;
+	ck_assert_int_eq(info_get(RDS_INFO_SEND_MESSAGES, buf, &len), -ENOSPC);
+	ck_assert_uint_eq(len, 52);
+	ck_assert_uint_ne(be32_at(buf + 12), 0);
+}
+END_TEST
+
+/* A real loopback TCP connection stands in for an established path. */
+static void tcp_pair(int fds[3], uint16_t *lport, uint16_t *fport)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t len = sizeof(sin);
+
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fds[0], 0);
+	ck_assert_int_eq(bind(fds[0], (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fds[0], 1), 0);
+	ck_assert_int_eq(getsockname(fds[0], (struct sockaddr *)&sin, &len), 0);
+	*fport = ntohs(sin.sin_port);
+	fds[1] = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(connect(fds[1], (struct sockaddr *)&sin, sizeof(sin)), 0);
+	fds[2] = accept(fds[0], NULL, NULL);
+	ck_assert_int_ge(fds[2], 0);
+	len = sizeof(sin);
+	ck_assert_int_eq(getsockname(fds[1], (struct sockaddr *)&sin, &len), 0);
+	*lport = ntohs(sin.sin_port);
+}
+
+START_TEST(tcp_sockets_list_established_paths)
+{
+	struct conn *c = conn_get(&a_local, &a_peer);
+	uint8_t buf[2 * 64];
+	uint16_t lport, fport;
+	socklen_t len;
+
+	tcp_pair(tcp_fds, &lport, &fport);
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS_INFO_TCP_SOCKETS, buf, &len), 41);
+	ck_assert_uint_eq(len, 0);
+	c->paths[2].fd = tcp_fds[1];
+	c->paths[2].state = PATH_UP;
+	c->paths[2].tx_offset = 1000;
+	len = 40;
+	memset(buf, 0xaa, sizeof(buf));
+	ck_assert_int_eq(info_get(RDS_INFO_TCP_SOCKETS, buf, &len), -ENOSPC);
+	ck_assert_uint_eq(len, 41);
+	ck_assert_uint_eq(buf[0], 0xaa);
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS_INFO_TCP_SOCKETS, buf, &len), 41);
+	ck_assert_uint_eq(len, 41);
+	ck_assert_uint_eq(be32_at(buf), 0x7f000001);
+	ck_assert_uint_eq(be16_at(buf + 4), lport);
+	ck_assert_uint_eq(be32_at(buf + 6), 0x7f000001);
+	ck_assert_uint_eq(be16_at(buf + 10), fport);
+	ck_assert_uint_eq(u64_at(buf + 12), 48); /* idle: a whole header to go */
+	ck_assert_uint_eq(u64_at(buf + 20), 0);
+	ck_assert_uint_eq(u32_at(buf + 28), 1000);
+	len = sizeof(buf);
+	ck_assert_int_eq(info_get(RDS6_INFO_TCP_SOCKETS, buf, &len), 64);
+	ck_assert_uint_eq(len, 64);
+	ck_assert_uint_eq(be16_at(buf + 16), lport);
+	c->paths[2].fd = -1; /* the test closes it */
+	c->paths[2].state = PATH_DOWN;
+}
+END_TEST
+
+START_TEST(paths_of_each_connection)
+{
+	struct conn *c = conn_get(&a_local, &a_peer);
+	uint8_t buf[8 * 128];
+	struct control_path cp;
+	socklen_t len = sizeof(buf);
+
+	ck_assert_int_eq(info_paths(buf, &len), 128);
+	ck_assert_uint_eq(len, 128); /* before the handshake: path 0 */
+	c->npaths = 8;
+	c->paths[6].msgs_tx = 5;
+	len = 0;
+	ck_assert_int_eq(info_paths(NULL, &len), -ENOSPC);
+	ck_assert_uint_eq(len, 8 * 128);
+	len = sizeof(buf);
+	ck_assert_int_eq(info_paths(buf, &len), 128);
+	ck_assert_uint_eq(len, 8 * 128);
+	memcpy(&cp, buf + 6 * 128, sizeof(cp));
+	ck_assert_uint_eq(cp.index, 6);
+	ck_assert_uint_eq(cp.npaths, 8);
+	ck_assert_uint_eq(cp.state, CONTROL_PATH_DOWN);
+	ck_assert_uint_eq(cp.msgs_tx, 5);
+	ck_assert_uint_eq(cp.flags, CONTROL_PATH_ACTIVE); /* 198.18.0.1 < .2 */
+	ck_assert_mem_eq(cp.laddr, &a_local.ip, 16);
+	len = sizeof(buf);
+	ck_assert_int_eq(info_process(buf, &len), (int)sizeof(struct control_process));
+	ck_assert_uint_eq(len, sizeof(struct control_process));
+	ck_assert_uint_eq(u32_at(buf), (uint32_t)getpid());
+	ck_assert_uint_eq(u32_at(buf + 4), 8);
+	ck_assert_uint_eq(u32_at(buf + 20), 1);
+}
+END_TEST
+
+static Suite *info_suite(void)
+{
+	Suite *s = suite_create("info");
+	TCase *tc = tcase_create("rds_info");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, struct_sizes_and_offsets_are_the_kernels);
+	tcase_add_test(tc, registered_sources_and_enoprotoopt);
+	tcase_add_test(tc, bad_lengths_and_buffers);
+	tcase_add_test(tc, size_probe_of_an_empty_source_succeeds);
+	tcase_add_test(tc, counters_probe_then_fill);
+	tcase_add_test(tc, connections_layout_and_prefix_on_enospc);
+	tcase_add_test(tc, sockets_ipv4_variant_omits_unbound_but_counts_them);
+	tcase_add_test(tc, sockets_ipv6_variant_lists_every_socket);
+	tcase_add_test(tc, send_retrans_and_recv_queues);
+	tcase_add_test(tc, tcp_sockets_list_established_paths);
+	tcase_add_test(tc, paths_of_each_connection);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(info_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
