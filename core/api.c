@@ -15,6 +15,7 @@
 #include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
+#include "mprds/fdreg.h"
 #include "mprds/listen.h"
 #include "mprds/log.h"
 #include "mprds/sysio.h"
@@ -100,6 +101,9 @@ static int make_pair(int type, int sv[2])
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
+	/* sv[0] too: the shim hands the application a dup of it and keeps this one for us */
+	fdreg_add(sv[0]);
+	fdreg_add(sv[1]);
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
 	(void)fcntl(sv[1], F_SETFL, O_NONBLOCK);
 	if (!(type & SOCK_CLOEXEC))
@@ -151,6 +155,7 @@ void api_release(struct api_sock *as)
 		s->released = true;
 		/* Closing our end wakes every thread blocked on the application's end. */
 		sys_close(s->eng_fd);
+		fdreg_del(s->app_fd); /* the shim closes it right after this returns */
 		sock_put(s);
 	}
 	engine_unlock();
@@ -263,6 +268,16 @@ int api_getpeername(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
 		copy_name(&ss, addr_fill(&s->conn_addr, s->conn_port, &ss), sa, len);
 	api_leave(s);
 	return err;
+}
+
+int api_owns_fd(int fd)
+{
+	return fdreg_has(fd);
+}
+
+int api_next_owned_fd(int from)
+{
+	return fdreg_next(from);
 }
 
 int api_unsupported(void)

@@ -4,7 +4,9 @@
  * wake-ups from application threads, fork and exit.
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "mprds/conn.h"
 #include "mprds/control.h"
 #include "mprds/engine.h"
+#include "mprds/fdreg.h"
 #include "mprds/listen.h"
 #include "mprds/log.h"
 #include "mprds/path.h"
@@ -131,11 +134,13 @@ static void loop_acquire(struct ev_loop *loop)
 	engine_lock();
 }
 
-static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
+static void on_wake(struct ev_loop *loop, ev_io *w, int revents)
 {
+	uint64_t n;
 	struct path *p;
 
 	(void)loop, (void)w, (void)revents;
+	(void)!sys_read(engine.wake_fd, &n, sizeof(n));
 	listen_start_pending();
 	while ((p = TAILQ_FIRST(&engine.kicks))) {
 		TAILQ_REMOVE(&engine.kicks, p, kick_link);
@@ -153,8 +158,11 @@ void engine_kick(struct path *p)
 		TAILQ_INSERT_TAIL(&engine.kicks, p, kick_link);
 	}
 	/* Unit tests drive the rooms without a loop thread. */
-	if (was_empty && engine.started)
-		ev_async_send(engine.loop, &engine.wake);
+	if (was_empty && engine.started) {
+		uint64_t one = 1;
+
+		(void)!sys_write(engine.wake_fd, &one, sizeof(one));
+	}
 }
 
 static void on_syserr(const char *msg)
@@ -187,6 +195,53 @@ static int start_thread(void)
 	return 0;
 }
 
+/* The epoll fds open now, one bit per fd below EPOLL_SCAN_MAX. */
+#define EPOLL_SCAN_MAX 65536
+
+static void scan_epoll_fds(uint8_t *bits)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char path[64], link[64];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		int fd = atoi(e->d_name);
+		ssize_t n;
+
+		if (fd <= 0 || fd >= EPOLL_SCAN_MAX)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n > 0 && (link[n] = 0, strstr(link, "eventpoll")))
+			bits[fd / 8] |= (uint8_t)(1 << (fd % 8));
+	}
+	closedir(d);
+}
+
+/*
+ * libev does not tell its backend fd, yet close_range() must not close it: it is the epoll
+ * fd that appeared while the loop was made.
+ */
+static struct ev_loop *new_loop(void)
+{
+	uint8_t *before = calloc(2, EPOLL_SCAN_MAX / 8), *after = before + EPOLL_SCAN_MAX / 8;
+	struct ev_loop *loop;
+
+	if (before)
+		scan_epoll_fds(before);
+	loop = ev_loop_new(EVFLAG_NOENV | EVFLAG_NOSIGMASK);
+	if (loop && before) {
+		scan_epoll_fds(after);
+		for (int fd = 0; fd < EPOLL_SCAN_MAX; fd++)
+			if ((after[fd / 8] & ~before[fd / 8]) & (1 << (fd % 8)))
+				fdreg_add(engine.backend_fd = fd);
+	}
+	free(before);
+	return loop;
+}
+
 static int start_locked(void)
 {
 	int err;
@@ -194,17 +249,26 @@ static int start_locked(void)
 	config_read(&engine.cfg);
 	ev_set_syserr_cb(on_syserr);
 	/* Never the default loop: it would claim SIGCHLD from the application. */
-	engine.loop = ev_loop_new(EVFLAG_NOENV | EVFLAG_NOSIGMASK);
+	engine.loop = new_loop();
 	if (!engine.loop)
 		return -ENOMEM;
 	TAILQ_INIT(&engine.kicks);
-	ev_async_init(&engine.wake, on_wake);
-	ev_async_start(engine.loop, &engine.wake);
+	engine.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (engine.wake_fd < 0) {
+		err = -errno;
+		ev_loop_destroy(engine.loop);
+		return err;
+	}
+	fdreg_add(engine.wake_fd);
+	ev_io_init(&engine.wake, on_wake, engine.wake_fd, EV_READ);
+	ev_set_priority(&engine.wake, EV_MAXPRI);
+	ev_io_start(engine.loop, &engine.wake);
 	ev_set_loop_release_cb(engine.loop, loop_release, loop_acquire);
 	control_start(); /* mprds-info's view of this process (control.c) */
 	err = start_thread();
 	if (err) {
 		control_stop();
+		sys_close(engine.wake_fd);
 		ev_loop_destroy(engine.loop);
 		engine.loop = NULL;
 		return err;
@@ -235,6 +299,12 @@ void engine_after_fork_child(void)
 {
 	pthread_mutex_init(&start_lock, NULL);
 	pthread_mutex_init(&engine.lock, NULL);
+	if (engine.started) { /* our copies of the parent's loop fds */
+		if (engine.backend_fd > 0)
+			sys_close(engine.backend_fd);
+		sys_close(engine.wake_fd);
+	}
+	fdreg_after_fork();
 	engine.started = false;
 	engine.loop = NULL;
 	engine.generation++;

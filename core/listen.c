@@ -11,6 +11,7 @@
 
 #include "mprds/conn.h"
 #include "mprds/engine.h"
+#include "mprds/fdreg.h"
 #include "mprds/listen.h"
 #include "mprds/log.h"
 #include "mprds/sysio.h"
@@ -200,6 +201,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		return;
 	}
+	fdreg_add(fd);
 	if (addr_parse((struct sockaddr *)&ss, len, &peer, &port) != ADDR_OK ||
 	    addr_eq(&peer, &l->addr) || !(c = conn_accept_get(&l->addr, &peer))) {
 		tcp_reset(fd);

@@ -9,6 +9,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "mprds/fdreg.h"
 #include "mprds/sysio.h"
 
 ssize_t sys_read(int fd, void *buf, size_t n)
@@ -33,6 +34,7 @@ ssize_t sys_recv_nowait(int fd, void *buf, size_t n)
 
 int sys_close(int fd)
 {
+	fdreg_del(fd);
 	return (int)syscall(SYS_close, fd);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "mprds/fdreg.h"
 #include "mprds/sysio.h"
 #include "mprds/tcp.h"
 
@@ -23,6 +24,7 @@ int tcp_socket_bound(const struct addr *a, uint16_t port, int reuseaddr)
 
 	if (fd < 0)
 		return -errno;
+	fdreg_add(fd);
 	if (reuseaddr)
 		set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {

@@ -563,28 +563,52 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 /* The last fd of an RDS socket: api_release() (unless a call is still in progress), then close. */
 int close(int fd)
 {
+	/* The engine's own fds are not the application's to close: to it they are not open. */
+	if (!shim_get(fd) && api_owns_fd(fd))
+		return fail(-EBADF);
 	shim_detach(fd);
 	return REAL(close)(fd);
+}
+
+/* close_range over first..last, stepping around the engine's own fds. */
+static int close_range_around_engine(unsigned int first, unsigned int last, int flags)
+{
+	unsigned int lo = first;
+
+	while (lo <= last) {
+		int e = lo > INT_MAX ? -1 : api_next_owned_fd((int)lo);
+
+		if (e < 0 || (unsigned int)e > last)
+			return REAL(close_range)(lo, last, flags);
+		if ((unsigned int)e > lo && REAL(close_range)(lo, (unsigned int)e - 1, flags) < 0)
+			return -1;
+		lo = (unsigned int)e + 1;
+	}
+	return 0;
 }
 
 int close_range(unsigned int first, unsigned int last, int flags)
 {
 	if (!REAL(close_range))
 		return fail(-ENOSYS);
-	if (first <= last && !(flags & ~(int)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) &&
-	    !(flags & CLOSE_RANGE_CLOEXEC))
+	if (first > last || (flags & ~(int)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)))
+		return REAL(close_range)(first, last, flags);
+	if (!(flags & CLOSE_RANGE_CLOEXEC))
 		shim_detach_range(first, last);
-	return REAL(close_range)(first, last, flags);
+	return close_range_around_engine(first, last, flags);
 }
 
 void closefrom(int lowfd)
 {
-	if (lowfd >= 0)
-		shim_detach_range((unsigned int)lowfd, ~0U);
-	if (REAL(closefrom))
-		REAL(closefrom)(lowfd);
-	else if (REAL(close_range) && lowfd >= 0)
-		REAL(close_range)((unsigned int)lowfd, ~0U, 0);
+	if (lowfd < 0)
+		return;
+	shim_detach_range((unsigned int)lowfd, ~0U);
+	if (REAL(close_range))
+		close_range_around_engine((unsigned int)lowfd, ~0U, 0);
+	else
+		for (int fd = lowfd; fd < 65536; fd++) /* no close_range: the slow way */
+			if (!api_owns_fd(fd))
+				REAL(close)(fd);
 }
 
 int dup(int fd)
@@ -596,9 +620,19 @@ int dup(int fd)
 	return dup_done(p, fd, REAL(dup)(fd));
 }
 
+/* dup2/dup3 onto one of the engine's own fds would close it: answer as for a busy fd. */
+static bool lands_on_engine_fd(int fd, int fd2)
+{
+	return fd != fd2 && !shim_peek(fd2) && api_owns_fd(fd2);
+}
+
 int dup2(int fd, int fd2)
 {
-	struct shim_sock *p = shim_get(fd);
+	struct shim_sock *p;
+
+	if (lands_on_engine_fd(fd, fd2))
+		return fail(-EBUSY);
+	p = shim_get(fd);
 
 	if (!p && !shim_peek(fd2))
 		return REAL(dup2)(fd, fd2);
@@ -607,7 +641,11 @@ int dup2(int fd, int fd2)
 
 int dup3(int fd, int fd2, int flags)
 {
-	struct shim_sock *p = shim_get(fd);
+	struct shim_sock *p;
+
+	if (lands_on_engine_fd(fd, fd2))
+		return fail(-EBUSY);
+	p = shim_get(fd);
 
 	if (!p && !shim_peek(fd2))
 		return REAL(dup3)(fd, fd2, flags);

@@ -42,6 +42,11 @@ int api_ioctl(struct api_sock *s, unsigned long request, void *arg);
 /* listen, accept, shutdown, socketpair on an RDS socket: the kernel's answer. */
 int api_unsupported(void);
 
+/* Is fd one of the engine's own? close, close_range and closefrom must leave it open. */
+int api_owns_fd(int fd);
+/* The lowest engine fd >= from, or -1. */
+int api_next_owned_fd(int from);
+
 /* In a child after fork(): forget every engine resource inherited from the parent. */
 void api_after_fork_child(void);
 /* At process exit: give queued messages MPRDS_LINGER_MS to reach TCP, then stop. */

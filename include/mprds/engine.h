@@ -35,7 +35,9 @@ struct engine {
 	pthread_mutex_t lock;
 	struct ev_loop *loop;
 	pthread_t thread;
-	ev_async wake;
+	ev_io wake; /* an eventfd of our own, not ev_async: fdreg must know every engine fd */
+	int wake_fd;
+	int backend_fd; /* libev's epoll fd, found at start (engine.c) */
 	bool started;
 	unsigned generation; /* bumped in a forked child: older sockets are the parent's */
 	struct config cfg;
