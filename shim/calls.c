@@ -564,7 +564,7 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 int close(int fd)
 {
 	/* The engine's own fds are not the application's to close: to it they are not open. */
-	if (!shim_get(fd) && api_owns_fd(fd))
+	if (!shim_peek(fd) && api_owns_fd(fd))
 		return fail(-EBADF);
 	shim_detach(fd);
 	return REAL(close)(fd);
