@@ -8,7 +8,7 @@ load helpers
 
 setup() {
 	mprds_setup
-	need_progs rds_echo rds_multi rds_fork_workers rds_closefrom
+	need_progs rds_echo rds_multi rds_fork_workers rds_closefrom rds_badargs
 }
 teardown() { mprds_teardown; }
 
@@ -72,4 +72,11 @@ teardown() { mprds_teardown; }
 		stop_bg "send-$mode" || true
 		n=$((n + 2))
 	done
+}
+
+@test "bad pointers and lengths get the kernel's errno (EFAULT, EMSGSIZE), never a crash" {
+	run timeout 20 "$MPRDS_RUN" "$PROGS/rds_badargs" "$NET.229"
+	assert_success
+	assert_line '0 failed'
+	refute_line --partial 'FAIL'
 }

@@ -168,6 +168,8 @@ int api_bind(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
 	struct sock *s;
 	int err;
 
+	if (!sa && len)
+		return -EFAULT;
 	if (addr_parse(sa, len, &a, &port) != ADDR_OK)
 		return -EINVAL;
 	err = api_enter(as, &s);
@@ -208,6 +210,8 @@ int api_connect(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
 	struct sock *s;
 	int err;
 
+	if (!sa && len)
+		return -EFAULT;
 	kind = addr_parse(sa, len, &a, &port);
 	if (kind != ADDR_OK)
 		return connect_errno(sa, kind);
@@ -224,6 +228,8 @@ int api_connect(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
 static void copy_name(const struct sockaddr_storage *ss, socklen_t real, struct sockaddr *out,
 		      socklen_t *len)
 {
+	if (!out)
+		return;
 	memcpy(out, ss, *len < real ? *len : real);
 	*len = real;
 }
@@ -233,7 +239,11 @@ int api_getsockname(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
 	struct sockaddr_storage ss;
 	socklen_t real;
 	struct sock *s;
-	int err = api_enter(as, &s);
+	int err;
+
+	if (!len || (!sa && *len))
+		return -EFAULT;
+	err = api_enter(as, &s);
 
 	if (err)
 		return err;
@@ -258,7 +268,11 @@ int api_getpeername(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
 {
 	struct sockaddr_storage ss;
 	struct sock *s;
-	int err = api_enter(as, &s);
+	int err;
+
+	if (!len || (!sa && *len))
+		return -EFAULT;
+	err = api_enter(as, &s);
 
 	if (err)
 		return err;
@@ -268,6 +282,18 @@ int api_getpeername(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
 		copy_name(&ss, addr_fill(&s->conn_addr, s->conn_port, &ss), sa, len);
 	api_leave(s);
 	return err;
+}
+
+int api_check_msghdr(const struct msghdr *msg)
+{
+	if (msg->msg_iovlen && !msg->msg_iov)
+		return -EFAULT;
+	for (size_t i = 0; i < msg->msg_iovlen; i++)
+		if (!msg->msg_iov[i].iov_base && msg->msg_iov[i].iov_len)
+			return -EFAULT;
+	if (!msg->msg_control && msg->msg_controllen)
+		return -EFAULT;
+	return 0;
 }
 
 int api_owns_fd(int fd)

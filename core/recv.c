@@ -146,6 +146,12 @@ ssize_t api_recvmsg(struct api_sock *as, struct msghdr *msg, int flags)
 
 	if (flags & MSG_OOB)
 		return 0;
+	struct msghdr data_only = *msg; /* a NULL control buffer only truncates (MSG_CTRUNC) */
+
+	data_only.msg_control = NULL;
+	data_only.msg_controllen = 0;
+	if ((err = api_check_msghdr(&data_only)))
+		return err;
 	err = api_enter(as, &s);
 	if (err)
 		return err;

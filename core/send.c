@@ -203,6 +203,8 @@ ssize_t api_sendmsg(struct api_sock *as, const struct msghdr *msg, int flags)
 
 	if (flags & ~SEND_FLAGS_OK)
 		return -EOPNOTSUPP;
+	if ((err = api_check_msghdr(msg)))
+		return err;
 	if (msg->msg_namelen && (err = parse_dest(msg, &dst, &dport)))
 		return err;
 	err = api_enter(as, &s);

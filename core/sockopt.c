@@ -236,7 +236,11 @@ static int set_rds_level(struct sock *s, int name, const void *val, socklen_t le
 int api_getsockopt(struct api_sock *as, int level, int name, void *val, socklen_t *len)
 {
 	struct sock *s;
-	int err = api_enter(as, &s);
+	int err;
+
+	if (!len || (!val && *len))
+		return -EFAULT;
+	err = api_enter(as, &s);
 
 	if (err)
 		return err;
@@ -253,7 +257,11 @@ int api_getsockopt(struct api_sock *as, int level, int name, void *val, socklen_
 int api_setsockopt(struct api_sock *as, int level, int name, const void *val, socklen_t len)
 {
 	struct sock *s;
-	int err = api_enter(as, &s);
+	int err;
+
+	if (!val && len)
+		return -EFAULT;
+	err = api_enter(as, &s);
 
 	if (err)
 		return err;

@@ -44,6 +44,8 @@ void __chk_fail(void) __attribute__((noreturn));
 /* What copy_msghdr_from_user() makes of a msghdr: no name, no length; at most 128 bytes. */
 static int msg_in(struct msghdr *m, const struct msghdr *msg)
 {
+	if (!msg)
+		return -EFAULT; /* copy_msghdr_from_user() */
 	*m = *msg;
 	if (!m->msg_name)
 		m->msg_namelen = 0;

@@ -17,6 +17,8 @@ void api_leave(struct sock *s);
 int api_nonblocking(const struct sock *s, int flags);
 /* Waits for events on the app fd until deadline (-1 = none): 0, -ETIMEDOUT, -EINTR, -EBADF. */
 int api_wait(struct sock *s, short events, double deadline);
+/* The iovec and control pointers of msg: -EFAULT for a NULL the kernel could not copy. */
+int api_check_msghdr(const struct msghdr *msg);
 /* Would the kernel restart a call without timeout that a handler interrupted? */
 bool api_signal_restarts(void);
 /* The deadline SO_RCVTIMEO / SO_SNDTIMEO gives a call starting now, or -1. */
