@@ -80,3 +80,16 @@ teardown() { mprds_teardown; }
 	assert_line '0 failed'
 	refute_line --partial 'FAIL'
 }
+
+@test "python3 subprocess.run (vfork + close_range in the child) leaves the parent's RDS sockets working" {
+	run timeout 20 "$MPRDS_RUN" "$PY" -c '
+import socket, subprocess
+a = socket.socket(socket.AF_RDS, socket.SOCK_SEQPACKET); a.bind(("'"$NET"'.228", 4000))
+b = socket.socket(socket.AF_RDS, socket.SOCK_SEQPACKET); b.bind(("'"$NET"'.228", 4001))
+subprocess.run(["true"], check=True)
+a.sendto(b"after spawn", ("'"$NET"'.228", 4001))
+b.settimeout(5)
+print(b.recvfrom(100)[0].decode())'
+	assert_success
+	assert_output 'after spawn'
+}

@@ -565,8 +565,12 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 /* The last fd of an RDS socket: api_release() (unless a call is still in progress), then close. */
 int close(int fd)
 {
+	bool rds = shim_peek(fd);
+
+	if ((!rds && !api_owns_fd(fd)) || shim_in_vfork_child())
+		return REAL(close)(fd);
 	/* The engine's own fds are not the application's to close: to it they are not open. */
-	if (!shim_peek(fd) && api_owns_fd(fd))
+	if (!rds)
 		return fail(-EBADF);
 	shim_detach(fd);
 	return REAL(close)(fd);
@@ -593,6 +597,8 @@ int close_range(unsigned int first, unsigned int last, int flags)
 {
 	if (!REAL(close_range))
 		return fail(-ENOSYS);
+	if (shim_in_vfork_child())
+		return REAL(close_range)(first, last, flags);
 	if (first > last || (flags & ~(int)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)))
 		return REAL(close_range)(first, last, flags);
 	if (!(flags & CLOSE_RANGE_CLOEXEC))
@@ -604,6 +610,10 @@ void closefrom(int lowfd)
 {
 	if (lowfd < 0)
 		return;
+	if (shim_in_vfork_child() && REAL(closefrom)) {
+		REAL(closefrom)(lowfd);
+		return;
+	}
 	shim_detach_range((unsigned int)lowfd, ~0U);
 	if (REAL(close_range))
 		close_range_around_engine((unsigned int)lowfd, ~0U, 0);
@@ -625,7 +635,7 @@ int dup(int fd)
 /* dup2/dup3 onto one of the engine's own fds would close it: answer as for a busy fd. */
 static bool lands_on_engine_fd(int fd, int fd2)
 {
-	return fd != fd2 && !shim_peek(fd2) && api_owns_fd(fd2);
+	return fd != fd2 && !shim_peek(fd2) && api_owns_fd(fd2) && !shim_in_vfork_child();
 }
 
 int dup2(int fd, int fd2)

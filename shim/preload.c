@@ -132,6 +132,7 @@ static void fork_child(void)
 	struct shim_sock *p, *next;
 
 	pthread_mutex_init(&lock, NULL);
+	atomic_store(&shim_pid, getpid());
 	api_after_fork_child();
 
 	/* Calls that the parent's other threads had in progress never end here: count anew. */
@@ -152,8 +153,11 @@ static void fork_child(void)
 	}
 }
 
+atomic_int shim_pid;
+
 static void hooks_init(void)
 {
+	atomic_store(&shim_pid, getpid());
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	atexit(at_exit);
 }

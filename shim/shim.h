@@ -64,6 +64,19 @@ struct shim_sock {
 };
 
 /* fd -> struct shim_sock *; shim_nfds stays 0 until the first RDS socket. */
+/*
+ * The pid the table belongs to. A vfork() or posix_spawn() child shares our memory but not
+ * our fds: its close_range() (Python's subprocess closes every fd) must not edit the table.
+ */
+extern atomic_int shim_pid;
+
+static inline bool shim_in_vfork_child(void)
+{
+	int pid = atomic_load_explicit(&shim_pid, memory_order_relaxed);
+
+	return pid && getpid() != pid;
+}
+
 extern _Atomic(struct shim_sock *) *shim_fds;
 extern atomic_uint shim_nfds;
 
