@@ -19,6 +19,7 @@
 
 #include "mprds/control.h"
 #include "mprds/engine.h"
+#include "mprds/fdreg.h"
 #include "mprds/info.h"
 #include "mprds/log.h"
 #include "mprds/sysio.h"
@@ -196,6 +197,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 			continue;
 		}
 		c->fd = fd;
+		fdreg_add(fd); /* an application's closefrom() must not close it */
 		ev_io_init(&c->io, on_client, fd, EV_READ);
 		ev_init(&c->idle, on_idle);
 		c->idle.repeat = CONTROL_IDLE_S;
@@ -225,6 +227,7 @@ void control_start(void)
 		return;
 	}
 	listen_fd = fd;
+	fdreg_add(fd);
 	ev_io_init(&listen_io, on_accept, fd, EV_READ);
 	ev_io_start(engine.loop, &listen_io);
 }

@@ -176,7 +176,8 @@ static void conn_msgs(struct conn *c, void *arg)
 	if (!(o->flags & INFO_RETRANS))
 		queue_put(o, c, &c->held);
 	for (int i = 0; i < WIRE_MAX_PATHS; i++)
-		queue_put(o, c, o->flags & INFO_RETRANS ? &c->paths[i].unacked : &c->paths[i].sendq);
+		queue_put(o, c,
+			  o->flags & INFO_RETRANS ? &c->paths[i].unacked : &c->paths[i].sendq);
 }
 
 static void queued_messages(struct info_out *o)
@@ -549,8 +550,7 @@ static int check_len(const void *buf, socklen_t len)
 	return 0;
 }
 
-static int run(void (*fn)(struct info_out *o), int flags, size_t each, void *buf,
-	       socklen_t *len)
+static int run(void (*fn)(struct info_out *o), int flags, size_t each, void *buf, socklen_t *len)
 {
 	struct info_out o = {
 		.buf = buf, .room = *len, .each = each, .copy = true, .flags = flags

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -155,13 +156,13 @@ static const char *v6(const void *a)
 }
 
 /* Copies element i into a zeroed local struct of size n, whatever size the source uses. */
-#define FOR_EACH(var, data, each, len)                                                     \
-	for (size_t off_ = 0;                                                              \
-	     off_ + (size_t)(each) <= (len) &&                                             \
-	     (memset(&(var), 0, sizeof(var)),                                              \
-	      memcpy(&(var), (const uint8_t *)(data) + off_,                               \
-		     (size_t)(each) < sizeof(var) ? (size_t)(each) : sizeof(var)),         \
-	      1);                                                                          \
+#define FOR_EACH(var, data, each, len)                                             \
+	for (size_t off_ = 0;                                                      \
+	     off_ + (size_t)(each) <= (len) &&                                     \
+	     (memset(&(var), 0, sizeof(var)),                                      \
+	      memcpy(&(var), (const uint8_t *)(data) + off_,                       \
+		     (size_t)(each) < sizeof(var) ? (size_t)(each) : sizeof(var)), \
+	      1);                                                                  \
 	     off_ += (size_t)(each))
 
 static void print_counters(const void *data, int each, socklen_t len, const char *what)
@@ -186,9 +187,9 @@ static void print_sockets(const void *data, int each, socklen_t len, const char 
 		printf("\nRDS Sockets:\n%39s %5s %39s %5s %10s %10s %8s\n", "BoundAddr", "BPort",
 		       "ConnAddr", "CPort", "SndBuf", "RcvBuf", "Inode");
 		FOR_EACH(s, data, each, len)
-		printf("%39s %5u %39s %5u %10u %10u %8llu\n", v6(&s.bound_addr), ntohs(s.bound_port),
-		       v6(&s.connected_addr), ntohs(s.connected_port), s.sndbuf, s.rcvbuf,
-		       (unsigned long long)s.inum);
+		printf("%39s %5u %39s %5u %10u %10u %8llu\n", v6(&s.bound_addr),
+		       ntohs(s.bound_port), v6(&s.connected_addr), ntohs(s.connected_port),
+		       s.sndbuf, s.rcvbuf, (unsigned long long)s.inum);
 		return;
 	}
 	struct rds_info_socket s;
@@ -224,8 +225,8 @@ static void print_conns(const void *data, int each, socklen_t len, const char *w
 	}
 	struct rds_info_connection c;
 
-	printf("\nRDS Connections:\n%15s %15s %16s %16s %3s\n", "LocalAddr", "RemoteAddr",
-	       "NextTX", "NextRX", "Flg");
+	printf("\nRDS Connections:\n%15s %15s %16s %16s %3s\n", "LocalAddr", "RemoteAddr", "NextTX",
+	       "NextRX", "Flg");
 	FOR_EACH(c, data, each, len)
 	printf("%15s %15s %16" PRIu64 " %16" PRIu64 " %c%c%c\n", v4(c.laddr), v4(c.faddr),
 	       (uint64_t)c.next_tx_seq, (uint64_t)c.next_rx_seq,
@@ -330,24 +331,47 @@ struct table {
 };
 
 static struct table tables[] = {
-	{ .letter = 'T', .optname = RDS_INFO_TCP_SOCKETS, .optname6 = RDS6_INFO_TCP_SOCKETS,
-	  .description = "TCP transport sockets", .print = print_tcp },
-	{ .letter = 'c', .optname = RDS_INFO_COUNTERS, .description = "statistic counters",
+	{ .letter = 'T',
+	  .optname = RDS_INFO_TCP_SOCKETS,
+	  .optname6 = RDS6_INFO_TCP_SOCKETS,
+	  .description = "TCP transport sockets",
+	  .print = print_tcp },
+	{ .letter = 'c',
+	  .optname = RDS_INFO_COUNTERS,
+	  .description = "statistic counters",
 	  .print = print_counters },
-	{ .letter = 'k', .optname = RDS_INFO_SOCKETS, .optname6 = RDS6_INFO_SOCKETS,
-	  .description = "sockets", .print = print_sockets },
-	{ .letter = 'n', .optname = RDS_INFO_CONNECTIONS, .optname6 = RDS6_INFO_CONNECTIONS,
-	  .description = "connections", .print = print_conns },
-	{ .letter = 'r', .optname = RDS_INFO_RECV_MESSAGES, .optname6 = RDS6_INFO_RECV_MESSAGES,
-	  .description = "recv queue messages", .print = print_msgs, .what = "Receive" },
-	{ .letter = 's', .optname = RDS_INFO_SEND_MESSAGES, .optname6 = RDS6_INFO_SEND_MESSAGES,
-	  .description = "send queue messages", .print = print_msgs, .what = "Send" },
-	{ .letter = 't', .optname = RDS_INFO_RETRANS_MESSAGES,
-	  .optname6 = RDS6_INFO_RETRANS_MESSAGES, .description = "retransmit queue messages",
-	  .print = print_msgs, .what = "Retransmit" },
+	{ .letter = 'k',
+	  .optname = RDS_INFO_SOCKETS,
+	  .optname6 = RDS6_INFO_SOCKETS,
+	  .description = "sockets",
+	  .print = print_sockets },
+	{ .letter = 'n',
+	  .optname = RDS_INFO_CONNECTIONS,
+	  .optname6 = RDS6_INFO_CONNECTIONS,
+	  .description = "connections",
+	  .print = print_conns },
+	{ .letter = 'r',
+	  .optname = RDS_INFO_RECV_MESSAGES,
+	  .optname6 = RDS6_INFO_RECV_MESSAGES,
+	  .description = "recv queue messages",
+	  .print = print_msgs,
+	  .what = "Receive" },
+	{ .letter = 's',
+	  .optname = RDS_INFO_SEND_MESSAGES,
+	  .optname6 = RDS6_INFO_SEND_MESSAGES,
+	  .description = "send queue messages",
+	  .print = print_msgs,
+	  .what = "Send" },
+	{ .letter = 't',
+	  .optname = RDS_INFO_RETRANS_MESSAGES,
+	  .optname6 = RDS6_INFO_RETRANS_MESSAGES,
+	  .description = "retransmit queue messages",
+	  .print = print_msgs,
+	  .what = "Retransmit" },
 	{ .optname = CONTROL_INFO_PATHS,
 	  .description = "mprds paths (TCP connections) with counters and RTT",
-	  .print = print_paths, .control_only = true },
+	  .print = print_paths,
+	  .control_only = true },
 };
 
 #define NTABLES (sizeof(tables) / sizeof(tables[0]))
@@ -371,12 +395,14 @@ static int print_tables(const struct source *src)
 			continue;
 		}
 		each = fetch(src, opt, &data, &len);
+		if (each <= 0 && src->control && each != -ENOPROTOOPT) {
+			ret = each < 0 ? each : -EPROTO; /* the connection is no good any more */
+			break;
+		}
 		if (each <= 0) {
 			fprintf(stderr, "%s: unable to get %s: %s\n", progname, t->description,
 				strerror(each < 0 ? -each : EPROTO));
 			ret = 1;
-			if (src->control && each != -ENOPROTOOPT)
-				break; /* the connection is no good any more */
 			continue;
 		}
 		t->print(data, each, len, t->what);
@@ -466,7 +492,31 @@ static void comm_of(int pid, char *buf, size_t n)
 		fclose(f);
 }
 
-/* One engine: a header line, then its tables. Returns 0, or 1 if it could not be asked. */
+static bool engine_listed(int pid)
+{
+	static int now[MAX_PROCS];
+	int n = find_engines(now, MAX_PROCS);
+
+	for (int i = 0; i < n; i++)
+		if (now[i] == pid)
+			return true;
+	return false;
+}
+
+/* Whose process: an engine answers only its own user and root. */
+static bool same_user(int pid)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return geteuid() == 0 || stat(path, &st) || st.st_uid == geteuid();
+}
+
+/*
+ * One engine: a header line, then its tables. Returns 0, or 1 if it could not be asked. A
+ * process that ended meanwhile is no error: the host changes while we look.
+ */
 static int show_engine(int pid)
 {
 	struct source src = { .control = true };
@@ -477,26 +527,27 @@ static int show_engine(int pid)
 	int ret;
 
 	src.fd = control_connect(pid);
-	if (src.fd < 0) {
-		fprintf(stderr, "%s: process %d: %s\n", progname, pid, strerror(-src.fd));
-		return 1;
+	ret = src.fd < 0 ? src.fd : fetch(&src, CONTROL_INFO_PROCESS, &data, &len);
+	if (ret == (int)sizeof(cp) && len == sizeof(cp)) {
+		memcpy(&cp, data, sizeof(cp));
+		comm_of(pid, comm, sizeof(comm));
+		printf("\nmprds process %d (%s): %u sockets, %u connections, npaths %u, "
+		       "tcp port %u\n",
+		       pid, comm, cp.sockets, cp.connections, cp.npaths, cp.tcp_port);
+		ret = print_tables(&src);
+	} else if (ret >= 0) {
+		ret = -EPROTO;
 	}
-	ret = fetch(&src, CONTROL_INFO_PROCESS, &data, &len);
-	if (ret != (int)sizeof(cp) || len != sizeof(cp)) {
-		fprintf(stderr, "%s: process %d does not answer: %s\n", progname, pid,
-			strerror(ret < 0 ? -ret : EPROTO));
-		free(data);
-		close(src.fd);
-		return 1;
-	}
-	memcpy(&cp, data, sizeof(cp));
 	free(data);
-	comm_of(pid, comm, sizeof(comm));
-	printf("\nmprds process %d (%s): %u sockets, %u connections, npaths %u, tcp port %u\n",
-	       pid, comm, cp.sockets, cp.connections, cp.npaths, cp.tcp_port);
-	ret = print_tables(&src);
-	close(src.fd);
-	return ret;
+	if (src.fd >= 0)
+		close(src.fd);
+	if (ret >= 0)
+		return ret;
+	fflush(stdout);
+	if (!engine_listed(pid))
+		return 0;
+	fprintf(stderr, "%s: process %d does not answer: %s\n", progname, pid, strerror(-ret));
+	return 1;
 }
 
 /* This process's own view: getsockopt on an RDS socket (the kernel's, or our own engine's). */
@@ -517,6 +568,11 @@ static int show_self(void)
 	}
 	ret = print_tables(&src);
 	close(src.fd);
+	if (ret < 0) {
+		fprintf(stderr, "%s: this process's engine does not answer: %s\n", progname,
+			strerror(-ret));
+		return 1;
+	}
 	return ret;
 }
 
@@ -524,8 +580,9 @@ static void usage(int status)
 {
 	FILE *out = status ? stderr : stdout;
 
-	fprintf(out, "Usage: %s [-c] [-k] [-n] [-r] [-s] [-t] [-T] [-6] [--paths] [-p pid] [--self]\n"
-		     "The following options limit output to the given sources:\n",
+	fprintf(out,
+		"Usage: %s [-c] [-k] [-n] [-r] [-s] [-t] [-T] [-6] [--paths] [-p pid] [--self]\n"
+		"The following options limit output to the given sources:\n",
 		progname);
 	for (size_t i = 0; i < NTABLES; i++)
 		if (tables[i].letter)
@@ -548,7 +605,7 @@ int main(int argc, char **argv)
 	};
 	static int pids[MAX_PROCS];
 	bool self = false, any = false;
-	int c, npids, only = 0, ret = 0, shown = 0;
+	int c, npids, only = 0, ret = 0, shown = 0, others = 0;
 	char *end;
 
 	while ((c = getopt_long(argc, argv, "ckn6rstTp:vh", longopts, NULL)) != -1) {
@@ -600,16 +657,24 @@ int main(int argc, char **argv)
 	for (int i = 0; i < npids; i++) {
 		if (pids[i] == (int)getpid() || (only && pids[i] != only))
 			continue;
-		ret |= show_engine(pids[i]);
 		shown++;
+		if (!same_user(pids[i])) {
+			others++;
+			continue;
+		}
+		ret |= show_engine(pids[i]);
 	}
+	if (others)
+		fprintf(stderr,
+			"%s: %d process%s of other users not shown (they answer only root)\n",
+			progname, others, others == 1 ? "" : "es");
 	if (only && !shown) {
 		fprintf(stderr, "%s: process %d does not use mprds (no @%s%d in /proc/net/unix)\n",
 			progname, only, CONTROL_NAME_PREFIX, only);
 		return 1;
 	}
 	if (shown)
-		return ret;
+		return ret | (only && others);
 	/* Nobody uses mprds here: show what this process sees, as rds-info would. */
 	ret = show_self();
 	if (ret < 0) {

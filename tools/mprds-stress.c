@@ -158,16 +158,19 @@ static double hist_value(int b)
 
 /* ---- one task ---- */
 
+/* An ack waiting for send-buffer room. */
+struct pending {
+	struct sockaddr_in to;
+	struct msg_hdr h;
+};
+
 struct task {
 	int index, fd;
 	struct task_stats *st;
 	uint8_t *buf;
 	uint32_t *outstanding; /* per peer task */
 	uint32_t seq;
-	struct pending {
-		struct sockaddr_in to;
-		struct msg_hdr h;
-	} *acks; /* acks waiting for send-buffer room, a FIFO */
+	struct pending *acks; /* a FIFO */
 	size_t acks_head, acks_n, acks_max;
 };
 
@@ -175,8 +178,9 @@ static int task_fail(struct task *t, const char *what, int err)
 {
 	fprintf(stderr, "%s: task %d: %s: %s\n", progname, t->index, what, strerror(err));
 	if (err == EADDRINUSE)
-		fprintf(stderr, "%s: under mprds each process needs its own address: "
-				"use -t 1 or --threads\n",
+		fprintf(stderr,
+			"%s: under mprds each process needs its own address: "
+			"use -t 1 or --threads\n",
 			progname);
 	__atomic_fetch_add(&sh->failed, 1, __ATOMIC_ACQ_REL);
 	return -1;
@@ -188,8 +192,9 @@ static void set_buf(struct task *t, int opt, int force, size_t want)
 	socklen_t len = sizeof(got);
 
 	setsockopt(t->fd, SOL_SOCKET, opt, &v, sizeof(v));
+	/* root may go beyond net.core.[wr]mem_max */
 	if (!getsockopt(t->fd, SOL_SOCKET, opt, &got, &len) && (size_t)got / 2 < want)
-		setsockopt(t->fd, SOL_SOCKET, force, &v, sizeof(v)); /* root may go beyond *mem_max */
+		setsockopt(t->fd, SOL_SOCKET, force, &v, sizeof(v));
 }
 
 static int task_setup(struct task *t)
@@ -210,8 +215,9 @@ static int task_setup(struct task *t)
 	set_buf(t, SO_RCVBUF, SO_RCVBUFFORCE, want);
 	if (getsockopt(t->fd, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0 &&
 	    (size_t)got / 2 < prm.req_bytes) {
-		fprintf(stderr, "%s: SO_SNDBUF is %d: too small for %u-byte requests "
-				"(raise net.core.wmem_max)\n",
+		fprintf(stderr,
+			"%s: SO_SNDBUF is %d: too small for %u-byte requests "
+			"(raise net.core.wmem_max)\n",
 			progname, got / 2, prm.req_bytes);
 		return task_fail(t, "SO_SNDBUF", EMSGSIZE);
 	}
@@ -327,8 +333,8 @@ static void receive_all(struct task *t)
 	for (int i = 0; i < 256; i++) {
 		struct sockaddr_in from;
 		socklen_t alen = sizeof(from);
-		ssize_t n = recvfrom(t->fd, t->buf, MAX_BYTES, MSG_DONTWAIT, (struct sockaddr *)&from,
-				     &alen);
+		ssize_t n = recvfrom(t->fd, t->buf, MAX_BYTES, MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &alen);
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -552,8 +558,8 @@ static int run(int ctl)
 	uint64_t start, last, end;
 	int status = 0;
 
-	sh = mmap(NULL, sizeof(*sh) + prm.tasks * sizeof(struct task_stats),
-		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	sh = mmap(NULL, sizeof(*sh) + prm.tasks * sizeof(struct task_stats), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
 		die("mmap: %s", strerror(errno));
 	start_tasks();
@@ -803,8 +809,8 @@ int main(int argc, char **argv)
 						   "request size");
 			break;
 		case 'a':
-			prm.ack_bytes = parse_size(optarg, sizeof(struct msg_hdr), MAX_BYTES,
-						   "ack size");
+			prm.ack_bytes =
+				parse_size(optarg, sizeof(struct msg_hdr), MAX_BYTES, "ack size");
 			break;
 		case 'd':
 			prm.depth = parse_size(optarg, 1, 1u << 16, "depth");
