@@ -172,7 +172,7 @@ $(TOOLS): $(BUILD)/tools/%: tools/%.c
 $(FUZZERS): $(BUILD)/fuzz/%: tests/%.c
 	$(call msg,CLANG,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $<
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< -lev -lpthread
 
 # The steps of check, each also usable alone once things are built.
 unit: $(TESTS)

@@ -12,6 +12,9 @@
 #   30-readiness   $NET.60 .. $NET.67
 #   40-nonblock    $NET.70 .. $NET.79
 #   50-api         $NET.80 .. $NET.89
+#   60-faults      $NET.90 .. $NET.99
+#   61-hostile     $NET.120 .. $NET.181
+#   62-netns       none: 198.18.1X.0/24 inside namespaces of its own
 
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'

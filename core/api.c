@@ -177,9 +177,11 @@ int api_bind(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
 		return err;
 	if (s->bound)
 		err = -EINVAL;
+	else if ((err = listen_ensure(&a)))
+		err = err == -EADDRNOTAVAIL && s->transport_set ? -ENOPROTOOPT : err;
 	else if (port == WIRE_PROBE_PORT)
-		err = -EINVAL; /* §3: reserved for the handshake probe */
-	else if (!(err = listen_ensure(&a)))
+		err = -EINVAL; /* §3: reserved for the handshake probe, checked after the address */
+	else
 		err = sock_bind_port(s, &a, port);
 	api_leave(s);
 	return err;

@@ -45,6 +45,8 @@ static struct cong_map *map_get(const struct addr *a)
 	return m;
 }
 
+static void notify_monitor(struct sock *s, void *arg);
+
 static void set_port(struct sock *s, bool congested)
 {
 	struct cong_map *m = map_get(&s->bound_addr);
@@ -59,6 +61,8 @@ static void set_port(struct sock *s, bool congested)
 	else
 		wire_cong_clear(m->bits, s->bound_port);
 	conn_cong_changed(&s->bound_addr);
+	/* our own senders to this address see the change at once, as the loop transport's do */
+	sock_foreach(notify_monitor, NULL);
 }
 
 /* wire.md §10: set above rcvbuf, cleared below half of it. */
@@ -114,14 +118,21 @@ void cong_peer_updated(struct conn *c)
 	sock_foreach(notify_monitor, NULL);
 }
 
-bool cong_blocks(struct sock *s, const struct conn *c, uint16_t dport)
+bool cong_blocks(struct sock *s, const uint8_t *map, uint16_t dport)
 {
-	if (!wire_cong_test(c->peer_cong, dport))
+	if (!map || !wire_cong_test(map, dport))
 		return false;
 	/* socket-api.md §5 row 18: arm the monitor bit, then test again. */
 	if (s->cong_monitor)
 		s->cong_mask |= 1ULL << (dport % 64);
-	return wire_cong_test(c->peer_cong, dport);
+	return wire_cong_test(map, dport);
+}
+
+const uint8_t *cong_local_map(const struct addr *a)
+{
+	struct cong_map *m = map_find(a);
+
+	return m ? m->bits : NULL;
 }
 
 void cong_after_fork(void)

@@ -30,6 +30,11 @@ struct conn *conn_find(const struct addr *laddr, const struct addr *faddr)
 #define HOLD_TIMEOUT_S 1.0 /* every kernel answers a probe at once; this is for broken peers */
 #define HS_TIMEOUT_S 1.0 /* lanes wait at most this long for the handshake on a new path 0 */
 #define MAX_PROVISIONAL 32 /* conns made by accepted connections and not heard from yet */
+#define EVICT_LOG_S 10.0
+
+/* Evictions of silent peers, for a log line that does not flood (under engine.lock). */
+static unsigned evicted;
+static double evict_logged;
 
 static void release_held(struct conn *c)
 {
@@ -103,15 +108,19 @@ void conn_path0_down(struct conn *c)
 	ev_timer_stop(engine.loop, &c->hs_timer);
 }
 
-void conn_send(struct conn *c, struct msg *m)
+struct path *conn_send(struct conn *c, struct msg *m)
 {
+	struct path *p;
+
 	if (c->npaths == 0 && !c->hold_expired) {
 		conn_probe(c);
 		TAILQ_INSERT_TAIL(&c->held, m, link);
 		engine_kick(&c->paths[0]);
-		return;
+		return NULL;
 	}
-	path_enqueue(conn_pick_path(c, m->h.sport), m);
+	p = conn_pick_path(c, m->h.sport);
+	path_queue(p, m);
+	return p;
 }
 
 static void on_reap(struct ev_loop *loop, ev_timer *w, int revents);
@@ -177,16 +186,21 @@ struct conn *conn_accept_get(const struct addr *laddr, const struct addr *faddr)
 
 	if (c)
 		return c;
-	LIST_FOREACH(c, &conns, link) {
+	LIST_FOREACH(c, &conns, link)
+	{
 		if (c->provisional) {
 			oldest = c; /* newest first on the list: the last one seen is the oldest */
 			n++;
 		}
 	}
 	if (n >= MAX_PROVISIONAL) {
-		log_warn("%d peers connected and sent nothing yet: closing the connections of "
-			 "the oldest, %s",
-			 n, addr_str(&oldest->faddr, f));
+		/* One line per EVICT_LOG_S at most: this is what a flood looks like. */
+		if (++evicted == 1 || engine_now() >= evict_logged + EVICT_LOG_S) {
+			log_warn("%d peers connected and sent nothing yet: closing the connections "
+				 "of the oldest, %s (%u so far)",
+				 n, addr_str(&oldest->faddr, f), evicted);
+			evict_logged = engine_now();
+		}
 		conn_destroy(oldest);
 	}
 	c = conn_new(laddr, faddr);
@@ -227,10 +241,29 @@ static void on_reap(struct ev_loop *loop, ev_timer *w, int revents)
 		conn_destroy(c);
 }
 
+static bool map_clear(const uint8_t *map)
+{
+	for (size_t i = 0; i < WIRE_CONG_MAP_BYTES; i++)
+		if (map[i])
+			return false;
+	return true;
+}
+
 /* Called from inside c's own callbacks: the free happens from the loop, a moment later. */
 void conn_path_down(struct conn *c)
 {
-	if (c->provisional && all_closed(c) && engine.loop && !ev_is_active(&c->reap)) {
+	if (!all_closed(c))
+		return;
+	/*
+	 * No connection left: the peer's map is stale, and a sender blocked on a congested
+	 * port of a peer that is gone would wait for ever (the kernel's would). Every path up
+	 * brings the peer's map again (wire.md §9).
+	 */
+	if (!map_clear(c->peer_cong)) {
+		memset(c->peer_cong, 0, sizeof(c->peer_cong));
+		cong_peer_updated(c);
+	}
+	if (c->provisional && engine.loop && !ev_is_active(&c->reap)) {
 		ev_timer_set(&c->reap, 0, 0);
 		ev_timer_start(engine.loop, &c->reap);
 	}
@@ -412,7 +445,8 @@ bool conn_lane_may_send(struct conn *c, const struct path *p)
 	oldest = TAILQ_FIRST(&p0->unacked);
 	if (oldest && oldest->h.seq < c->catchup_seq)
 		return false;
-	TAILQ_FOREACH(oldest, &p0->sendq, link) {
+	TAILQ_FOREACH(oldest, &p0->sendq, link)
+	{
 		if (oldest->h.flags == WIRE_FLAG_CONG_BITMAP)
 			continue; /* no sequence number */
 		if (oldest->h.seq < c->catchup_seq)

@@ -98,6 +98,9 @@ static void conn_one(struct conn *c, void *arg)
 {
 	struct info_out *o = arg;
 	const struct path *p0 = &c->paths[0];
+	/* a pair served in memory: the kernel's loop transport, always connected */
+	const char *transport = c->loopback ? "loopback" : "tcp";
+	uint8_t flags = c->loopback ? RDS_INFO_CONNECTION_FLAG_CONNECTED : conn_flags(p0);
 
 	if (o->flags & INFO_V6) {
 		struct rds6_info_connection ci = { 0 };
@@ -106,8 +109,8 @@ static void conn_one(struct conn *c, void *arg)
 		ci.next_rx_seq = p0->next_rx_seq;
 		memcpy(&ci.laddr, &c->laddr.ip, sizeof(ci.laddr));
 		memcpy(&ci.faddr, &c->faddr.ip, sizeof(ci.faddr));
-		memcpy(ci.transport, "tcp", 4);
-		ci.flags = conn_flags(p0);
+		strcpy((char *)ci.transport, transport);
+		ci.flags = flags;
 		out_put(o, &ci);
 	} else if (conn_is_v4(c)) {
 		struct rds_info_connection ci = { 0 };
@@ -116,8 +119,8 @@ static void conn_one(struct conn *c, void *arg)
 		ci.next_rx_seq = p0->next_rx_seq;
 		ci.laddr = v4_of(&c->laddr);
 		ci.faddr = v4_of(&c->faddr);
-		memcpy(ci.transport, "tcp", 4);
-		ci.flags = conn_flags(p0);
+		strcpy((char *)ci.transport, transport);
+		ci.flags = flags;
 		out_put(o, &ci);
 	}
 }

@@ -192,8 +192,9 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		/* The backlog stays readable: without a pause this would spin. */
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 			if (!l->warned)
-				log_warn("cannot accept RDS/TCP connections: %s; pausing the listener",
-					 strerror(errno));
+				log_warn(
+					"cannot accept RDS/TCP connections: %s; pausing the listener",
+					strerror(errno));
 			l->warned = true;
 			ev_io_stop(loop, &l->io);
 			ev_timer_set(&l->pause, ACCEPT_PAUSE_S, 0);

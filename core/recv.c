@@ -48,13 +48,46 @@ static ssize_t take_cong_notify(struct sock *s, struct msghdr *msg)
 	return 0;
 }
 
+/* §6, §10: up to RDS_MAX_ZCOOKIES cookies of acknowledged MSG_ZEROCOPY sends. */
+static unsigned put_zcopy_cookies(struct sock *s, struct msghdr *msg, size_t *used)
+{
+	struct rds_zcopy_cookies z = { 0 };
+
+	if (!s->zc_count)
+		return 0;
+	z.num = s->zc_count < RDS_MAX_ZCOOKIES ? s->zc_count : RDS_MAX_ZCOOKIES;
+	memcpy(z.cookies, s->zc_cookies, z.num * sizeof(z.cookies[0]));
+	if (!put_cmsg(msg, used, SOL_RDS, RDS_CMSG_ZCOPY_COMPLETION, &z, sizeof(z)))
+		return 0;
+	s->zc_count -= z.num;
+	memmove(s->zc_cookies, s->zc_cookies + z.num, s->zc_count * sizeof(s->zc_cookies[0]));
+	sock_update_readiness(s);
+	return z.num;
+}
+
+/*
+ * No message, but completions: the kernel returns them to a non-blocking call and makes a
+ * blocking one wait for a message. Our wait is a poll() on an fd that stays readable while
+ * completions wait, so a blocking call returns them too rather than spin.
+ */
+static ssize_t take_zcopy_only(struct sock *s, struct msghdr *msg)
+{
+	size_t used = 0;
+
+	msg->msg_flags = 0;
+	msg->msg_namelen = 0;
+	put_zcopy_cookies(s, msg, &used);
+	msg->msg_controllen = used;
+	return 0;
+}
+
 static int wait_for_message(struct sock *s, int flags, struct msg **out)
 {
 	double deadline = -1;
 	int err;
 
 	*out = NULL;
-	while (!s->cong_notify && !(*out = sock_rx_take(s, flags & MSG_PEEK))) {
+	while (!s->cong_notify && !(*out = sock_rx_take(s, flags & MSG_PEEK)) && !s->zc_count) {
 		if (api_nonblocking(s, flags))
 			return -EAGAIN;
 		if (deadline < 0)
@@ -75,6 +108,8 @@ static size_t copy_out(const struct msg *m, struct msghdr *msg)
 
 		if (n > msg->msg_iov[i].iov_len)
 			n = msg->msg_iov[i].iov_len;
+		if (!n)
+			continue;
 		memcpy(msg->msg_iov[i].iov_base, m->data + done, n);
 		done += n;
 	}
@@ -125,7 +160,7 @@ static void put_rx_trace(const struct sock *s, const struct msg *m, struct msghd
 	put_cmsg(msg, used, SOL_RDS, RDS_CMSG_RXPATH_LATENCY, &t, sizeof(t));
 }
 
-static void put_cmsgs(const struct sock *s, const struct msg *m, struct msghdr *msg)
+static void put_cmsgs(struct sock *s, const struct msg *m, struct msghdr *msg)
 {
 	size_t used = 0;
 
@@ -133,6 +168,7 @@ static void put_cmsgs(const struct sock *s, const struct msg *m, struct msghdr *
 		put_timestamp(s, m, msg, &used);
 	if (s->rx_traces && m->rx_stamp_ns[1])
 		put_rx_trace(s, m, msg, &used);
+	put_zcopy_cookies(s, msg, &used);
 	msg->msg_controllen = used;
 }
 
@@ -146,6 +182,8 @@ ssize_t api_recvmsg(struct api_sock *as, struct msghdr *msg, int flags)
 
 	if (flags & MSG_OOB)
 		return 0;
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN; /* §6: the generic error queue, always empty on RDS/TCP */
 	struct msghdr data_only = *msg; /* a NULL control buffer only truncates (MSG_CTRUNC) */
 
 	data_only.msg_control = NULL;
@@ -157,7 +195,7 @@ ssize_t api_recvmsg(struct api_sock *as, struct msghdr *msg, int flags)
 		return err;
 	err = wait_for_message(s, flags, &m);
 	if (err || !m) {
-		ret = err ? err : take_cong_notify(s, msg);
+		ret = err ? err : s->cong_notify ? take_cong_notify(s, msg) : take_zcopy_only(s, msg);
 		api_leave(s);
 		return ret;
 	}

@@ -143,7 +143,7 @@ void sock_update_readiness(struct sock *s)
 {
 	char b = 0;
 
-	bool pending = !TAILQ_EMPTY(&s->rxq) || s->cong_notify;
+	bool pending = !TAILQ_EMPTY(&s->rxq) || s->cong_notify || s->zc_count;
 
 	if (s->released)
 		return;
@@ -154,6 +154,15 @@ void sock_update_readiness(struct sock *s)
 		if (sys_recv_nowait(s->app_fd, &b, 1) == 1)
 			s->rx_signalled = false;
 	}
+}
+
+void sock_zcopy_done(struct sock *s, uint32_t cookie)
+{
+	/* bounded: past 64 unreported completions the oldest news is lost */
+	if (s->zc_count == sizeof(s->zc_cookies) / sizeof(s->zc_cookies[0]))
+		return;
+	s->zc_cookies[s->zc_count++] = cookie;
+	sock_update_readiness(s);
 }
 
 void sock_deliver(struct sock *s, struct msg *m)

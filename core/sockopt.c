@@ -59,6 +59,8 @@ static int get_socket_level(struct sock *s, int name, void *val, socklen_t *len)
 	case SO_PROTOCOL:
 	case SO_ERROR:
 		return put_int(0, val, len);
+	case SO_ZEROCOPY:
+		return put_int(s->zerocopy, val, len);
 	case SO_SNDBUF: /* §10: the kernel reports the doubled value it stores */
 		return put_int((int)s->sndbuf * 2, val, len);
 	case SO_RCVBUF:
@@ -105,6 +107,11 @@ static int set_socket_level(struct sock *s, int name, const void *val, socklen_t
 			return err;
 		s->timestamp = v ? name : (s->timestamp == name ? 0 : s->timestamp);
 		return forward_set(s, SOL_SOCKET, name, val, len);
+	case SO_ZEROCOPY: /* §10: allowed for PF_RDS */
+		if ((err = get_int(val, len, &v)))
+			return err;
+		s->zerocopy = !!v;
+		return 0;
 	default:
 		return forward_set(s, SOL_SOCKET, name, val, len);
 	}
@@ -193,6 +200,14 @@ static int set_rx_trace(struct sock *s, const void *val, socklen_t len)
 	return 0;
 }
 
+/* §9: the RDMA memory-region options check their length, then the binding; TCP has no MRs. */
+static int mr_option(struct sock *s, socklen_t len, size_t size, int on_tcp)
+{
+	if (len != size)
+		return -EINVAL;
+	return s->bound ? on_tcp : -ENOTCONN;
+}
+
 static int set_rds_level(struct sock *s, int name, const void *val, socklen_t len)
 {
 	int v, err;
@@ -225,9 +240,11 @@ static int set_rds_level(struct sock *s, int name, const void *val, socklen_t le
 		s->timestamp = v ? name : 0;
 		return 0;
 	case RDS_GET_MR:
+		return mr_option(s, len, sizeof(struct rds_get_mr_args), -EOPNOTSUPP);
 	case RDS_GET_MR_FOR_DEST:
+		return mr_option(s, len, sizeof(struct rds_get_mr_for_dest_args), -EOPNOTSUPP);
 	case RDS_FREE_MR:
-		return s->bound ? -EOPNOTSUPP : -ENOTCONN; /* no RDMA on TCP */
+		return mr_option(s, len, sizeof(struct rds_free_mr_args), -EINVAL); /* no such key */
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -275,6 +292,16 @@ int api_setsockopt(struct api_sock *as, int level, int name, const void *val, so
 	return err;
 }
 
+/* §13: the argument is read first; TCP maps every TOS to 0, which cannot change once sent. */
+static int set_tos(struct sock *s, const void *arg)
+{
+	if (!arg)
+		return -EFAULT;
+	if (!s->bound && !s->transport_set)
+		return -ENOTTY;
+	return s->has_sent ? -EINVAL : 0;
+}
+
 int api_ioctl(struct api_sock *as, unsigned long request, void *arg)
 {
 	struct sock *s;
@@ -285,7 +312,7 @@ int api_ioctl(struct api_sock *as, unsigned long request, void *arg)
 	if (request == SIOCRDSGETTOS)
 		err = arg ? (*(uint8_t *)arg = 0, 0) : -EFAULT;
 	else if (request == SIOCRDSSETTOS)
-		err = !s->bound ? -ENOTTY : arg ? 0 : -EFAULT; /* TCP maps every TOS to 0 */
+		err = set_tos(s, arg);
 	else
 		err = -ENOTTY;
 	api_leave(s);

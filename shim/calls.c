@@ -157,13 +157,17 @@ static ssize_t do_readv(struct shim_sock *p, const struct iovec *iov, int iovcnt
 	return ret <= 0 ? ret : do_recvmsg(p, &m, 0);
 }
 
-/* writev(2) of nothing returns 0 at once (do_iter_write), where write(2) sends 0 bytes. */
+/*
+ * writev(2) of nothing returns 0 at once (do_iter_write). Otherwise sock_write_iter() adds
+ * MSG_EOR on a SOCK_SEQPACKET socket, which rds_sendmsg() refuses: write and writev on an
+ * RDS socket fail with EOPNOTSUPP in the kernel, and here.
+ */
 static ssize_t do_writev(struct shim_sock *p, const struct iovec *iov, int iovcnt)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 	ssize_t ret = iov_check(iov, iovcnt);
 
-	return ret <= 0 ? ret : api_sendmsg(p->s, &m, 0);
+	return ret <= 0 ? ret : api_sendmsg(p->s, &m, MSG_EOR);
 }
 
 /* Kept on the application's fd, where the core reads them back (socket-api.md §10). */
@@ -416,7 +420,7 @@ ssize_t write(int fd, const void *buf, size_t len)
 
 	if (!p)
 		return REAL(write)(fd, buf, len);
-	return SHIM_RUN(p, do_send(p, buf, len, 0, NULL, 0));
+	return SHIM_RUN(p, do_send(p, buf, len, MSG_EOR, NULL, 0)); /* see do_writev() */
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int iovcnt)

@@ -10,7 +10,7 @@
  *    its sender, so that other programs can use it as an echo server meanwhile.
  * Ends at SIGTERM/SIGINT or after hold_s seconds (default 120).
  *
- * Output: "ready ADDR:PORT", "round N ok" or "round N error: ...", "echo len=L from=..." per
+ * Output: "ready ADDR:PORT", "round N ok (T ms)" or "round N error: ...", "echo len=L from=..." per
  * echoed message, "rounds ok=X failed=Y". Exits 0 if no round failed.
  */
 #include "rds_common.h"
@@ -114,6 +114,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		round++;
+		long long t0 = now_ms();
 		const char *err = NULL;
 		char why[160];
 
@@ -146,10 +147,10 @@ int main(int argc, char **argv)
 		}
 		if (err) {
 			failed++;
-			printf("round %ld error: %s\n", round, err);
+			printf("round %ld error: %s (after %lld ms)\n", round, err, now_ms() - t0);
 		} else {
 			ok++;
-			printf("round %ld ok\n", round);
+			printf("round %ld ok (%lld ms)\n", round, now_ms() - t0);
 		}
 	}
 	printf("rounds ok=%ld failed=%ld\n", ok, failed);

@@ -25,8 +25,11 @@ void cong_sock_release(struct sock *s);
 struct msg *cong_map_message(const struct conn *c);
 /* A peer map arrived on c: notify RDS_CONG_MONITOR sockets (socket-api.md §6, §7). */
 void cong_peer_updated(struct conn *c);
-/* Is (peer, port) congested for a sender on s? Arms the monitor bit as the kernel does. */
-bool cong_blocks(struct sock *s, const struct conn *c, uint16_t dport);
+/* Is port congested in map (a peer's, or ours; NULL = none) for a sender on s? Arms the
+ * monitor bit as the kernel does. */
+bool cong_blocks(struct sock *s, const uint8_t *map, uint16_t dport);
+/* The local map of address a, for senders in this process; NULL if it has none. */
+const uint8_t *cong_local_map(const struct addr *a);
 /* In a forked child: the parent's maps are not ours. */
 void cong_after_fork(void);
 

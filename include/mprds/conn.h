@@ -16,6 +16,7 @@
 struct conn {
 	struct addr laddr, faddr;
 	bool smaller; /* laddr < faddr: we open every TCP connection (wire.md §1) */
+	bool loopback; /* faddr is ours too: served in memory, never over TCP */
 	int npaths; /* 0 = not yet agreed, else 1..8 (wire.md §6) */
 	bool probe_pending; /* a probe is out and no handshake reply processed yet */
 	/*
@@ -65,8 +66,9 @@ struct path *conn_pick_path(struct conn *c, uint16_t port);
 void conn_probe(struct conn *c);
 /* A probe or probe pong arrived with these extensions (wire.md §6). */
 void conn_handshake(struct conn *c, const struct wire_exts *ex);
-/* Queues a socket's message: held before the handshake, else on its path. */
-void conn_send(struct conn *c, struct msg *m);
+/* Queues a socket's message: held before the handshake (NULL), else on the path returned,
+ * which the caller kicks. */
+struct path *conn_send(struct conn *c, struct msg *m);
 /*
  * Path 0 came up: probe again (7.0+: every path-0 reconnect re-handshakes, wire.md §6), and
  * a peer that never answers must not hold messages forever.

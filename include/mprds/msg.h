@@ -21,6 +21,8 @@ struct msg {
 	struct addr src; /* receive side: the peer address it came from */
 	uint8_t retransmit; /* sent before: resend with RDS_FLAG_RETRANSMITTED */
 	uint8_t orphan; /* its socket was closed after queueing it: still delivered */
+	uint8_t zcopy; /* MSG_ZEROCOPY: zcookie is reported to the sender once TCP-acked */
+	uint32_t zcookie;
 	uint8_t wire[WIRE_HDR_LEN]; /* the header as encoded for the write in progress */
 	struct timespec rx_time; /* CLOCK_REALTIME when queued to the socket (SO_TIMESTAMP) */
 	uint64_t rx_stamp_ns[2]; /* CLOCK_MONOTONIC: parsed, queued (RXPATH_LATENCY) */

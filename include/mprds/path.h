@@ -33,7 +33,7 @@ struct path {
 	ev_timer ack_poll; /* while bytes are unacknowledged */
 	ev_timer rx_poll; /* while reads are paused: has rx_blocker's queue shrunk? */
 	struct sock *rx_blocker; /* reads paused: this socket holds more than its bound */
-	unsigned pongs; /* pongs queued and not yet written: bounded (path.c) */
+	unsigned pongs; /* pongs queued or unacknowledged: bounded (path.c) */
 	uint16_t sport_group; /* wire.md §1 (7.0+): the next source-port group to try */
 	char bad[48]; /* why the stream was refused, for its one log line */
 	double backoff; /* seconds; wire.md §9 */
@@ -52,6 +52,8 @@ struct path {
 void path_init(struct path *p, struct conn *c, int index);
 /* Assigns the next sequence number and queues m; kicks the loop. */
 void path_enqueue(struct path *p, struct msg *m);
+/* The same without the kick. */
+void path_queue(struct path *p, struct msg *m);
 /* Loop thread: connect if we should, write what is queued. */
 void path_service(struct path *p);
 /*

@@ -30,6 +30,10 @@ struct sock {
 	bool cong_monitor; /* RDS_CONG_MONITOR */
 	uint64_t cong_mask, cong_notify; /* armed and pending monitor bits (port % 64) */
 	bool transport_set; /* SO_RDS_TRANSPORT was set (it can be, once) */
+	bool zerocopy; /* SO_ZEROCOPY */
+	bool has_sent; /* a message went to a connection: the TOS is fixed (§13) */
+	uint32_t zc_cookies[64]; /* completed MSG_ZEROCOPY sends not yet reported */
+	unsigned zc_count;
 	bool recverr;
 	int timestamp; /* 0, SO_TIMESTAMP_OLD or SO_TIMESTAMP_NEW */
 	uint8_t rx_traces, rx_trace_pos[3]; /* SO_RDS_MSG_RXPATH_LATENCY */
@@ -54,6 +58,8 @@ struct msg *sock_rx_take(struct sock *s, bool peek);
 void sock_credit(struct sock *s, size_t bytes);
 void sock_charge(struct sock *s, size_t bytes);
 void sock_update_readiness(struct sock *s);
+/* A MSG_ZEROCOPY message is acknowledged: its cookie is reported by a later recvmsg. */
+void sock_zcopy_done(struct sock *s, uint32_t cookie);
 /* Waits for the app fd to poll events; returns 0, -EAGAIN on timeout, -EINTR. */
 /* In a forked child: the parent's bindings are not ours. */
 void sock_after_fork(void);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# The socket API table (bats/progs/rds_api_table.c: one row or a few per row of
+# shared/spec/socket-api.md §2-§13, expectations checked against the kernel's RDS) under the
+# shim. Every row must pass except those listed in bats/progs/rds_api_table.known (one row id
+# per line, then the reason). One process, $NET.240 and $NET.241.
+
+load helpers
+
+KNOWN="$BATS_TEST_DIRNAME/progs/rds_api_table.known"
+
+# Runs the table once for the file; both tests read its output.
+setup_file() {
+	local out="$BATS_FILE_TMPDIR/api_table.out"
+	[[ -x $PROGS/rds_api_table && -x $MPRDS_RUN ]] || return 0
+	local rc=0
+	# STRICT: no row is skipped for the kernel's loopback-connection quirks.
+	RDS_API_STRICT=1 timeout 300 "$MPRDS_RUN" "$PROGS/rds_api_table" "$NET.240" "$NET.241" >"$out" 2>&1 || rc=$?
+	echo "$rc" >"$BATS_FILE_TMPDIR/api_table.rc"
+}
+
+setup() {
+	mprds_setup
+	need_progs rds_api_table
+	[[ -f $KNOWN ]] || fail "missing $KNOWN"
+	OUT="$BATS_FILE_TMPDIR/api_table.out"
+	RC=$(cat "$BATS_FILE_TMPDIR/api_table.rc")
+}
+teardown() { mprds_teardown; }
+
+known_ids() { awk '!/^#/ && NF { print $1 }' "$KNOWN"; }
+
+@test "socket API table under the shim: no failing row outside rds_api_table.known" {
+	run cat "$OUT"
+	# 0: all passed, 1: some row failed; anything else: crash, timeout or usage error.
+	[[ $RC == 0 || $RC == 1 ]] || fail "rds_api_table exited $RC"
+	assert_line --regexp '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$'
+	local id unexpected=()
+	for id in $(awk '$1 == "FAIL" { print $2 }' "$OUT"); do
+		known_ids | grep -qxF -- "$id" || unexpected+=("$id")
+	done
+	if ((${#unexpected[@]})); then
+		grep '^FAIL' "$OUT"
+		fail "rows failing that rds_api_table.known does not list: ${unexpected[*]}"
+	fi
+}
+
+@test "rds_api_table.known lists only rows that fail (and exist)" {
+	local id stale=()
+	for id in $(known_ids); do
+		grep -q "^FAIL $id " "$OUT" || stale+=("$id")
+	done
+	((${#stale[@]} == 0)) || fail "listed in rds_api_table.known but not failing: ${stale[*]}"
+}
