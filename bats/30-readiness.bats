@@ -64,3 +64,15 @@ send_to() {
 	assert_line "received 3 messages"
 	assert_stops_ok sender
 }
+
+@test "an asyncio python3 receiver (loop.sock_recv) wakes up and receives" {
+	start_bg recv "$PY" "$PYDIR/asyncio_recv.py" --sock-recv "$NET.69" 6100 3 20
+	wait_for_line recv '^ready .*via sock_recv$'
+	send_to "$NET.68" "$NET.69" 6100 3
+	assert_exits_ok recv 25
+	run cat "$(log_of recv)"
+	assert_line "recv len=16 from=?:0"
+	assert_line "recv len=42 from=?:0"
+	assert_line "received 3 messages"
+	assert_stops_ok sender
+}

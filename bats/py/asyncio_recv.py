@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""asyncio_recv.py [--reader] ADDR PORT [count] [timeout_s]
+"""asyncio_recv.py [--reader | --sock-recv] ADDR PORT [count] [timeout_s]
 
 Receives `count` messages (default 1) on a non-blocking AF_RDS socket bound to ADDR:PORT
 through asyncio only: loop.sock_recvfrom (loop.sock_recv before Python 3.11), or with
@@ -37,6 +37,7 @@ async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reader", action="store_true")
     ap.add_argument("addr")
+    ap.add_argument("--sock-recv", action="store_true", help="use loop.sock_recv")
     ap.add_argument("port", type=int)
     ap.add_argument("count", type=int, nargs="?", default=1)
     ap.add_argument("timeout", type=float, nargs="?", default=10.0)
@@ -50,7 +51,7 @@ async def main():
         fail("recv on an empty non-blocking socket returned data")
     except BlockingIOError:
         pass
-    how = "add_reader" if a.reader else (
+    how = "add_reader" if a.reader else "sock_recv" if a.sock_recv else (
         "sock_recvfrom" if hasattr(loop, "sock_recvfrom") else "sock_recv")
     out(f"ready {a.addr}:{a.port} via {how}")
     got = 0
