@@ -67,6 +67,10 @@ bool api_signal_restarts(void)
 	struct sigaction sa;
 
 	for (int sig = 1; sig < NSIG; sig++) {
+		/* faults are raised by the faulting thread, never by a wait (sanitizers trap them) */
+		if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL ||
+		    sig == SIGTRAP || sig == SIGSYS)
+			continue;
 		if (sigaction(sig, NULL, &sa) < 0 || sa.sa_handler == SIG_DFL ||
 		    sa.sa_handler == SIG_IGN)
 			continue;
