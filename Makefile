@@ -3,10 +3,15 @@
 # mprds. Everything is built under $(BUILD) (build/, or build-san/ with SAN=1):
 #   make                 libmprds.so, mprds-run, unit tests, test programs, tools
 #   make check           installs what is missing (tools/deps.sh), builds, runs the unit tests,
-#                        the bats tests and a short run of each fuzzer
+#                        the bats tests, a short run of each fuzzer and (as root) the kernel
+#                        interop suite on 6.1
+#   make interop         the interop suite against the kernel's rds_tcp in a QEMU guest
+#                        (kernels 6.1 and 6.12), matrix in bats/interop/RESULTS.md
 #   make check SAN=1     the same with ASan and UBSan, in build-san/
 #   make demo            two unmodified programs talking RDS over 8 TCP paths
 #   make fuzz            each fuzzer for FUZZ_TIME seconds
+#   make bench           the benchmarks (bench/run, as root; ~15 min, not part of check):
+#                        tables and plots in bench/RESULTS.md
 #   make install         PREFIX=/usr/local, DESTDIR for staging
 #   make map             rewrites shim/libmprds.map from shim/calls.def
 # V=1 shows the commands.
@@ -194,11 +199,26 @@ endif
 fuzz-run: $(FUZZERS)
 	$(Q)bash tools/fuzz.sh $(FUZZ_TIME) $(BUILD)/fuzz/artifacts $(FUZZERS)
 
+# Interop with the kernel's rds_tcp in a kvm-rds guest (bats/interop/run.sh, as root):
+# make interop runs INTEROP_KERNELS and writes the matrix to bats/interop/RESULTS.md and
+# README.md; make check runs INTEROP_CHECK_KERNELS (one kernel keeps it short), or prints one
+# line saying why the guest could not run.
+INTEROP_KERNELS ?= 6.1 6.12
+INTEROP_CHECK_KERNELS ?= 6.1
+interop: all
+	$(Q)$(SAN_ENV) bash bats/interop/run.sh --results bats/interop/RESULTS.md --readme README.md \
+		$(INTEROP_KERNELS)
+
+interop-check: all
+	@mkdir -p $(BUILD)/check
+	$(Q)$(SAN_ENV) bash bats/interop/run.sh --check --tap $(BUILD)/check/interop.log \
+		$(INTEROP_CHECK_KERNELS)
+
 check:
 	$(Q)bash tools/deps.sh check
 	$(Q)$(MAKE) --no-print-directory all fuzzers
 	$(Q)rm -rf $(BUILD)/check && mkdir -p $(BUILD)/check
-	$(Q)ret=0; for step in unit integration fuzz-run; do \
+	$(Q)ret=0; for step in unit integration fuzz-run interop-check; do \
 		$(MAKE) --no-print-directory $$step || ret=1; done; \
 		cat $(BUILD)/check/*.log 2>/dev/null | awk -v ret=$$ret ' \
 		/^[0-9]+%: Checks: / { gsub(/,/, ""); n = $$3; f = $$5 + $$7; \
@@ -221,6 +241,12 @@ fuzz:
 	$(Q)$(MAKE) --no-print-directory fuzzers
 	$(Q)$(MAKE) --no-print-directory fuzz-run
 
+# Figures only, never asserted; BENCH_RUNS, BENCH_SECS, BENCH_SCENARIOS... in bench/run.
+bench:
+	$(Q)bash tools/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory lib tools
+	$(Q)bash bench/run
+
 install: $(LIB) $(RUN) $(TOOLS)
 	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)"
 	@install -v -m 0644 $(LIB) "$(DESTDIR)$(PKGLIBDIR)/libmprds.so"
@@ -238,7 +264,8 @@ clean:
 format:
 	clang-format -i $$(find core shim include tests tools bats -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all lib tests progs tools fuzzers map unit integration fuzz-run check demo fuzz \
+.PHONY: all lib tests progs tools fuzzers map unit integration fuzz-run interop interop-check \
+	check demo fuzz bench \
 	install clean format
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# deps.sh [demo|check|fuzz]: makes sure the Debian packages that target needs are installed.
+# deps.sh [demo|check|fuzz|bench]: makes sure the Debian packages that target needs are installed.
 # As root it installs what is missing with apt-get; otherwise it prints the command to run and
 # fails.
 
@@ -19,7 +19,8 @@ case "$target" in
 demo) ;;
 check) packages+=(clang libclang-rt-dev nftables) ;;
 fuzz) packages+=(clang libclang-rt-dev) ;;
-*) die "usage: $PROGRAM demo|check|fuzz" ;;
+bench) packages+=(nftables gnuplot-nox) ;;
+*) die "usage: $PROGRAM demo|check|fuzz|bench" ;;
 esac
 
 if ! command -v dpkg-query >/dev/null; then

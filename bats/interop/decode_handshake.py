@@ -312,6 +312,19 @@ def main():
                 check(m["seq"] == 0 and m["len"] == 8192 and m["sport"] == 0 and m["dport"] == 0,
                       f"{name} congestion map: seq 0, len 8192, ports 0 (wire.md §10)")
 
+    print("\nnotes (differences from what the kernel does, not failures)")
+    if p0:
+        n = sum(1 for m in ours_to_k[p0] if m["sport"] == 1 and m["dport"] == 0
+                and m["flags"] != 0x01)
+        print(f"  probe pings from us on path 0: {n}"
+              + ("" if n <= 1 else " (a kernel has one probe at a time: c_ping_triggered, wire.md §6)"))
+    for name, side in (("us", ours_to_k), ("the kernel", k_to_ours)):
+        per = {f"{ck[0]}:{ck[1]}": sum(1 for m in msgs if m["flags"] == 0x01)
+               for ck, msgs in side.items()}
+        total = sum(per.values())
+        print(f"  congestion maps from {name}: {total} "
+              f"({', '.join(f'{v} on {k}' for k, v in per.items() if v)})")
+
     if fails:
         print(f"\n{len(fails)} check(s) failed")
         return 1

@@ -8,7 +8,8 @@
 # RUNDIR/out/NAME.pid and, when it ends, its exit status in RUNDIR/out/NAME.rc. A job that
 # is one long-running program should `exec` it, so that the PID is the program's.
 # RUNDIR/stop (or LIFETIME_S, default 500) ends the agent: it stops the jobs still running
-# (TERM, then KILL), by PID, and writes RUNDIR/done.
+# (TERM, then KILL), by PID, and writes RUNDIR/done. With INTEROP_CAPTURE=1 it also
+# captures every RDS/TCP packet's headers for the whole run into RUNDIR/all.pcap.
 #
 # RUNDIR is a directory of the host shared into the guest (kvm-rds run --share).
 
@@ -16,28 +17,35 @@ set -u
 dir=${1:?usage: guest.sh RUNDIR [LIFETIME_S]}
 life=${2:-500}
 mkdir -p "$dir/req" "$dir/out"
-declare -A pid_of=()
+declare -A pid_of=() running=()
 
 say() { echo "interop-guest: $*"; }
 
-# Runs one job: the exit status goes to .rc through a temporary file (the host polls .rc).
+# Starts one job; its PID (the bash running NAME.sh, or what that exec'd) goes to .pid.
 launch() {
 	local name=$1
-	(
-		bash "$dir/req/$name.sh" >"$dir/out/$name.out" 2>&1 </dev/null
-		echo $? >"$dir/out/$name.rc.tmp"
-		mv "$dir/out/$name.rc.tmp" "$dir/out/$name.rc"
-	) &
+	bash "$dir/req/$name.sh" >"$dir/out/$name.out" 2>&1 </dev/null &
 	pid_of[$name]=$!
+	running[$name]=$!
+	echo "$!" >"$dir/out/$name.pid"
 }
 
-# The job's own PID (the bash running NAME.sh, or what it exec'd) is the child of the
-# subshell launched above.
-record_pid() {
-	local name=$1 kid
-	[[ -e $dir/out/$name.pid || -e $dir/out/$name.rc ]] && return
-	kid=$(ps -o pid= --ppid "${pid_of[$name]}" 2>/dev/null | head -n1 | tr -d ' ')
-	[[ -n $kid ]] && echo "$kid" >"$dir/out/$name.pid"
+# Collects the jobs that ended: exit status to .rc (through a temporary file: the host
+# polls .rc). A child that ended is a zombie until waited for (no fork, no ps: the agent must
+# stay light, everything is slow under emulation).
+reap() {
+	local name pid st rc
+	for name in "${!running[@]}"; do
+		pid=${running[$name]}
+		st=Z
+		[[ -r /proc/$pid/stat ]] && read -r _ _ st _ <"/proc/$pid/stat" 2>/dev/null
+		[[ $st == Z ]] || continue
+		rc=0
+		wait "$pid" || rc=$?
+		echo "$rc" >"$dir/out/$name.rc.tmp"
+		mv "$dir/out/$name.rc.tmp" "$dir/out/$name.rc"
+		unset "running[$name]"
+	done
 }
 
 # Sends a signal to pid and its descendants.
@@ -49,7 +57,15 @@ kill_tree() {
 	kill -s "$sig" "$pid" 2>/dev/null
 }
 
+cap_pid=
+if [[ ${INTEROP_CAPTURE:-0} == 1 ]] && command -v tcpdump >/dev/null; then
+	tcpdump -i eth0 -n -U -Z root -s 200 -w /tmp/all.pcap 'tcp port 16385' >/tmp/all.log 2>&1 &
+	cap_pid=$!
+fi
 sysctl -qw net.core.wmem_max=8388608 net.core.rmem_max=8388608 2>/dev/null
+# What the jobs write to the shared directory must reach the host at once: newer kernels'
+# 9p (netfs, 6.x) keep written pages in the guest's cache until writeback.
+sysctl -qw vm.dirty_writeback_centisecs=10 vm.dirty_expire_centisecs=10 2>/dev/null
 {
 	echo "kernel $(uname -r)"
 	echo "wmem_max $(cat /proc/sys/net/core/wmem_max) rmem_max $(cat /proc/sys/net/core/rmem_max)"
@@ -57,34 +73,44 @@ sysctl -qw net.core.wmem_max=8388608 net.core.rmem_max=8388608 2>/dev/null
 mv "$dir/ready.tmp" "$dir/ready"
 say "ready in $dir (kernel $(uname -r))"
 
+# nap: sleeps 0.1 s without a fork (read on a FIFO nobody writes).
+mkfifo /tmp/interop-agent.fifo 2>/dev/null
+exec 9<>/tmp/interop-agent.fifo
+nap() { read -r -t 0.1 -u 9 _; }
+
+shopt -s nullglob
 end=$((SECONDS + life))
 while ((SECONDS < end)) && [[ ! -e $dir/stop ]]; do
 	for f in "$dir"/req/*.sh; do
-		[[ -e $f ]] || continue
 		name=${f##*/}
 		name=${name%.sh}
 		[[ -n ${pid_of[$name]:-} ]] && continue
 		launch "$name"
 	done
-	for name in "${!pid_of[@]}"; do
-		record_pid "$name"
-	done
-	sleep 0.1
+	reap
+	nap
 done
 
 [[ -e $dir/stop ]] || say "lifetime of ${life}s over"
-for name in "${!pid_of[@]}"; do
-	[[ -e $dir/out/$name.rc ]] && continue
+reap
+for name in "${!running[@]}"; do
 	say "stopping job $name"
-	kill_tree "${pid_of[$name]}" TERM
+	kill_tree "${running[$name]}" TERM
 done
 for _ in $(seq 20); do
-	jobs -r | grep -q . || break
-	sleep 0.1
+	reap
+	((${#running[@]})) || break
+	nap
 done
-for name in "${!pid_of[@]}"; do
-	[[ -e $dir/out/$name.rc ]] || kill_tree "${pid_of[$name]}" KILL
+for name in "${!running[@]}"; do
+	kill_tree "${running[$name]}" KILL
 done
+reap
+if [[ -n $cap_pid ]]; then
+	kill -INT "$cap_pid" 2>/dev/null
+	wait "$cap_pid"
+	cp /tmp/all.pcap "$dir/all.pcap"
+fi
 wait
-echo done >"$dir/done"
+echo "done" >"$dir/done"
 say "done"

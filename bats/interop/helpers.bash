@@ -16,25 +16,43 @@ K=${KVMRDS_GUEST_IP:-198.18.1.2}
 S=${KVMRDS_HOST_IP:-198.18.1.1}
 L=198.18.1.9
 L1=198.18.1.10
-GP=$PROGS # the same path in the guest (the checkout is shared)
+GP=$PROGS # the same path in the guest (run.sh shares the run directory, which holds them)
+# Guest job names: unique per bats run and test, so that a second run against the same guest
+# never reads the output of an earlier one.
+G_RUN=$(cksum <<<"${BATS_RUN_TMPDIR:-$PPID}" | cut -d' ' -f1)
+
+# trace TEXT: a time-stamped line in $G/trace.log (what each test waited for, and how long).
+trace() {
+	printf '%s %s-%s %s\n' "$(date +%T.%3N)" "$G_RUN" "$BATS_TEST_NUMBER" "$*" >>"$G/trace.log"
+}
 
 interop_setup() {
+	trace "setup: $BATS_TEST_DESCRIPTION"
 	mprds_setup
 	[[ -e $G/ready ]] || fail "the guest is not running (no $G/ready)"
 	[[ -e $G/stop ]] && fail "the guest agent was stopped"
 	G_JOBS=()
+	# Our side's logs stay in the run directory (mprds_setup put them in a temporary one).
+	LOGDIR=$G/host/$BATS_TEST_NUMBER
+	rm -rf "$LOGDIR"
+	mkdir -p "$LOGDIR"
 }
 
 interop_teardown() {
 	local j stopped=()
+	trace "teardown"
 	for j in "${G_JOBS[@]}"; do
 		[[ -e $G/out/$j.rc ]] || stopped+=("$j")
 	done
 	if ((${#stopped[@]})); then
-		g_start_raw "$BATS_TEST_NUMBER-zz-teardown" "$(for j in "${stopped[@]}"; do
+		g_start_raw "$G_RUN-$BATS_TEST_NUMBER-zz-teardown" "$(for j in "${stopped[@]}"; do
 			echo "[ -e $G/out/$j.pid ] && kill -TERM \$(cat $G/out/$j.pid) 2>/dev/null"
+		done
+		echo "sleep 2"
+		for j in "${stopped[@]}"; do
+			echo "[ -e $G/out/$j.rc ] || kill -KILL \$(cat $G/out/$j.pid) 2>/dev/null"
 		done; echo true)"
-		g_wait_raw "$BATS_TEST_NUMBER-zz-teardown" 10 >/dev/null || true
+		g_wait_raw "$G_RUN-$BATS_TEST_NUMBER-zz-teardown" 10 >/dev/null || true
 		for j in "${stopped[@]}"; do
 			g_wait_raw "$j" 5 >/dev/null || true
 		done
@@ -67,18 +85,20 @@ g_wait_raw() {
 # g_start NAME SCRIPT: runs SCRIPT (bash) in the guest, in the background. A job that is one
 # long-running program should `exec` it.
 g_start() {
-	local name=$BATS_TEST_NUMBER-$1
+	local name=$G_RUN-$BATS_TEST_NUMBER-$1
 	G_JOBS+=("$name")
+	trace "guest start $1: ${2:0:100}"
 	g_start_raw "$name" "$2"
 }
 
-g_outfile() { echo "$G/out/$BATS_TEST_NUMBER-$1.out"; }
+g_outfile() { echo "$G/out/$G_RUN-$BATS_TEST_NUMBER-$1.out"; }
 g_out() { cat "$(g_outfile "$1")" 2>/dev/null; }
 
 # g_wait NAME [TIMEOUT_S=30]: waits for guest job NAME to end and returns its status.
 g_wait() {
 	local rc=0
-	g_wait_raw "$BATS_TEST_NUMBER-$1" "${2:-30}" || rc=$?
+	g_wait_raw "$G_RUN-$BATS_TEST_NUMBER-$1" "${2:-30}" || rc=$?
+	trace "guest end $1: status $rc"
 	return "$rc"
 }
 
@@ -100,9 +120,9 @@ g_assert_ok() {
 
 # g_wait_line NAME REGEX [TIMEOUT_S=20]: until guest job NAME prints a line matching REGEX.
 g_wait_line() {
-	local name=$BATS_TEST_NUMBER-$1 re=$2 t=${3:-20} i
+	local name=$G_RUN-$BATS_TEST_NUMBER-$1 re=$2 t=${3:-20} i
 	for ((i = 0; i < t * 10; i++)); do
-		grep -qE -- "$re" "$G/out/$name.out" 2>/dev/null && return 0
+		grep -qE -- "$re" "$G/out/$name.out" 2>/dev/null && { trace "guest $1 printed /$re/"; return 0; }
 		if [[ -e $G/out/$name.rc ]]; then
 			grep -qE -- "$re" "$G/out/$name.out" 2>/dev/null && return 0
 			fail_with_logs "guest job $1 ended (status $(cat "$G/out/$name.rc")) without /$re/"
@@ -114,7 +134,7 @@ g_wait_line() {
 
 # g_signal NAME SIG: sends SIG to guest job NAME (its PID, which is the program if it exec'd).
 g_signal() {
-	local name=$BATS_TEST_NUMBER-$1 sig=$2 i
+	local name=$G_RUN-$BATS_TEST_NUMBER-$1 sig=$2 i
 	for ((i = 0; i < 100; i++)); do
 		[[ -s $G/out/$name.pid ]] && break
 		sleep 0.1
@@ -123,10 +143,13 @@ g_signal() {
 	g_run "sig-$1-$sig-$RANDOM" 10 "kill -$sig $(cat "$G/out/$name.pid")"
 }
 
-# The guest's established RDS/TCP connections between the kernel's address and ADDR.
+# The guest's established RDS/TCP connections between the kernel's address and ADDR, one a
+# line: "local peer" (the v4-mapped form of accepted sockets, [::ffff:a.b.c.d], unwrapped).
 g_conns_script() {
 	echo "ss -Htn state established '( sport = :16385 or dport = :16385 )' |
-		grep -F '$K:' | grep -F '$1:'"
+		sed 's/\\[::ffff:\\([0-9.]*\\)\\]/\\1/g' |
+		awk -v k=$K -v a=$1 '{ l = \$3; r = \$4; sub(/:[0-9]+\$/, \"\", l); sub(/:[0-9]+\$/, \"\", r)
+			if ((l == k && r == a) || (l == a && r == k)) print \$3, \$4 }'"
 }
 
 # g_wait_conns NAME ADDR WANT [TIMEOUT_S=15]: waits until the guest's ss shows WANT
@@ -145,4 +168,16 @@ g_wait_conns() {
 	cat /tmp/conns.\$\$
 	echo \"count \$n\"
 	[ \"\$n\" = $want ]"
+}
+
+# h_wait_line NAME REGEX [TIMEOUT_S]: wait_for_line (our side), traced.
+h_wait_line() {
+	wait_for_line "$@"
+	trace "host $1 printed /$2/"
+}
+
+# h_start NAME ARGS...: start_bg (our side, under mprds-run), traced.
+h_start() {
+	trace "host start $*"
+	start_bg "$@"
 }
