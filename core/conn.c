@@ -85,11 +85,24 @@ static void on_hs_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	open_lanes(c);
 }
 
+/* A probe queued and never written yet will open this connection: one probe at a time. */
+static bool fresh_probe_queued(struct conn *c)
+{
+	struct msg *m;
+
+	TAILQ_FOREACH(m, &c->paths[0].sendq, link)
+		if (m->h.sport == WIRE_PROBE_PORT && m->h.dport == 0 && !m->retransmit)
+			return true;
+	return false;
+}
+
 void conn_path0_up(struct conn *c)
 {
 	/* 7.0+ (wire.md §6): every path-0 connection handshakes again; GEN_NUM tells a restart. */
-	c->probe_pending = false;
-	queue_probe(c);
+	if (!fresh_probe_queued(c)) {
+		c->probe_pending = false;
+		queue_probe(c);
+	}
 	c->lanes_ok = false;
 	if (c->smaller && c->npaths > 1) {
 		ev_timer_set(&c->hs_timer, HS_TIMEOUT_S, 0);
