@@ -127,7 +127,7 @@ static void on_pause_end(struct ev_loop *loop, ev_timer *w, int revents)
  * slot, taking over from a connection it gave up on; otherwise (≤6.19) the first path in
  * 0..max(1, npaths)-1 without a TCP connection: path 0 alone until the handshake.
  */
-static struct path *pick_slot(struct conn *c, uint16_t port)
+struct path *listen_pick_slot(struct conn *c, uint16_t port)
 {
 	int limit = c->npaths > 1 ? c->npaths : 1;
 
@@ -158,7 +158,7 @@ static void accept_from_larger(struct conn *c, int fd)
 static void accept_from_smaller(struct conn *c, int fd, uint16_t port)
 {
 	char f[ADDR_STRLEN];
-	struct path *p = pick_slot(c, port);
+	struct path *p = listen_pick_slot(c, port);
 
 	if (!p) {
 		log_debug("no free path for a connection from %s port %u: reset",
