@@ -41,6 +41,7 @@ struct path {
 	size_t head_off; /* bytes of the first sendq message already written */
 	uint64_t next_tx_seq, next_rx_seq;
 	uint64_t tx_offset; /* bytes written to this TCP connection */
+	double last_write; /* engine_now() of the last write */
 	uint64_t flush_upto; /* wire.md §13: unacked messages ending here or before are not */
 	bool flush_armed; /* resent (written before the peer's restart was noticed) */
 	struct wire_parser parser;
@@ -54,6 +55,8 @@ void path_init(struct path *p, struct conn *c, int index);
 void path_enqueue(struct path *p, struct msg *m);
 /* The same without the kick. */
 void path_queue(struct path *p, struct msg *m);
+/* Application thread: writes p's only queued message now if the path is idle; false = kick. */
+bool path_write_direct(struct path *p);
 /* Loop thread: connect if we should, write what is queued. */
 void path_service(struct path *p);
 /*
