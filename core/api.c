@@ -181,6 +181,8 @@ int api_bind(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
 		return err;
 	if (s->bound)
 		err = -EINVAL;
+	else if (s->connected && a.scope && s->conn_addr.scope && a.scope != s->conn_addr.scope)
+		err = -EINVAL; /* §3: connect() to a link-local peer fixed the scope; before the address */
 	else if ((err = listen_ensure(&a)))
 		err = err == -EADDRNOTAVAIL && s->transport_set ? -ENOPROTOOPT : err;
 	else if (port == WIRE_PROBE_PORT)
