@@ -176,7 +176,8 @@ for k in "${kernels[@]}"; do
 	log "$k: booting $krel (guest agent in $rundir)"
 	setsid "$KVMRDS" run --share "$rundir" --timeout $((GUEST_LIFE + BOOT_WAIT + 60)) \
 		--log "$rundir/console.log" -- \
-		env INTEROP_CAPTURE="${INTEROP_CAPTURE:-0}" bash "$rundir/guest.sh" "$rundir" "$GUEST_LIFE" \
+		env INTEROP_CAPTURE="${INTEROP_CAPTURE:-0}" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" bash "$rundir/guest.sh" "$rundir" "$GUEST_LIFE" \
 		>"$rundir/vm.log" 2>&1 </dev/null &
 	vm_pid=$!
 	tlock=

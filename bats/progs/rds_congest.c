@@ -155,6 +155,7 @@ static int sink(int argc, char **argv)
 			break;
 	}
 	printf("received %ld messages %s, end seen\n", got, bad ? "WITH ERRORS" : "in order");
+	free(buf);
 	return bad ? 1 : 0;
 }
 
@@ -269,6 +270,7 @@ static int flood(int argc, char **argv)
 	 * kernel drops a socket's untransmitted messages at close, so give it a moment first.
 	 */
 	usleep(500000);
+	free(buf);
 	return rc || e ? 1 : 0;
 }
 

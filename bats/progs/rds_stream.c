@@ -275,6 +275,9 @@ int main(int argc, char **argv)
 	}
 	printf("total sockets=%ld sent=%ld recv=%ld errors=%ld\n", nsock, total_sent, total_recvd,
 	       errors);
+	free(buf);
+	free(pfd);
+	free(socks);
 	return errors || !done ? 1 : 0;
 
 usage:
