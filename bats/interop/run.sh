@@ -7,7 +7,7 @@
 # KERNEL (default: 6.1 6.12; "6.1" = the kernel Debian ships now, behind linux-image-amd64;
 # "6.12" = the newest 6.12 kernel in this Debian's archive, behind linux-image-6.12-amd64; or
 # a package name linux-image-...) it
-#   1. prepares the kvm-rds harness for that kernel (../shared/kvm-rds, KVM_RDS),
+#   1. prepares the kvm-rds harness for that kernel (../shared/kvm-rds or /work/shared/kvm-rds, KVM_RDS),
 #   2. boots the guest once, in the background, running bats/interop/guest.sh (the agent),
 #   3. runs bats/interop/interop.bats in the host netns kvmrds (mprds on 198.18.1.1, .9, .10)
 #      while the guest runs, then stops the guest,
@@ -32,7 +32,15 @@
 set -u -o pipefail
 HERE=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-KVMRDS=${KVM_RDS:-$(readlink -f "$REPO/../shared/kvm-rds/kvm-rds" 2>/dev/null || echo "$REPO/../shared/kvm-rds/kvm-rds")}
+# Beside the checkout (../shared), or the workplace's shared folder for a clone elsewhere (CI).
+find_kvmrds() {
+	local c
+	for c in "$REPO/../shared/kvm-rds/kvm-rds" /work/shared/kvm-rds/kvm-rds; do
+		[[ -x $c ]] && { readlink -f "$c"; return; }
+	done
+	echo "$REPO/../shared/kvm-rds/kvm-rds"
+}
+KVMRDS=${KVM_RDS:-$(find_kvmrds)}
 BUILD=$(readlink -f "${MPRDS_BUILD:-$REPO/build}")
 CACHE=${KVM_RDS_CACHE:-/var/cache/kvm-rds}
 NETNS=${KVM_RDS_NETNS:-kvmrds}
