@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mprds/engine.h"
 #include "mprds/msg.h"
 
 struct msg *msg_new(uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len)
@@ -20,7 +21,7 @@ struct msg *msg_new(uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len)
 
 void msg_free(struct msg *m)
 {
-	free(m->data);
+	buf_pool_put(&engine.bufs, m->data, m->h.len);
 	free(m);
 }
 

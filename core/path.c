@@ -48,6 +48,7 @@ void path_init(struct path *p, struct conn *c, int index)
 	TAILQ_INIT(&p->sendq);
 	TAILQ_INIT(&p->unacked);
 	wire_parser_init(&p->parser);
+	p->parser.pool = &engine.bufs;
 	ev_io_init(&p->rio, on_read, -1, EV_READ);
 	ev_io_init(&p->wio, on_write, -1, EV_WRITE);
 	ev_init(&p->retry, on_retry);
@@ -587,8 +588,8 @@ bool path_write_direct(struct path *p)
 	struct msg *m = TAILQ_FIRST(&p->sendq);
 
 	if (p->state != PATH_UP || p->tx_dead || p->kicked || ev_is_active(&p->wio) ||
-	    !ev_is_active(&p->ack_poll) || p->conn->cong_pending || !m ||
-	    TAILQ_NEXT(m, link) || !conn_lane_may_send(p->conn, p))
+	    !ev_is_active(&p->ack_poll) || p->conn->cong_pending || !m || TAILQ_NEXT(m, link) ||
+	    !conn_lane_may_send(p->conn, p))
 		return false;
 	if (!TAILQ_EMPTY(&p->unacked)) {
 		free_acked(p);
@@ -698,7 +699,7 @@ static void deliver(struct path *p, const struct wire_header *h, uint8_t *payloa
 	struct msg *m;
 
 	if (!s || !(m = msg_new(h->sport, h->dport, payload, h->len))) {
-		free(payload);
+		buf_pool_put(&engine.bufs, payload, h->len);
 		return;
 	}
 	m->h = *h;
@@ -738,7 +739,7 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 			PATH_WARN_ONCE(p, PATH_WARN_CONG_LEN,
 				       "congestion map of %u bytes (not 8192) ignored", h->len);
 		}
-		free(payload);
+		buf_pool_put(&engine.bufs, payload, h->len);
 		conn_heard(p->conn);
 		return 0;
 	}
@@ -746,13 +747,13 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 	if (h->flags & ~WIRE_FLAGS_KNOWN) {
 		snprintf(p->bad, sizeof(p->bad), "unknown h_flags bits 0x%02x",
 			 h->flags & ~WIRE_FLAGS_KNOWN);
-		free(payload);
+		buf_pool_put(&engine.bufs, payload, h->len);
 		return -EPROTO;
 	}
 	conn_heard(p->conn);
 	if (wire_is_duplicate(h, p->next_rx_seq)) {
 		p->dups++;
-		free(payload);
+		buf_pool_put(&engine.bufs, payload, h->len);
 		return 0;
 	}
 	/* §8: taken, as the kernel takes it: a peer that restarted without GEN_NUM looks so. */
@@ -763,7 +764,7 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 			      (unsigned long long)h->seq, (unsigned long long)p->next_rx_seq - 1);
 	p->next_rx_seq = h->seq + 1;
 	if (kind != WIRE_KIND_DATA)
-		free(payload);
+		buf_pool_put(&engine.bufs, payload, h->len);
 	switch (kind) {
 	case WIRE_KIND_PROBE:
 	case WIRE_KIND_PROBE_PONG:

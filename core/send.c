@@ -116,7 +116,7 @@ static uint8_t *copy_payload(const struct msghdr *msg, size_t len)
 
 	if (len == 0)
 		return NULL;
-	buf = p = malloc(len);
+	buf = p = buf_pool_get(&engine.bufs, len);
 	if (!buf)
 		return NULL;
 	for (size_t i = 0; i < msg->msg_iovlen; i++) {

@@ -177,10 +177,19 @@ void wire_parser_init(struct wire_parser *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* Back to "expect a header", keeping where payloads come from. */
+static void expect_header(struct wire_parser *p)
+{
+	struct buf_pool *pool = p->pool;
+
+	wire_parser_init(p);
+	p->pool = pool;
+}
+
 void wire_parser_reset(struct wire_parser *p)
 {
-	free(p->payload);
-	wire_parser_init(p);
+	buf_pool_put(p->pool, p->payload, p->hdr.len);
+	expect_header(p);
 }
 
 static size_t min_size(size_t a, size_t b)
@@ -217,7 +226,7 @@ static int alloc_payload(struct wire_parser *p)
 		return -EMSGSIZE;
 	if (p->hdr.len == 0 || p->payload)
 		return 0;
-	p->payload = malloc(p->hdr.len);
+	p->payload = buf_pool_get(p->pool, p->hdr.len);
 	return p->payload ? 0 : -ENOMEM;
 }
 
@@ -238,7 +247,7 @@ static int deliver(struct wire_parser *p, wire_message_fn fn, void *ctx)
 	struct wire_header h = p->hdr;
 	uint8_t *payload = p->payload;
 
-	wire_parser_init(p);
+	expect_header(p);
 	return fn(ctx, &h, payload);
 }
 

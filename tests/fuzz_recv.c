@@ -12,6 +12,7 @@
  * op & 7 = path index, op >> 3 = what (see run_op).
  */
 #define deliver wire_deliver /* wire.c and path.c both have a static deliver() */
+#include "../core/bufpool.c"
 #include "../core/wire.c"
 #undef deliver
 #include "../core/addr.c"

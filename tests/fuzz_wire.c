@@ -7,6 +7,7 @@
  * = the message count after which the callback asks to stop (0: never). Then the chunk sizes
  * (0 = all that is left), used round-robin; the rest is the TCP byte stream.
  */
+#include "../core/bufpool.c"
 #include "../core/wire.c"
 
 #include <stdio.h>

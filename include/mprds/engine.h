@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "mprds/bufpool.h"
+
 struct path;
 struct listener;
 
@@ -43,6 +45,7 @@ struct engine {
 	struct config cfg;
 	TAILQ_HEAD(, path) kicks; /* paths the loop must look at */
 	uint8_t rxbuf[256 * 1024]; /* loop thread only */
+	struct buf_pool bufs; /* message payloads, under lock */
 };
 
 extern struct engine engine;

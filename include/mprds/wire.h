@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mprds/bufpool.h"
+
 #define WIRE_HDR_LEN 48
 #define WIRE_EXT_LEN 16
 #define WIRE_MAX_PAYLOAD (1u << 20)
@@ -114,6 +116,7 @@ struct wire_parser {
 	struct wire_header hdr;
 	uint8_t *payload;
 	size_t payload_have;
+	struct buf_pool *pool; /* where payloads come from; NULL (init) = malloc */
 };
 
 /*
