@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-/* A bounded cache of payload buffers, reused by exact size (bufpool.h says why). */
+/* Bounded caches of payload buffers (by exact size) and of messages (bufpool.h says why). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "mprds/bufpool.h"
 
@@ -60,4 +61,40 @@ void buf_pool_drain(struct buf_pool *bp)
 		free(bp->slot[0].buf);
 		take_slot(bp, 0);
 	}
+}
+
+void *obj_cache_get(struct obj_cache *oc, size_t size)
+{
+	void *obj = oc->head;
+
+	if (!obj)
+		return calloc(1, size);
+	oc->head = *(void **)obj;
+	oc->n--;
+	memset(obj, 0, size);
+	return obj;
+}
+
+void obj_cache_put(struct obj_cache *oc, void *obj)
+{
+	if (!obj)
+		return;
+	if (!BUF_POOL_ON || oc->n >= OBJ_CACHE_MAX) {
+		free(obj);
+		return;
+	}
+	*(void **)obj = oc->head;
+	oc->head = obj;
+	oc->n++;
+}
+
+void obj_cache_drain(struct obj_cache *oc)
+{
+	void *obj;
+
+	while ((obj = oc->head)) {
+		oc->head = *(void **)obj;
+		free(obj);
+	}
+	oc->n = 0;
 }

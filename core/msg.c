@@ -8,7 +8,7 @@
 
 struct msg *msg_new(uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len)
 {
-	struct msg *m = calloc(1, sizeof(*m));
+	struct msg *m = obj_cache_get(&engine.msgs, sizeof(*m));
 
 	if (!m)
 		return NULL;
@@ -22,7 +22,7 @@ struct msg *msg_new(uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len)
 void msg_free(struct msg *m)
 {
 	buf_pool_put(&engine.bufs, m->data, m->h.len);
-	free(m);
+	obj_cache_put(&engine.msgs, m);
 }
 
 uint64_t msg_clock_ns(void)

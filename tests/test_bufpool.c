@@ -80,6 +80,30 @@ START_TEST(bytes_are_bounded)
 }
 END_TEST
 
+START_TEST(objects_come_back_zeroed_and_bounded)
+{
+	struct obj_cache oc = { 0 };
+	uint64_t *a = obj_cache_get(&oc, 64);
+
+	ck_assert_ptr_nonnull(a);
+	memset(a, 0xff, 64);
+	obj_cache_put(&oc, a);
+	uint64_t *b = obj_cache_get(&oc, 64);
+
+	if (POOL_ON)
+		ck_assert_ptr_eq(a, b);
+	for (int i = 0; i < 8; i++)
+		ck_assert_uint_eq(b[i], 0);
+	obj_cache_put(&oc, b);
+	for (int i = 0; i < OBJ_CACHE_MAX + 10; i++)
+		obj_cache_put(&oc, malloc(64));
+	ck_assert_uint_le(oc.n, OBJ_CACHE_MAX);
+	obj_cache_drain(&oc);
+	ck_assert_uint_eq(oc.n, 0);
+	ck_assert_ptr_null(oc.head);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bufpool");
@@ -91,6 +115,7 @@ int main(void)
 	tcase_add_test(tc, small_buffers_are_not_kept);
 	tcase_add_test(tc, slots_are_bounded);
 	tcase_add_test(tc, bytes_are_bounded);
+	tcase_add_test(tc, objects_come_back_zeroed_and_bounded);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

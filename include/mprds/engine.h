@@ -46,6 +46,7 @@ struct engine {
 	TAILQ_HEAD(, path) kicks; /* paths the loop must look at */
 	uint8_t rxbuf[256 * 1024]; /* loop thread only */
 	struct buf_pool bufs; /* message payloads, under lock */
+	struct obj_cache msgs; /* struct msg, under lock */
 };
 
 extern struct engine engine;
