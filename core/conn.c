@@ -191,30 +191,68 @@ struct conn *conn_get(const struct addr *laddr, const struct addr *faddr)
 	return c;
 }
 
+/*
+ * The peer addresses of the provisional conns (up to MAX_PROVISIONAL + 1), in the order of
+ * each one's newest conn: the list has the newest first, so the last is the peer that has
+ * connected least recently. *known: faddr is one of them.
+ */
+static int provisional_peers(const struct addr *faddr, struct addr *peers, bool *known)
+{
+	struct conn *c;
+	int n = 0, i;
+
+	*known = false;
+	LIST_FOREACH(c, &conns, link)
+	{
+		if (!c->provisional)
+			continue;
+		*known = *known || addr_eq(&c->faddr, faddr);
+		for (i = 0; i < n && !addr_eq(&peers[i], &c->faddr); i++)
+			;
+		if (i == n && n <= MAX_PROVISIONAL)
+			peers[n++] = c->faddr;
+	}
+	return n;
+}
+
+/* Closes every conn of peer that has not been heard from (README "Bounded memory"). */
+static void evict_peer(const struct addr *peer, int peers)
+{
+	struct conn *c, *next;
+	char f[ADDR_STRLEN];
+
+	/* One line per EVICT_LOG_S at most: this is what a flood looks like. */
+	if (++evicted == 1 || engine_now() >= evict_logged + EVICT_LOG_S) {
+		log_warn("%d peers connected and sent nothing yet: closing the connections of the "
+			 "oldest, %s (%u so far)",
+			 peers, addr_str(peer, f), evicted);
+		evict_logged = engine_now();
+	}
+	for (c = LIST_FIRST(&conns); c; c = next) {
+		next = LIST_NEXT(c, link);
+		if (c->provisional && addr_eq(&c->faddr, peer))
+			conn_destroy(c);
+	}
+}
+
+/*
+ * A peer address counts once however many of our addresses it connects to: one client of
+ * 64 addresses of this process is one peer (it used to count 64 and trip the guard).
+ */
 struct conn *conn_accept_get(const struct addr *laddr, const struct addr *faddr)
 {
-	struct conn *c = conn_find(laddr, faddr), *oldest = NULL;
-	char f[ADDR_STRLEN];
-	int n = 0;
+	struct conn *c = conn_find(laddr, faddr);
+	struct addr peers[MAX_PROVISIONAL + 1];
+	bool known;
+	int n;
 
 	if (c)
 		return c;
-	LIST_FOREACH(c, &conns, link)
-	{
-		if (c->provisional) {
-			oldest = c; /* newest first on the list: the last one seen is the oldest */
-			n++;
-		}
-	}
-	if (n >= MAX_PROVISIONAL) {
-		/* One line per EVICT_LOG_S at most: this is what a flood looks like. */
-		if (++evicted == 1 || engine_now() >= evict_logged + EVICT_LOG_S) {
-			log_warn("%d peers connected and sent nothing yet: closing the connections "
-				 "of the oldest, %s (%u so far)",
-				 n, addr_str(&oldest->faddr, f), evicted);
-			evict_logged = engine_now();
-		}
-		conn_destroy(oldest);
+	n = provisional_peers(faddr, peers, &known);
+	if (!known && n >= MAX_PROVISIONAL) {
+		struct addr oldest = peers[n - 1];
+
+		evict_peer(&oldest, n);
 	}
 	c = conn_new(laddr, faddr);
 	if (c)

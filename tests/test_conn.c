@@ -5,6 +5,7 @@
  */
 #include <arpa/inet.h>
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,6 +305,52 @@ START_TEST(legacy_peer_gets_held_messages_on_path0)
 }
 END_TEST
 
+static struct addr v4_n(const char *prefix, int n)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%s.%d", prefix, n);
+	return v4(s);
+}
+
+/* README "Bounded memory": the flood guard counts peer addresses, not (local, peer) pairs. */
+START_TEST(one_peer_of_many_local_addresses_is_one_peer)
+{
+	struct addr client = v4("198.18.9.1"), local[65];
+
+	for (int i = 1; i <= 64; i++) {
+		local[i] = v4_n("198.18.8", i);
+		ck_assert_ptr_nonnull(conn_accept_get(&local[i], &client));
+	}
+	ck_assert_int_eq(conn_count(), 64); /* none evicted */
+}
+END_TEST
+
+START_TEST(the_33rd_silent_peer_evicts_the_least_recent)
+{
+	struct addr local = v4("198.18.8.1"), local2 = v4("198.18.8.2"), peer[41];
+
+	for (int i = 1; i <= 40; i++)
+		peer[i] = v4_n("198.18.9", i);
+	for (int i = 1; i <= 32; i++)
+		conn_accept_get(&local, &peer[i]);
+	/* peer .1 connects again, to another of our addresses: now .2 is the least recent */
+	conn_accept_get(&local2, &peer[1]);
+	ck_assert_int_eq(conn_count(), 33);
+	conn_accept_get(&local, &peer[33]);
+	ck_assert_int_eq(conn_count(), 33);
+	ck_assert_ptr_null(conn_find(&local, &peer[2]));
+	ck_assert_ptr_nonnull(conn_find(&local, &peer[1]));
+	ck_assert_ptr_nonnull(conn_find(&local2, &peer[1]));
+	/* a peer that has been heard from is never evicted */
+	conn_heard(conn_find(&local, &peer[3]));
+	for (int i = 34; i <= 40; i++)
+		conn_accept_get(&local, &peer[i]);
+	ck_assert_ptr_nonnull(conn_find(&local, &peer[3]));
+	ck_assert_int_le(conn_count(), 34);
+}
+END_TEST
+
 static void teardown(void)
 {
 	conn_free_all();
@@ -328,6 +375,8 @@ static Suite *conn_suite(void)
 	tcase_add_test(tc, lanes_wait_for_path0_catch_up);
 	tcase_add_test(tc, first_sends_are_held_until_the_handshake);
 	tcase_add_test(tc, legacy_peer_gets_held_messages_on_path0);
+	tcase_add_test(tc, one_peer_of_many_local_addresses_is_one_peer);
+	tcase_add_test(tc, the_33rd_silent_peer_evicts_the_least_recent);
 	suite_add_tcase(s, tc);
 	return s;
 }
