@@ -41,6 +41,11 @@ void engine_unlock(void)
 	pthread_mutex_unlock(&engine.lock);
 }
 
+bool engine_on_loop_thread(void)
+{
+	return engine.started && pthread_equal(pthread_self(), engine.thread);
+}
+
 double engine_now(void)
 {
 	struct timespec ts;
@@ -125,6 +130,7 @@ static void config_read(struct config *c)
 static void loop_release(struct ev_loop *loop)
 {
 	(void)loop;
+	sock_signal_due();
 	engine_unlock();
 }
 
@@ -309,6 +315,7 @@ void engine_after_fork_child(void)
 	engine.loop = NULL;
 	engine.generation++;
 	TAILQ_INIT(&engine.kicks);
+	LIST_INIT(&engine.signals_due); /* the parent's sockets */
 	conn_after_fork();
 	listen_after_fork();
 	sock_after_fork();

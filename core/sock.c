@@ -139,11 +139,15 @@ void sock_after_fork(void)
 	LIST_INIT(&all_socks);
 }
 
-void sock_update_readiness(struct sock *s)
+static bool rx_pending(const struct sock *s)
+{
+	return !TAILQ_EMPTY(&s->rxq) || s->cong_notify || s->zc_count;
+}
+
+static void readiness_now(struct sock *s)
 {
 	char b = 0;
-
-	bool pending = !TAILQ_EMPTY(&s->rxq) || s->cong_notify || s->zc_count;
+	bool pending = rx_pending(s);
 
 	if (s->released)
 		return;
@@ -153,6 +157,36 @@ void sock_update_readiness(struct sock *s)
 	} else if (!pending && s->rx_signalled) {
 		if (sys_recv_nowait(s->app_fd, &b, 1) == 1)
 			s->rx_signalled = false;
+	}
+}
+
+/*
+ * The loop thread holds the engine lock until its iteration ends. A reader it woke at once
+ * found the lock taken, slept on it and was woken a second time (futex: 3.4 calls per
+ * ping-pong round trip); so the loop thread sends the readable edge as it lets go.
+ */
+void sock_update_readiness(struct sock *s)
+{
+	if (rx_pending(s) && !s->rx_signalled && engine_on_loop_thread()) {
+		if (!s->rx_signal_due && !s->released) {
+			s->rx_signal_due = true;
+			sock_get(s);
+			LIST_INSERT_HEAD(&engine.signals_due, s, due_link);
+		}
+		return;
+	}
+	readiness_now(s);
+}
+
+void sock_signal_due(void)
+{
+	struct sock *s;
+
+	while ((s = LIST_FIRST(&engine.signals_due))) {
+		LIST_REMOVE(s, due_link);
+		s->rx_signal_due = false;
+		readiness_now(s);
+		sock_put(s);
 	}
 }
 

@@ -46,6 +46,11 @@ double engine_now(void)
 	return 0;
 }
 
+bool engine_on_loop_thread(void)
+{
+	return false; /* readiness is sent at once, as in the unit tests */
+}
+
 void engine_kick(struct path *p)
 {
 	if (p && !p->kicked) {

@@ -47,6 +47,7 @@ struct engine {
 	uint8_t rxbuf[256 * 1024]; /* loop thread only */
 	struct buf_pool bufs; /* message payloads, under lock */
 	struct obj_cache msgs; /* struct msg, under lock */
+	LIST_HEAD(, sock) signals_due; /* readable edges the loop thread sends as it lets go */
 };
 
 extern struct engine engine;
@@ -58,6 +59,8 @@ void engine_unlock(void);
 /* Asks the loop thread to service a path (connect, write); wakes it on the first request. */
 void engine_kick(struct path *p);
 double engine_now(void);
+/* True in the loop thread (false before the engine starts: unit tests run without one). */
+bool engine_on_loop_thread(void);
 /* In a forked child: forget the parent's engine; the first socket starts a new one. */
 void engine_after_fork_child(void);
 /* At exit: wait up to MPRDS_LINGER_MS for queued messages to be acknowledged. */

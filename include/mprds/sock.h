@@ -25,6 +25,7 @@ struct sock {
 	size_t snd_queued, rcv_queued; /* payload bytes */
 	struct msg_queue rxq;
 	bool rx_signalled; /* one byte is readable on app_fd */
+	bool rx_signal_due; /* on engine.signals_due: the byte goes out as the loop lets go */
 	bool tx_blocked; /* app_fd's send side is filled: it polls not writable */
 	bool congested; /* our port's bit is set in the local congestion map */
 	bool cong_monitor; /* RDS_CONG_MONITOR */
@@ -39,6 +40,7 @@ struct sock {
 	uint8_t rx_traces, rx_trace_pos[3]; /* SO_RDS_MSG_RXPATH_LATENCY */
 	LIST_ENTRY(sock) bind_link;
 	LIST_ENTRY(sock) all_link;
+	LIST_ENTRY(sock) due_link;
 };
 
 struct sock *sock_new(int app_fd, int eng_fd);
@@ -58,6 +60,8 @@ struct msg *sock_rx_take(struct sock *s, bool peek);
 void sock_credit(struct sock *s, size_t bytes);
 void sock_charge(struct sock *s, size_t bytes);
 void sock_update_readiness(struct sock *s);
+/* Loop thread, about to release the engine lock: sends the readable edges it deferred. */
+void sock_signal_due(void);
 /* A MSG_ZEROCOPY message is acknowledged: its cookie is reported by a later recvmsg. */
 void sock_zcopy_done(struct sock *s, uint32_t cookie);
 /* Waits for the app fd to poll events; returns 0, -EAGAIN on timeout, -EINTR. */
