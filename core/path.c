@@ -106,7 +106,16 @@ bool path_should_connect(const struct path *p)
 		return p->index == 0 && conn_has_app_data(c);
 	if (p->index == 0)
 		return true;
-	return c->npaths > p->index && c->lanes_ok;
+	if (c->npaths <= p->index || !c->lanes_ok)
+		return false;
+	/*
+	 * wire.md §7: a peer without SPORT_IDX (kernels <= 6.19) files each connection in its
+	 * first free slot, whose sequence numbers it continues. Lanes opened together land in
+	 * the order their SYNs arrive, which after a loss of every path may not be ours (seen:
+	 * the kernel's lane 3 numbers on our lane 3 after ss -K of all 8 paths). One at a time,
+	 * each after the one below is up, they land in order.
+	 */
+	return c->peer_sport_idx || c->paths[p->index - 1].state == PATH_UP;
 }
 
 bool path_rx_paused(const struct path *p)
@@ -341,6 +350,8 @@ static void path_up(struct path *p)
 		conn_path0_up(p->conn);
 	conn_want_cong_map(p->conn); /* wire.md §9: every path up sends our map */
 	path_service(p);
+	if (p->index + 1 < p->conn->npaths && path_should_connect(&p->conn->paths[p->index + 1]))
+		engine_kick(&p->conn->paths[p->index + 1]);
 }
 
 /*
