@@ -351,6 +351,30 @@ START_TEST(the_33rd_silent_peer_evicts_the_least_recent)
 }
 END_TEST
 
+/* wire.md §7: a peer without SPORT_IDX fills slots first-free, so lanes open in order. */
+START_TEST(lanes_open_in_order_for_a_peer_without_sport_idx)
+{
+	struct conn *c = conn_get(&a_small, &a_large);
+
+	ck_assert(c->smaller);
+	c->npaths = 8;
+	c->lanes_ok = true;
+	c->peer_sport_idx = false;
+	ck_assert(path_should_connect(&c->paths[1]) == (c->paths[0].state == PATH_UP));
+	c->paths[0].state = PATH_UP;
+	ck_assert(path_should_connect(&c->paths[1]));
+	ck_assert(!path_should_connect(&c->paths[2])); /* lane 1 is not up yet */
+	c->paths[1].state = PATH_UP;
+	ck_assert(path_should_connect(&c->paths[2]));
+	ck_assert(!path_should_connect(&c->paths[3]));
+	c->peer_sport_idx = true; /* filed by source port: all at once */
+	ck_assert(path_should_connect(&c->paths[3]));
+	ck_assert(path_should_connect(&c->paths[7]));
+	for (int i = 0; i < 2; i++)
+		c->paths[i].state = PATH_DOWN;
+}
+END_TEST
+
 static void teardown(void)
 {
 	conn_free_all();
@@ -377,6 +401,7 @@ static Suite *conn_suite(void)
 	tcase_add_test(tc, legacy_peer_gets_held_messages_on_path0);
 	tcase_add_test(tc, one_peer_of_many_local_addresses_is_one_peer);
 	tcase_add_test(tc, the_33rd_silent_peer_evicts_the_least_recent);
+	tcase_add_test(tc, lanes_open_in_order_for_a_peer_without_sport_idx);
 	suite_add_tcase(s, tc);
 	return s;
 }
