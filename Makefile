@@ -2,7 +2,8 @@
 #
 # mprds. Everything is built under $(BUILD) (build/, or build-san/ with SAN=1):
 #   make                 libmprds.so, mprds-run, unit tests, test programs, tools
-#   make check           installs what is missing (tools/deps.sh), builds, runs the unit tests,
+#   make check           installs what is missing (tools/deps.sh), builds, checks that core/'s
+#                        rooms depend one way (make rooms), runs the unit tests,
 #                        the bats tests, a short run of each fuzzer and (as root) the kernel
 #                        interop suite on 6.1
 #   make interop         the interop suite against the kernel's rds_tcp in a QEMU guest
@@ -180,6 +181,16 @@ $(FUZZERS): $(BUILD)/fuzz/%: tests/%.c
 	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< -lev -lpthread
 
 # The steps of check, each also usable alone once things are built.
+# rooms: core/'s object graph (nm) must have no cycle but those still listed as known.
+rooms: $(CORE_OBJ)
+	@mkdir -p $(BUILD)/check
+	$(Q)if python3 tools/room_graph.py --known tools/room_cycles.known $(BUILD)/core \
+		> $(BUILD)/check/rooms.out; then \
+		tail -n 1 $(BUILD)/check/rooms.out; echo "ok 1 - core/ rooms depend one way" \
+		> $(BUILD)/check/rooms.log; \
+	else cat $(BUILD)/check/rooms.out >&2; \
+		echo "not ok 1 - core/ rooms depend one way" > $(BUILD)/check/rooms.log; exit 1; fi
+
 unit: $(TESTS)
 	@mkdir -p $(BUILD)/check && : > $(BUILD)/check/unit.log
 	@fail=0; for t in $(TESTS); do \
@@ -218,7 +229,7 @@ check:
 	$(Q)bash tools/deps.sh check
 	$(Q)$(MAKE) --no-print-directory all fuzzers
 	$(Q)rm -rf $(BUILD)/check && mkdir -p $(BUILD)/check
-	$(Q)ret=0; for step in unit integration fuzz-run interop-check; do \
+	$(Q)ret=0; for step in rooms unit integration fuzz-run interop-check; do \
 		$(MAKE) --no-print-directory $$step || ret=1; done; \
 		cat $(BUILD)/check/*.log 2>/dev/null | awk -v ret=$$ret ' \
 		/^[0-9]+%: Checks: / { gsub(/,/, ""); n = $$3; f = $$5 + $$7; \
@@ -264,7 +275,7 @@ clean:
 format:
 	clang-format -i $$(find core shim include tests tools bats -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all lib tests progs tools fuzzers map unit integration fuzz-run interop interop-check \
+.PHONY: all lib tests progs tools fuzzers map rooms unit integration fuzz-run interop interop-check \
 	check demo fuzz bench \
 	install clean format
 

@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""room_graph.py [--known FILE] OBJDIR: the rooms of core/ must depend on each other one way.
+
+Each object file in OBJDIR is a room. A room uses another when one of its undefined symbols
+(functions or data) is defined there, as nm reports them. The graph must have no cycle
+(DESIGN.md: a lower room reports upward by return values or callbacks, never by calling up).
+Every cycle is printed with the symbols that make each of its edges.
+
+While the one-way engine is being built (issue 11), FILE lists the edges of cycles that are
+still allowed, one "from -> to" a line; the check fails on any cycle edge not listed, so a new
+back-call fails at once, and it says which listed edges are gone so that the list only shrinks.
+"""
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+
+def nm_symbols(obj, *flags):
+    out = subprocess.run(["nm", *flags, str(obj)], check=True, capture_output=True, text=True)
+    return [line.split()[-1] for line in out.stdout.splitlines() if line.strip()]
+
+
+def room_edges(objdir):
+    """{(from, to): {symbols}} over the objects of objdir."""
+    objs = sorted(Path(objdir).glob("*.o"))
+    owner = {}
+    for o in objs:
+        for sym in nm_symbols(o, "--defined-only", "--extern-only"):
+            owner[sym] = o.stem
+    edges = defaultdict(set)
+    for o in objs:
+        for sym in nm_symbols(o, "--undefined-only"):
+            to = owner.get(sym)
+            if to and to != o.stem:
+                edges[(o.stem, to)].add(sym)
+    return edges
+
+
+def strongly_connected(nodes, succ):
+    """Tarjan's algorithm, iteratively; returns the components of more than one room."""
+    index, low, on_stack, stack, comps = {}, {}, set(), [], []
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(succ[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    comp = set()
+                    while True:
+                        x = stack.pop()
+                        on_stack.discard(x)
+                        comp.add(x)
+                        if x == v:
+                            break
+                    if len(comp) > 1:
+                        comps.append(comp)
+            elif w not in index:
+                index[w] = low[w] = counter
+                counter += 1
+                stack.append(w)
+                on_stack.add(w)
+                work.append((w, iter(succ[w])))
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+    return comps
+
+
+def read_known(path):
+    known = set()
+    for line in Path(path).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            a, b = (x.strip() for x in line.split("->"))
+            known.add((a, b))
+    return known
+
+
+def main(argv):
+    known, known_path = None, None
+    if len(argv) > 2 and argv[0] == "--known":
+        known_path = argv[1]
+        known = read_known(known_path)
+        argv = argv[2:]
+    if len(argv) != 1:
+        print(__doc__.strip().splitlines()[0], file=sys.stderr)
+        return 2
+    edges = room_edges(argv[0])
+    succ = defaultdict(set)
+    for a, b in edges:
+        succ[a].add(b)
+    nodes = sorted({a for a, _ in edges} | {b for _, b in edges})
+    comps = strongly_connected(nodes, succ)
+    cycle_edges = {(a, b) for comp in comps for (a, b) in edges if a in comp and b in comp}
+    for comp in comps:
+        print(f"rooms: cycle among {' '.join(sorted(comp))}")
+    allowed = known if known is not None else set()
+    bad = sorted(cycle_edges - allowed)
+    for a, b in sorted(cycle_edges):
+        mark = "" if (a, b) in allowed else "  NEW"
+        print(f"  {a} -> {b}: {' '.join(sorted(edges[(a, b)]))}{mark}")
+    if known is not None:
+        gone = sorted(known - cycle_edges)
+        for a, b in gone:
+            print(f"rooms: {a} -> {b} is no longer in a cycle: remove it from {known_path}")
+    if bad:
+        print(f"rooms: {len(bad)} back-call(s) make a cycle: core/ must depend one way")
+        return 1
+    print(f"rooms: {len(nodes)} rooms, {len(edges)} edges, "
+          f"{len(cycle_edges)} edges in cycles still allowed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
