@@ -91,8 +91,8 @@ static bool fresh_probe_queued(struct conn *c)
 	struct msg *m;
 
 	TAILQ_FOREACH(m, &c->paths[0].sendq, link)
-		if (m->h.sport == WIRE_PROBE_PORT && m->h.dport == 0 && !m->retransmit)
-			return true;
+	if (m->h.sport == WIRE_PROBE_PORT && m->h.dport == 0 && !m->retransmit)
+		return true;
 	return false;
 }
 
@@ -147,8 +147,14 @@ static struct conn *conn_new(const struct addr *laddr, const struct addr *faddr)
 	c->laddr = *laddr;
 	c->faddr = *faddr;
 	c->smaller = addr_cmp(laddr, faddr) < 0;
-	for (int i = 0; i < WIRE_MAX_PATHS; i++)
-		path_init(&c->paths[i], c, i);
+	for (int i = 0; i < WIRE_MAX_PATHS; i++) {
+		if (path_init(&c->paths[i], c, i, engine.transport) < 0) {
+			while (i-- > 0)
+				path_release(&c->paths[i]);
+			free(c);
+			return NULL;
+		}
+	}
 	TAILQ_INIT(&c->held);
 	ev_init(&c->hold_timer, on_hold_timeout);
 	ev_init(&c->hs_timer, on_hs_timeout);
@@ -278,7 +284,7 @@ bool conn_has_app_data(const struct conn *c)
 static bool all_closed(const struct conn *c)
 {
 	for (int i = 0; i < WIRE_MAX_PATHS; i++)
-		if (c->paths[i].fd >= 0)
+		if (c->paths[i].tr->is_open(&c->paths[i]))
 			return false;
 	return true;
 }
@@ -359,8 +365,8 @@ void conn_cong_changed(const struct addr *laddr)
 	struct conn *c;
 
 	LIST_FOREACH(c, &conns, link)
-		if (addr_eq(&c->laddr, laddr))
-			conn_want_cong_map(c);
+	if (addr_eq(&c->laddr, laddr))
+		conn_want_cong_map(c);
 }
 
 void conn_fill_exts(struct wire_exts *ex)
@@ -542,10 +548,10 @@ static void orphan_in_queue(struct msg_queue *q, struct sock *s)
 	struct msg *m;
 
 	TAILQ_FOREACH(m, q, link)
-		if (m->sender == s) {
-			m->sender = NULL;
-			m->orphan = 1;
-		}
+	if (m->sender == s) {
+		m->sender = NULL;
+		m->orphan = 1;
+	}
 }
 
 /*
@@ -558,7 +564,8 @@ void conn_forget_sender(struct sock *s)
 {
 	struct conn *c;
 
-	LIST_FOREACH(c, &conns, link) {
+	LIST_FOREACH(c, &conns, link)
+	{
 		orphan_in_queue(&c->held, s);
 		for (int i = 0; i < WIRE_MAX_PATHS; i++) {
 			orphan_in_queue(&c->paths[i].sendq, s);
@@ -581,8 +588,7 @@ void conn_after_fork(void)
 
 	LIST_FOREACH(c, &conns, link)
 	for (int i = 0; i < WIRE_MAX_PATHS; i++)
-		if (c->paths[i].fd >= 0)
-			sys_close(c->paths[i].fd);
+		c->paths[i].tr->forget(&c->paths[i]);
 	LIST_INIT(&conns);
 }
 

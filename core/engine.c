@@ -19,6 +19,7 @@
 #include "mprds/conn.h"
 #include "mprds/control.h"
 #include "mprds/engine.h"
+#include "mprds/transport.h"
 #include "mprds/fdreg.h"
 #include "mprds/listen.h"
 #include "mprds/log.h"
@@ -26,7 +27,7 @@
 #include "mprds/sock.h"
 #include "mprds/sysio.h"
 
-struct engine engine = { .lock = PTHREAD_MUTEX_INITIALIZER };
+struct engine engine = { .lock = PTHREAD_MUTEX_INITIALIZER, .transport = &tcp_transport };
 
 /* Guards engine.started; separate from engine.lock so start-up can create the loop. */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;

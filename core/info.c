@@ -85,7 +85,10 @@ static uint8_t conn_flags(const struct path *p0)
 {
 	uint8_t f = 0;
 
-	if (p0->state == PATH_UP && ev_is_active(&p0->wio))
+	struct transport_info ti;
+
+	p0->tr->info(p0, &ti);
+	if (ti.sending)
 		f |= RDS_INFO_CONNECTION_FLAG_SENDING;
 	if (p0->state == PATH_CONNECTING)
 		f |= RDS_INFO_CONNECTION_FLAG_CONNECTING;
@@ -273,7 +276,7 @@ static void sockets(struct info_out *o)
 
 static bool path_live(const struct path *p)
 {
-	return p->state == PATH_UP && p->fd >= 0;
+	return p->state == PATH_UP && p->tr->is_open(p);
 }
 
 struct tcp_count {
@@ -291,33 +294,6 @@ static void count_tcp(struct conn *c, void *arg)
 		t->n += path_live(&c->paths[i]);
 }
 
-/* A TCP endpoint as an RDS address (IPv4 v4-mapped) and a host-order port. */
-static void tcp_end(int fd, bool peer, struct addr *a, uint16_t *port)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int err;
-
-	memset(a, 0, sizeof(*a));
-	*port = 0;
-	err = peer ? getpeername(fd, (struct sockaddr *)&ss, &len) :
-		     getsockname(fd, (struct sockaddr *)&ss, &len);
-	if (err)
-		return;
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)&ss;
-
-		a->ip.s6_addr[10] = a->ip.s6_addr[11] = 0xff;
-		memcpy(&a->ip.s6_addr[12], &sin->sin_addr, 4);
-		*port = ntohs(sin->sin_port);
-	} else if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&ss;
-
-		a->ip = sin6->sin6_addr;
-		*port = ntohs(sin6->sin6_port);
-	}
-}
-
 /*
  * The receive state of the path's parser as the kernel's rds_tcp reports it (48 header bytes
  * to go when idle), and its send sequence numbers. mprds does not see the TCP sequence
@@ -328,10 +304,9 @@ struct tcp_state {
 	uint32_t sent_nxt, expected_una, seen_una;
 };
 
-static void tcp_state(const struct path *p, struct tcp_state *t)
+static void tcp_state(const struct path *p, long outq, struct tcp_state *t)
 {
 	const struct msg *last = TAILQ_LAST(&p->unacked, msg_queue);
-	long outq = sys_tcp_unacked(p->fd);
 
 	if (p->parser.hdr_have < WIRE_HDR_LEN) {
 		t->hdr_rem = WIRE_HDR_LEN - p->parser.hdr_have;
@@ -347,20 +322,18 @@ static void tcp_state(const struct path *p, struct tcp_state *t)
 
 static void tcp_one(struct info_out *o, const struct path *p)
 {
-	struct addr la, fa;
-	uint16_t lport, fport;
+	struct transport_info tr;
 	struct tcp_state t;
 
-	tcp_end(p->fd, false, &la, &lport);
-	tcp_end(p->fd, true, &fa, &fport);
-	tcp_state(p, &t);
+	p->tr->info(p, &tr);
+	tcp_state(p, tr.unacked, &t);
 	if (o->flags & INFO_V6) {
 		struct rds6_info_tcp_socket ti = { 0 };
 
-		memcpy(&ti.local_addr, &la.ip, sizeof(ti.local_addr));
-		memcpy(&ti.peer_addr, &fa.ip, sizeof(ti.peer_addr));
-		ti.local_port = htons(lport);
-		ti.peer_port = htons(fport);
+		memcpy(&ti.local_addr, &tr.laddr.ip, sizeof(ti.local_addr));
+		memcpy(&ti.peer_addr, &tr.faddr.ip, sizeof(ti.peer_addr));
+		ti.local_port = htons(tr.lport);
+		ti.peer_port = htons(tr.fport);
 		ti.hdr_rem = t.hdr_rem;
 		ti.data_rem = t.data_rem;
 		ti.last_sent_nxt = t.sent_nxt;
@@ -370,10 +343,10 @@ static void tcp_one(struct info_out *o, const struct path *p)
 	} else {
 		struct rds_info_tcp_socket ti = { 0 };
 
-		ti.local_addr = v4_of(&la);
-		ti.peer_addr = v4_of(&fa);
-		ti.local_port = htons(lport);
-		ti.peer_port = htons(fport);
+		ti.local_addr = v4_of(&tr.laddr);
+		ti.peer_addr = v4_of(&tr.faddr);
+		ti.local_port = htons(tr.lport);
+		ti.peer_port = htons(tr.fport);
 		ti.hdr_rem = t.hdr_rem;
 		ti.data_rem = t.data_rem;
 		ti.last_sent_nxt = t.sent_nxt;
@@ -597,10 +570,6 @@ static uint8_t path_state(const struct path *p)
 static void path_one(struct info_out *o, const struct conn *c, const struct path *p)
 {
 	struct control_path cp = { 0 };
-	struct addr unused;
-	uint16_t lport, fport;
-	struct tcp_info ti;
-	socklen_t tlen = sizeof(ti);
 
 	memcpy(cp.laddr, &c->laddr.ip, sizeof(cp.laddr));
 	memcpy(cp.faddr, &c->faddr.ip, sizeof(cp.faddr));
@@ -609,14 +578,13 @@ static void path_one(struct info_out *o, const struct conn *c, const struct path
 	cp.npaths = (uint8_t)c->npaths;
 	cp.flags = c->smaller ? CONTROL_PATH_ACTIVE : 0;
 	if (path_live(p)) {
-		tcp_end(p->fd, false, &unused, &lport);
-		tcp_end(p->fd, true, &unused, &fport);
-		cp.tcp_lport = lport;
-		cp.tcp_fport = fport;
-		if (!getsockopt(p->fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen)) {
-			cp.tcp_rtt_us = ti.tcpi_rtt;
-			cp.tcp_rttvar_us = ti.tcpi_rttvar;
-		}
+		struct transport_info ti;
+
+		p->tr->info(p, &ti);
+		cp.tcp_lport = ti.lport;
+		cp.tcp_fport = ti.fport;
+		cp.tcp_rtt_us = ti.rtt_us;
+		cp.tcp_rttvar_us = ti.rttvar_us;
 	}
 	for (const struct msg *m = TAILQ_FIRST(&p->sendq); m; m = TAILQ_NEXT(m, link))
 		cp.sendq++;
@@ -642,7 +610,7 @@ static void conn_paths(struct conn *c, void *arg)
 	for (int i = 0; i < WIRE_MAX_PATHS; i++) {
 		const struct path *p = &c->paths[i];
 
-		if (i < (c->npaths > 1 ? c->npaths : 1) || p->fd >= 0 || p->connects)
+		if (i < (c->npaths > 1 ? c->npaths : 1) || p->tr->is_open(p) || p->connects)
 			path_one(o, c, p);
 	}
 }

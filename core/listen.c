@@ -16,6 +16,7 @@
 #include "mprds/log.h"
 #include "mprds/sysio.h"
 #include "mprds/tcp.h"
+#include "mprds/tcp_path.h"
 
 #define LISTEN_BACKLOG 64
 #define ACCEPT_PAUSE_S 0.1 /* out of descriptors: stop accepting this long, not spin */
@@ -168,7 +169,7 @@ static void accept_from_smaller(struct conn *c, int fd, uint16_t port)
 		return;
 	}
 	/* Its old connection still has bytes to read and reads are paused: try again later. */
-	if (path_attach(p, fd) < 0) {
+	if (tcp_path_attach(p, fd) < 0) {
 		log_debug("path %d to %s is still being read: connection reset", p->index,
 			  addr_str(&c->faddr, f));
 		tcp_reset(fd);

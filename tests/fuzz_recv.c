@@ -11,7 +11,7 @@
  * gets a tiny receive buffer, so reads pause). Then operations, each [op][len][len bytes]:
  * op & 7 = path index, op >> 3 = what (see run_op).
  */
-#define deliver wire_deliver /* wire.c and path.c both have a static deliver() */
+#define deliver wire_deliver /* wire.c and rx.c both have a static deliver() */
 #include "../core/bufpool.c"
 #include "../core/wire.c"
 #undef deliver
@@ -22,16 +22,21 @@
 #include "../core/log.c"
 #include "../core/msg.c"
 #include "../core/path.c"
+#include "../core/rx.c"
 #include "../core/sock.c"
 #include "../core/sysio.c"
 #include "../core/tcp.c"
+#include "../core/tcp_connect.c"
+#include "../core/tcp_path.c"
+#include "../core/tcp_recv.c"
+#include "../core/tcp_send.c"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 
 /* engine.c would start a thread; these are its parts the rooms above use. */
-struct engine engine = { .lock = PTHREAD_MUTEX_INITIALIZER };
+struct engine engine = { .lock = PTHREAD_MUTEX_INITIALIZER, .transport = &tcp_transport };
 
 void engine_lock(void)
 {
@@ -121,7 +126,7 @@ static void attach(struct path *p)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		return;
-	if (path_attach(p, sv[0]) < 0) {
+	if (tcp_path_attach(p, sv[0]) < 0) {
 		sys_close(sv[0]);
 		sys_close(sv[1]);
 		return;
@@ -134,39 +139,44 @@ static void attach(struct path *p)
 /* The peer's TCP writes bytes; the loop sees the path readable. */
 static void peer_write(struct path *p, const uint8_t *buf, size_t n)
 {
-	if (peer_end[p->index] < 0 || p->fd < 0)
+	struct tcp_path *t = tcp_of(p);
+
+	if (peer_end[p->index] < 0 || t->fd < 0)
 		return;
 	if (n)
 		(void)!sys_write(peer_end[p->index], buf, n);
-	if (ev_is_active(&p->rio))
-		on_read(engine.loop, &p->rio, EV_READ);
+	if (ev_is_active(&t->rio))
+		tcp_on_read(engine.loop, &t->rio, EV_READ);
 }
 
 /* The peer reads everything we wrote: on a socketpair that acknowledges it (SIOCOUTQ). */
 static void peer_read(struct path *p)
 {
+	struct tcp_path *t = tcp_of(p);
 	uint8_t buf[4096];
 
 	if (peer_end[p->index] < 0)
 		return;
 	while (sys_read(peer_end[p->index], buf, sizeof(buf)) > 0)
 		;
-	if (ev_is_active(&p->wio))
-		on_write(engine.loop, &p->wio, EV_WRITE);
-	if (ev_is_active(&p->ack_poll))
-		on_ack_poll(engine.loop, &p->ack_poll, EV_TIMER);
+	if (ev_is_active(&t->wio))
+		tcp_on_write(engine.loop, &t->wio, EV_WRITE);
+	if (ev_is_active(&t->ack_poll))
+		tcp_on_ack_poll(engine.loop, &t->ack_poll, EV_TIMER);
 }
 
 static void peer_close(struct path *p)
 {
+	struct tcp_path *t = tcp_of(p);
+
 	if (peer_end[p->index] < 0)
 		return;
 	sys_close(peer_end[p->index]);
 	peer_end[p->index] = -1;
-	if (ev_is_active(&p->rio))
-		on_read(engine.loop, &p->rio, EV_READ);
-	else if (ev_is_active(&p->wio))
-		on_write(engine.loop, &p->wio, EV_WRITE);
+	if (ev_is_active(&t->rio))
+		tcp_on_read(engine.loop, &t->rio, EV_READ);
+	else if (ev_is_active(&t->wio))
+		tcp_on_write(engine.loop, &t->wio, EV_WRITE);
 }
 
 static void app_read(int k)
@@ -233,8 +243,8 @@ static void run_op(struct conn *c, uint8_t op, const uint8_t *buf, size_t n)
 		app_send(c, n ? buf[0] : 0, buf, n);
 		break;
 	case 11:
-		if (ev_is_active(&p->rx_poll))
-			on_rx_poll(engine.loop, &p->rx_poll, EV_TIMER);
+		if (ev_is_active(&tcp_of(p)->rx_poll))
+			tcp_on_rx_poll(engine.loop, &tcp_of(p)->rx_poll, EV_TIMER);
 		break;
 	case 12:
 		if (ev_is_active(&c->hs_timer))
@@ -289,8 +299,8 @@ static void check_invariants(struct conn *c)
 		}
 		fuzz_check(pongs == p->pongs, "pong count");
 		fuzz_check(p->pongs <= MAX_QUEUED_PONGS, "pongs bounded");
-		fuzz_check(p->state != PATH_UP || p->fd >= 0, "an up path has a connection");
-		fuzz_check(!p->rx_blocker || p->fd >= 0 || p->state == PATH_DOWN,
+		fuzz_check(p->state != PATH_UP || tcp_of(p)->fd >= 0, "an up path has a connection");
+		fuzz_check(!p->rx_blocker || tcp_of(p)->fd >= 0 || p->state == PATH_DOWN,
 			   "a pause belongs to a connection");
 		fuzz_check(!p->tx_dead || p->rx_blocker, "tx_dead only while paused");
 	}

@@ -20,6 +20,7 @@
 #include "mprds/conn.h"
 #include "mprds/control.h"
 #include "mprds/engine.h"
+#include "mprds/tcp_path.h"
 #include "mprds/info.h"
 #include "mprds/sock.h"
 
@@ -482,7 +483,7 @@ START_TEST(tcp_sockets_list_established_paths)
 	len = sizeof(buf);
 	ck_assert_int_eq(info_get(RDS_INFO_TCP_SOCKETS, buf, &len), 41);
 	ck_assert_uint_eq(len, 0);
-	c->paths[2].fd = tcp_fds[1];
+	tcp_of(&c->paths[2])->fd = tcp_fds[1];
 	c->paths[2].state = PATH_UP;
 	c->paths[2].tx_offset = 1000;
 	len = 40;
@@ -504,7 +505,7 @@ START_TEST(tcp_sockets_list_established_paths)
 	ck_assert_int_eq(info_get(RDS6_INFO_TCP_SOCKETS, buf, &len), 64);
 	ck_assert_uint_eq(len, 64);
 	ck_assert_uint_eq(be16_at(buf + 16), lport);
-	c->paths[2].fd = -1; /* the test closes it */
+	tcp_of(&c->paths[2])->fd = -1; /* the test closes it */
 	c->paths[2].state = PATH_DOWN;
 }
 END_TEST

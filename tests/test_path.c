@@ -17,6 +17,7 @@
 
 #include "mprds/conn.h"
 #include "mprds/engine.h"
+#include "mprds/tcp_path.h"
 #include "mprds/sock.h"
 #include "mprds/sysio.h"
 
@@ -87,7 +88,7 @@ static int attach(struct path *p)
 	int sv[2];
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	ck_assert_int_eq(path_attach(p, sv[0]), 0);
+	ck_assert_int_eq(tcp_path_attach(p, sv[0]), 0);
 	return sv[1];
 }
 
@@ -351,7 +352,7 @@ START_TEST(truncated_header_then_close_drops_the_path)
 	loop_once();
 	loop_once();
 	ck_assert_int_eq(c->paths[0].state, PATH_DOWN);
-	ck_assert_int_eq(c->paths[0].fd, -1);
+	ck_assert(!c->paths[0].tr->is_open(&c->paths[0]));
 }
 END_TEST
 

@@ -12,6 +12,7 @@
 
 struct path;
 struct listener;
+struct transport;
 
 /* Settings read once from MPRDS_* variables when the engine starts. */
 struct config {
@@ -43,6 +44,7 @@ struct engine {
 	bool started;
 	unsigned generation; /* bumped in a forked child: older sockets are the parent's */
 	struct config cfg;
+	const struct transport *transport; /* below every path (transport.h) */
 	TAILQ_HEAD(, path) kicks; /* paths the loop must look at */
 	uint8_t rxbuf[256 * 1024]; /* loop thread only */
 	struct buf_pool bufs; /* message payloads, under lock */

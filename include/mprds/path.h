@@ -2,12 +2,13 @@
 #ifndef MPRDS_PATH_H
 #define MPRDS_PATH_H
 
-#include <ev.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/uio.h>
 
 #include "mprds/msg.h"
+#include "mprds/transport.h"
 #include "mprds/wire.h"
 
 struct conn;
@@ -15,33 +16,31 @@ struct sock;
 
 enum path_state { PATH_DOWN, PATH_CONNECTING, PATH_UP };
 
-/* One path: one TCP connection of a conn, with its queues and sequence numbers. */
+/*
+ * One path: the protocol state of one connection of a conn, its queues and sequence numbers.
+ * The connection itself (a TCP socket, its watchers and timers) is the transport's
+ * (transport.h); the life cycle is written down at the top of path.c.
+ */
 struct path {
 	struct conn *conn;
 	int index;
-	int fd;
 	enum path_state state;
+	const struct transport *tr;
+	void *tr_state; /* the transport's own per-path state */
 	bool poke; /* our connect from the larger address: dropped once established (§1) */
 	bool dropping; /* inside path_drop: what it calls must not drop this path again */
 	bool tx_dead; /* the connection failed while reads were paused: closed when they resume */
 	unsigned epoch; /* bumped by every close */
-	uint8_t warned; /* PATH_WARN_* already logged for this TCP connection */
+	uint8_t warned; /* PATH_WARN_* already logged for this connection */
 	bool kicked;
 	TAILQ_ENTRY(path) kick_link;
-	ev_io rio, wio;
-	ev_timer retry; /* reconnect backoff */
-	ev_timer ack_poll; /* while bytes are unacknowledged */
-	ev_timer rx_poll; /* while reads are paused: has rx_blocker's queue shrunk? */
 	struct sock *rx_blocker; /* reads paused: this socket holds more than its bound */
-	unsigned pongs; /* pongs queued or unacknowledged: bounded (path.c) */
-	uint16_t sport_group; /* wire.md §1 (7.0+): the next source-port group to try */
+	unsigned pongs; /* pongs queued or unacknowledged: bounded (rx.c) */
 	char bad[48]; /* why the stream was refused, for its one log line */
-	double backoff; /* seconds; wire.md §9 */
 	struct msg_queue sendq, unacked;
 	size_t head_off; /* bytes of the first sendq message already written */
 	uint64_t next_tx_seq, next_rx_seq;
-	uint64_t tx_offset; /* bytes written to this TCP connection */
-	double last_write; /* engine_now() of the last write */
+	uint64_t tx_offset; /* bytes written to this connection */
 	uint64_t flush_upto; /* wire.md §13: unacked messages ending here or before are not */
 	bool flush_armed; /* resent (written before the peer's restart was noticed) */
 	struct wire_parser parser;
@@ -50,7 +49,8 @@ struct path {
 	uint64_t rx_pauses; /* times reads stopped for a socket over its bound */
 };
 
-void path_init(struct path *p, struct conn *c, int index);
+/* 0, or -ENOMEM when the transport's state cannot be had. */
+int path_init(struct path *p, struct conn *c, int index, const struct transport *tr);
 /* Assigns the next sequence number and queues m; kicks the loop. */
 void path_enqueue(struct path *p, struct msg *m);
 /* The same without the kick. */
@@ -59,11 +59,25 @@ void path_queue(struct path *p, struct msg *m);
 bool path_write_direct(struct path *p);
 /* Loop thread: connect if we should, write what is queued. */
 void path_service(struct path *p);
-/*
- * Loop thread: install an accepted TCP socket as this path (an old connection is read to
- * its end first). -EBUSY, fd untouched, while the old one must wait for paused reads.
- */
-int path_attach(struct path *p, int fd);
+
+/* The transport reports upward through these. */
+
+/* The connection is established (connected by us, or accepted: §7); fresh stream state. */
+void path_connected(struct path *p);
+/* A new connection from the peer replaces p's: false while the old one must be read first. */
+bool path_make_room(struct path *p);
+/* The peer's TCP acknowledged the stream up to acked bytes: frees those messages (true if any). */
+bool path_drop_acked(struct path *p, uint64_t acked);
+/* May p write now (the congestion map first, lanes after path 0's catch-up, wire.md §8, §10)? */
+bool path_may_send(struct path *p);
+/* The next batch to write: up to max iovecs (2 per message) from the send queue; their count. */
+int path_tx_iov(struct path *p, struct iovec *iov, int max);
+/* n bytes of that batch were written. */
+void path_tx_written(struct path *p, size_t n);
+/* The connection ended in the middle of a message: the one line that says where. */
+void path_note_truncated(struct path *p);
+/* Reads paused for rx_blocker may resume (it was released or drained below half its bound). */
+bool path_rx_may_resume(struct path *p);
 /* Parses bytes read from the TCP connection; a malformed stream drops the path (-errno). */
 int path_receive(struct path *p, const uint8_t *buf, size_t n);
 /*

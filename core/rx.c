@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What arrives on a path: the receiver's classification of each complete message (wire.md
+ * §5) and what follows from it — the handshake (conn), pings answered, congestion maps
+ * taken, data delivered to the socket bound to its port, duplicates dropped — and the bound
+ * past which a path stops reading for a socket that does not read.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mprds/cong.h"
+#include "mprds/conn.h"
+#include "mprds/engine.h"
+#include "mprds/path.h"
+#include "mprds/path_log.h"
+#include "mprds/sock.h"
+
+#define MAX_QUEUED_PONGS 256 /* a peer that pings and never reads gets no more answers */
+#define PATH_STOPPED 1 /* on_message: the path went down under it (not an error) */
+
+static void answer_ping(struct path *p, const struct wire_header *h, bool probe)
+{
+	struct msg *pong;
+
+	/* A peer that pings and never reads our answers must not grow our queue. */
+	if (p->pongs >= MAX_QUEUED_PONGS) {
+		PATH_WARN_ONCE(
+			p, PATH_WARN_PONGS,
+			"peer sends pings and does not read the pongs: %d are unacknowledged, "
+			"further pings are not answered",
+			MAX_QUEUED_PONGS);
+		return;
+	}
+	pong = msg_new(0, h->sport, NULL, 0);
+	if (!pong)
+		return;
+	p->pongs++;
+	if (probe) {
+		struct wire_exts ex;
+
+		conn_fill_exts(&ex);
+		wire_exts_build(&ex, pong->h.ext);
+	}
+	path_enqueue(p, pong);
+}
+
+size_t path_rx_bound(const struct sock *s)
+{
+	return 4 * s->rcvbuf + WIRE_MAX_PAYLOAD;
+}
+
+static void deliver(struct path *p, const struct wire_header *h, uint8_t *payload)
+{
+	struct sock *s = sock_lookup(&p->conn->laddr, h->dport);
+	struct msg *m;
+
+	if (!s || !(m = msg_new(h->sport, h->dport, payload, h->len))) {
+		buf_pool_put(&engine.bufs, payload, h->len);
+		return;
+	}
+	m->h = *h;
+	m->src = p->conn->faddr;
+	if (s->rx_traces)
+		m->rx_stamp_ns[0] = msg_clock_ns();
+	sock_deliver(s, m);
+	/*
+	 * A peer that ignores the congestion map cannot fill our memory: past this bound the
+	 * path stops reading and TCP pushes back (README, "Memory").
+	 */
+	if (!p->rx_blocker && s->rcv_queued > path_rx_bound(s)) {
+		sock_get(s);
+		p->rx_blocker = s;
+		p->rx_pauses++;
+		PATH_LOG(LOG_INFO, p, "port %u holds %zu unread bytes: reading paused",
+			 s->bound_port, s->rcv_queued);
+	}
+}
+
+/* wire.md §5: the receiver's classification of one complete message. */
+static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
+{
+	struct path *p = ctx;
+	enum wire_kind kind = wire_classify(h);
+	unsigned epoch = p->epoch;
+	struct wire_exts ex;
+
+	p->msgs_rx++;
+	p->bytes_rx += h->len;
+	if (kind == WIRE_KIND_CONG_MAP) {
+		if (h->len == WIRE_CONG_MAP_BYTES) {
+			memcpy(p->conn->peer_cong, payload, WIRE_CONG_MAP_BYTES);
+			cong_peer_updated(p->conn);
+		} else {
+			/* §10: the kernel ignores it silently; the stream is still in step. */
+			PATH_WARN_ONCE(p, PATH_WARN_CONG_LEN,
+				       "congestion map of %u bytes (not 8192) ignored", h->len);
+		}
+		buf_pool_put(&engine.bufs, payload, h->len);
+		conn_heard(p->conn);
+		return 0;
+	}
+	/* No kernel sets bits above 0x20 (§3): this is not an RDS peer, or a broken one. */
+	if (h->flags & ~WIRE_FLAGS_KNOWN) {
+		snprintf(p->bad, sizeof(p->bad), "unknown h_flags bits 0x%02x",
+			 h->flags & ~WIRE_FLAGS_KNOWN);
+		buf_pool_put(&engine.bufs, payload, h->len);
+		return -EPROTO;
+	}
+	conn_heard(p->conn);
+	if (wire_is_duplicate(h, p->next_rx_seq)) {
+		p->dups++;
+		buf_pool_put(&engine.bufs, payload, h->len);
+		return 0;
+	}
+	/* §8: taken, as the kernel takes it: a peer that restarted without GEN_NUM looks so. */
+	if (h->seq < p->next_rx_seq && !(h->flags & WIRE_FLAG_RETRANSMITTED))
+		PATH_LOG_ONCE(LOG_INFO, p, PATH_WARN_SEQ,
+			      "sequence number went back (%llu after %llu) on a message not marked "
+			      "retransmitted: taken, as from a restarted peer",
+			      (unsigned long long)h->seq, (unsigned long long)p->next_rx_seq - 1);
+	p->next_rx_seq = h->seq + 1;
+	if (kind != WIRE_KIND_DATA)
+		buf_pool_put(&engine.bufs, payload, h->len);
+	switch (kind) {
+	case WIRE_KIND_PROBE:
+	case WIRE_KIND_PROBE_PONG:
+		wire_exts_parse(h->ext, &ex);
+		/* §4: what parsed before the overrun counts, as in the kernel. */
+		if (ex.overrun)
+			PATH_WARN_ONCE(p, PATH_WARN_EXT,
+				       "extension area runs past its 16 bytes: rest ignored");
+		conn_handshake(p->conn, &ex);
+		if (kind == WIRE_KIND_PROBE)
+			answer_ping(p, h, true);
+		break;
+	case WIRE_KIND_PING:
+		answer_ping(p, h, false);
+		break;
+	case WIRE_KIND_DATA:
+		deliver(p, h, payload);
+		break;
+	default:
+		break;
+	}
+	/* The handshake closed this very path (fewer paths now): parse no further. */
+	return p->epoch == epoch ? 0 : PATH_STOPPED;
+}
+
+static int feed(struct path *p, const uint8_t *buf, size_t n)
+{
+	p->bad[0] = '\0';
+	return wire_parser_feed(&p->parser, buf, n, on_message, p);
+}
+
+/* The one line a malformed stream gets (the drop itself logs at info). */
+static void log_malformed(struct path *p, int err)
+{
+	if (err == -EMSGSIZE)
+		PATH_LOG(LOG_WARN, p,
+			 "malformed stream from peer (h_len %u: longer than 1 MiB): dropping this "
+			 "connection",
+			 p->parser.hdr.len);
+	else
+		PATH_LOG(LOG_WARN, p, "malformed stream from peer (%s): dropping this connection",
+			 p->bad[0] ? p->bad : strerror(-err));
+}
+
+int path_receive(struct path *p, const uint8_t *buf, size_t n)
+{
+	int err = feed(p, buf, n);
+
+	if (err == PATH_STOPPED)
+		return 0;
+	if (err) {
+		log_malformed(p, err);
+		path_abort(p, "malformed stream");
+	}
+	return err;
+}
