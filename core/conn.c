@@ -40,20 +40,19 @@ static void release_held(struct conn *c)
 {
 	struct msg *m;
 
-	if (ev_is_active(&c->hold_timer))
-		ev_timer_stop(engine.loop, &c->hold_timer);
+	timer_stop(&engine.timers, &c->hold_timer);
 	while ((m = TAILQ_FIRST(&c->held))) {
 		TAILQ_REMOVE(&c->held, m, link);
 		path_enqueue(conn_pick_path(c, m->h.sport), m);
 	}
 }
 
-static void on_hold_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_hold_timeout(struct timer *t, void *arg)
 {
-	struct conn *c = w->data;
+	struct conn *c = arg;
 	char f[ADDR_STRLEN];
 
-	(void)loop, (void)revents;
+	(void)t;
 	if (c->npaths || TAILQ_EMPTY(&c->held))
 		return;
 	log_warn("%s has not answered the multipath probe: sending on path 0",
@@ -64,22 +63,31 @@ static void on_hold_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void queue_probe(struct conn *c);
 
+/*
+ * A timeout of c in secs. Out of memory for the timer heap, it stays unarmed: what it
+ * guards then waits for the next event of the connection instead.
+ */
+static void start_timer(struct timer *t, double secs)
+{
+	if (timer_start(&engine.timers, t, engine_now() + secs) < 0)
+		log_warn("out of memory for a timer: it waits for the connection's next event");
+}
+
 static void open_lanes(struct conn *c)
 {
 	c->lanes_ok = true;
-	if (engine.loop)
-		ev_timer_stop(engine.loop, &c->hs_timer);
+	timer_stop(&engine.timers, &c->hs_timer);
 	if (c->smaller)
 		for (int i = 1; i < c->npaths; i++)
 			engine_kick(&c->paths[i]);
 }
 
-static void on_hs_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_hs_timeout(struct timer *t, void *arg)
 {
-	struct conn *c = w->data;
+	struct conn *c = arg;
 	char f[ADDR_STRLEN];
 
-	(void)loop, (void)revents;
+	(void)t;
 	log_warn("%s has not answered the probe on a new path 0: opening the other paths anyway",
 		 addr_str(&c->faddr, f));
 	open_lanes(c);
@@ -104,21 +112,17 @@ void conn_path0_up(struct conn *c)
 		queue_probe(c);
 	}
 	c->lanes_ok = false;
-	if (c->smaller && c->npaths > 1) {
-		ev_timer_set(&c->hs_timer, HS_TIMEOUT_S, 0);
-		ev_timer_start(engine.loop, &c->hs_timer);
-	}
-	if (c->npaths == 0 && !TAILQ_EMPTY(&c->held) && !ev_is_active(&c->hold_timer)) {
-		ev_timer_set(&c->hold_timer, HOLD_TIMEOUT_S, 0);
-		ev_timer_start(engine.loop, &c->hold_timer);
-	}
+	if (c->smaller && c->npaths > 1)
+		start_timer(&c->hs_timer, HS_TIMEOUT_S);
+	if (c->npaths == 0 && !TAILQ_EMPTY(&c->held) && !timer_active(&c->hold_timer))
+		start_timer(&c->hold_timer, HOLD_TIMEOUT_S);
 }
 
 void conn_path0_down(struct conn *c)
 {
 	c->probe_pending = false;
 	c->lanes_ok = false;
-	ev_timer_stop(engine.loop, &c->hs_timer);
+	timer_stop(&engine.timers, &c->hs_timer);
 }
 
 struct path *conn_send(struct conn *c, struct msg *m)
@@ -136,7 +140,7 @@ struct path *conn_send(struct conn *c, struct msg *m)
 	return p;
 }
 
-static void on_reap(struct ev_loop *loop, ev_timer *w, int revents);
+static void on_reap(struct timer *t, void *arg);
 
 static struct conn *conn_new(const struct addr *laddr, const struct addr *faddr)
 {
@@ -156,10 +160,9 @@ static struct conn *conn_new(const struct addr *laddr, const struct addr *faddr)
 		}
 	}
 	TAILQ_INIT(&c->held);
-	ev_init(&c->hold_timer, on_hold_timeout);
-	ev_init(&c->hs_timer, on_hs_timeout);
-	ev_init(&c->reap, on_reap);
-	c->hold_timer.data = c->hs_timer.data = c->reap.data = c;
+	timer_init(&c->hold_timer, on_hold_timeout, c);
+	timer_init(&c->hs_timer, on_hs_timeout, c);
+	timer_init(&c->reap, on_reap, c);
 	LIST_INSERT_HEAD(&conns, c, link);
 	return c;
 }
@@ -171,11 +174,9 @@ static void conn_destroy(struct conn *c)
 
 	for (int i = 0; i < WIRE_MAX_PATHS; i++)
 		path_release(&c->paths[i]);
-	if (engine.loop) {
-		ev_timer_stop(engine.loop, &c->hold_timer);
-		ev_timer_stop(engine.loop, &c->hs_timer);
-		ev_timer_stop(engine.loop, &c->reap);
-	}
+	timer_stop(&engine.timers, &c->hold_timer);
+	timer_stop(&engine.timers, &c->hs_timer);
+	timer_stop(&engine.timers, &c->reap);
 	while ((m = TAILQ_FIRST(&c->held))) {
 		TAILQ_REMOVE(&c->held, m, link);
 		if (m->sender)
@@ -289,11 +290,11 @@ static bool all_closed(const struct conn *c)
 	return true;
 }
 
-static void on_reap(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_reap(struct timer *t, void *arg)
 {
-	struct conn *c = w->data;
+	struct conn *c = arg;
 
-	(void)loop, (void)revents;
+	(void)t;
 	if (c->provisional && all_closed(c))
 		conn_destroy(c);
 }
@@ -320,10 +321,8 @@ void conn_path_down(struct conn *c)
 		memset(c->peer_cong, 0, sizeof(c->peer_cong));
 		cong_peer_updated(c);
 	}
-	if (c->provisional && engine.loop && !ev_is_active(&c->reap)) {
-		ev_timer_set(&c->reap, 0, 0);
-		ev_timer_start(engine.loop, &c->reap);
-	}
+	if (c->provisional && !timer_active(&c->reap))
+		start_timer(&c->reap, 0);
 }
 
 /*

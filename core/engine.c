@@ -3,14 +3,14 @@
  * The process singleton: configuration, the lazily started libev loop thread, the one lock,
  * wake-ups from application threads, fork and exit.
  */
-#include <errno.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
-#include <sys/eventfd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,13 +19,13 @@
 #include "mprds/conn.h"
 #include "mprds/control.h"
 #include "mprds/engine.h"
-#include "mprds/transport.h"
 #include "mprds/fdreg.h"
 #include "mprds/listen.h"
 #include "mprds/log.h"
 #include "mprds/path.h"
 #include "mprds/sock.h"
 #include "mprds/sysio.h"
+#include "mprds/transport.h"
 
 struct engine engine = { .lock = PTHREAD_MUTEX_INITIALIZER, .transport = &tcp_transport };
 
@@ -172,6 +172,34 @@ void engine_kick(struct path *p)
 	}
 }
 
+static void on_timers_due(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop, (void)w, (void)revents;
+	timers_run(&engine.timers, engine_now());
+}
+
+/* Before the loop blocks: its libev timer is set for the earliest of the rooms' timeouts. */
+static void on_timers_arm(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	double due = timers_next_due(&engine.timers);
+
+	(void)w, (void)revents;
+	ev_timer_stop(loop, &engine.timers_due);
+	if (due < 0)
+		return;
+	due -= engine_now();
+	ev_timer_set(&engine.timers_due, due > 0 ? due : 0, 0);
+	ev_timer_start(loop, &engine.timers_due);
+}
+
+/* An application thread armed a timeout earlier than the loop waits for: wake it to re-arm. */
+static void on_earlier_timer(struct timers *set, void *arg)
+{
+	(void)set, (void)arg;
+	if (engine.started && !engine_on_loop_thread())
+		engine_kick(NULL);
+}
+
 static void on_syserr(const char *msg)
 {
 	log_error("event loop: %s: %s", msg, strerror(errno));
@@ -271,6 +299,10 @@ static int start_locked(void)
 	ev_set_priority(&engine.wake, EV_MAXPRI);
 	ev_io_start(engine.loop, &engine.wake);
 	ev_set_loop_release_cb(engine.loop, loop_release, loop_acquire);
+	engine.timers.on_earlier = on_earlier_timer;
+	ev_init(&engine.timers_due, on_timers_due);
+	ev_prepare_init(&engine.timers_arm, on_timers_arm);
+	ev_prepare_start(engine.loop, &engine.timers_arm);
 	control_start(); /* mprds-info's view of this process (control.c) */
 	err = start_thread();
 	if (err) {
@@ -317,6 +349,7 @@ void engine_after_fork_child(void)
 	engine.generation++;
 	TAILQ_INIT(&engine.kicks);
 	LIST_INIT(&engine.signals_due); /* the parent's sockets */
+	timers_init(&engine.timers); /* the parent's heap is left, like its connections */
 	conn_after_fork();
 	listen_after_fork();
 	sock_after_fork();

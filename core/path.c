@@ -7,9 +7,11 @@
  *
  * Life cycle (state, and what moves it):
  *
- *   DOWN ----------- path_service: transport->connect ------------> CONNECTING
+ *   DOWN ----------- path_service: transport->connect -------------> CONNECTING
+ *                    (path_connecting)
  *   CONNECTING ----- connected (path_connected) -------------------> UP
- *   CONNECTING ----- refused, or our poke done (transport) --------> DOWN, retry
+ *   CONNECTING ----- refused (path_drop) ---------------------------> DOWN, retry
+ *   CONNECTING ----- our poke reached the smaller peer (path_poked) -> DOWN, retry
  *   DOWN/CONNECTING  accepted from the peer (path_connected) ------> UP
  *   UP ------------- path_drop: read to its end, then shut --------> DOWN
  *   UP ------------- path_drop while reads are paused -------------> UP with tx_dead:
@@ -17,6 +19,7 @@
  *   UP ------------- path_abort (malformed stream, fewer paths) ---> DOWN at once
  *   any ------------ path_release (the conn goes away) ------------> gone
  *
+ * set_state() is the one place the state changes, and it refuses any other transition.
  * Every way down goes through shut(): the epoch is bumped (a parser callback sees that its
  * path went down under it), what the peer's TCP acknowledged is freed, the rest goes back to
  * the front of the send queue marked retransmitted, and the smaller side schedules a
@@ -56,6 +59,41 @@ const char *path_name(const struct path *p, char *buf, size_t n)
 	snprintf(buf, n, "%s->%s path %d", addr_str(&p->conn->laddr, l),
 		 addr_str(&p->conn->faddr, f), p->index);
 	return buf;
+}
+
+static const char *state_name(enum path_state s)
+{
+	static const char *const names[] = { "down", "connecting", "up" };
+
+	return names[s];
+}
+
+static void set_state(struct path *p, enum path_state to)
+{
+	static const bool allowed[3][3] = {
+		[PATH_DOWN] = { [PATH_DOWN] = true, [PATH_CONNECTING] = true, [PATH_UP] = true },
+		[PATH_CONNECTING] = { [PATH_DOWN] = true, [PATH_UP] = true },
+		[PATH_UP] = { [PATH_DOWN] = true },
+	};
+
+	if (!allowed[p->state][to]) {
+		/* A bug of ours: say so loudly, and keep the state we know to be consistent. */
+		PATH_LOG(LOG_ERROR, p, "refused state change %s -> %s", state_name(p->state),
+			 state_name(to));
+		return;
+	}
+	p->state = to;
+}
+
+void path_connecting(struct path *p)
+{
+	set_state(p, PATH_CONNECTING);
+}
+
+void path_poked(struct path *p)
+{
+	set_state(p, PATH_DOWN);
+	p->poke = false;
 }
 
 static bool queue_has_app_data(const struct msg_queue *q)
@@ -234,7 +272,7 @@ static void shut(struct path *p, const char *why)
 	stop_rx_pause(p);
 	if (p->state == PATH_UP && p->index == 0)
 		conn_path0_down(c);
-	p->state = PATH_DOWN;
+	set_state(p, PATH_DOWN);
 	p->poke = false;
 	p->tx_offset = 0;
 	wire_parser_reset(&p->parser);
@@ -305,7 +343,7 @@ bool path_make_room(struct path *p)
 	}
 	if (p->tr->is_open(p))
 		close_connection(p); /* our own connect or poke in progress: the peer's wins */
-	p->state = PATH_DOWN;
+	set_state(p, PATH_DOWN);
 	return true;
 }
 
@@ -319,7 +357,7 @@ void path_connected(struct path *p)
 		requeue_unacked(p);
 		wire_parser_reset(&p->parser);
 	}
-	p->state = PATH_UP;
+	set_state(p, PATH_UP);
 	p->poke = false;
 	p->connects++;
 	PATH_LOG(LOG_INFO, p, "up");

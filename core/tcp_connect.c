@@ -98,7 +98,7 @@ void tcp_path_connect(struct path *p)
 	}
 	tcp_tune(fd);
 	t->fd = fd;
-	p->state = PATH_CONNECTING;
+	path_connecting(p);
 	ev_io_set(&t->wio, fd, EV_WRITE);
 	ev_io_start(engine.loop, &t->wio);
 }
@@ -119,8 +119,7 @@ void tcp_path_connect_done(struct path *p)
 		PATH_LOG(LOG_DEBUG, p, "poked; waiting for the smaller peer to connect");
 		sys_close(t->fd);
 		t->fd = -1;
-		p->state = PATH_DOWN;
-		p->poke = false;
+		path_poked(p);
 		tcp_path_retry(p);
 		return;
 	}

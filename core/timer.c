@@ -98,7 +98,7 @@ static void remove_at(struct timers *set, unsigned i)
 	}
 }
 
-static int grow(struct timers *set)
+static int heap_grow(struct timers *set)
 {
 	struct timer **heap;
 	unsigned cap;
@@ -146,7 +146,7 @@ int timer_start(struct timers *set, struct timer *t, double due)
 		t->seq = set->seq++;
 		fix(set, t->slot - 1);
 	} else {
-		if (set->n == set->cap && grow(set))
+		if (set->n == set->cap && heap_grow(set))
 			return -ENOMEM;
 		t->due = due;
 		t->seq = set->seq++;

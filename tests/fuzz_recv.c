@@ -30,6 +30,7 @@
 #include "../core/tcp_path.c"
 #include "../core/tcp_recv.c"
 #include "../core/tcp_send.c"
+#include "../core/timer.c"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -247,10 +248,10 @@ static void run_op(struct conn *c, uint8_t op, const uint8_t *buf, size_t n)
 			tcp_on_rx_poll(engine.loop, &tcp_of(p)->rx_poll, EV_TIMER);
 		break;
 	case 12:
-		if (ev_is_active(&c->hs_timer))
-			on_hs_timeout(engine.loop, &c->hs_timer, EV_TIMER);
-		if (ev_is_active(&c->hold_timer))
-			on_hold_timeout(engine.loop, &c->hold_timer, EV_TIMER);
+		if (timer_active(&c->hs_timer))
+			on_hs_timeout(&c->hs_timer, c);
+		if (timer_active(&c->hold_timer))
+			on_hold_timeout(&c->hold_timer, c);
 		break;
 	default:
 		for (int i = 0; n && i < WIRE_MAX_PATHS; i++)

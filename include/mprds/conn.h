@@ -6,10 +6,9 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
-#include <ev.h>
-
 #include "mprds/addr.h"
 #include "mprds/path.h"
+#include "mprds/timer.h"
 #include "mprds/wire.h"
 
 /* One RDS connection: a (local, peer) address pair, its handshake state and its paths. */
@@ -25,7 +24,7 @@ struct conn {
 	 * any lane arrives. A peer that never answers gets them after HS_TIMEOUT_S anyway.
 	 */
 	bool lanes_ok;
-	ev_timer hs_timer;
+	struct timer hs_timer;
 	/*
 	 * Made by an accepted TCP connection, and nothing heard on it yet nor sent to it by a
 	 * local socket: a peer opening connections by the thousand, from many addresses, gets
@@ -33,7 +32,7 @@ struct conn {
 	 * gone is freed (conn.c).
 	 */
 	bool provisional;
-	ev_timer reap;
+	struct timer reap;
 	uint64_t catchup_seq; /* lanes >= 1 wait until path 0 is past this (wire.md §8) */
 	uint32_t peer_gen;
 	bool peer_sport_idx;
@@ -45,7 +44,7 @@ struct conn {
 	 * kernel's "path 0 until then", which puts a whole first burst on one path.
 	 */
 	struct msg_queue held;
-	ev_timer hold_timer;
+	struct timer hold_timer;
 	bool hold_expired;
 	bool cong_pending; /* our map must go out before the next message (wire.md §10) */
 	LIST_ENTRY(conn) link;

@@ -9,6 +9,7 @@
 #include <sys/queue.h>
 
 #include "mprds/bufpool.h"
+#include "mprds/timer.h"
 
 struct path;
 struct listener;
@@ -39,6 +40,13 @@ struct engine {
 	struct ev_loop *loop;
 	pthread_t thread;
 	ev_io wake; /* an eventfd of our own, not ev_async: fdreg must know every engine fd */
+	/*
+	 * The rooms' timeouts, on engine_now()'s clock (timer.h): one libev timer armed for the
+	 * earliest, re-armed before the loop blocks; unit tests run them on a clock of their own.
+	 */
+	struct timers timers;
+	ev_timer timers_due;
+	ev_prepare timers_arm;
 	int wake_fd;
 	int backend_fd; /* libev's epoll fd, found at start (engine.c) */
 	bool started;

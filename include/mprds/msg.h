@@ -3,8 +3,8 @@
 #define MPRDS_MSG_H
 
 #include <stdint.h>
-#include <time.h>
 #include <sys/queue.h>
+#include <time.h>
 
 #include "mprds/addr.h"
 #include "mprds/wire.h"

@@ -62,6 +62,10 @@ void path_service(struct path *p);
 
 /* The transport reports upward through these. */
 
+/* Our connect() is in progress (DOWN -> CONNECTING). */
+void path_connecting(struct path *p);
+/* Our poke of the smaller peer connected and is closed: it will connect (wire.md §1). */
+void path_poked(struct path *p);
 /* The connection is established (connected by us, or accepted: §7); fresh stream state. */
 void path_connected(struct path *p);
 /* A new connection from the peer replaces p's: false while the old one must be read first. */
