@@ -27,9 +27,9 @@ int api_enter(struct api_sock *as, struct sock **out)
 {
 	struct sock *s = (struct sock *)as;
 
-	engine_lock();
-	if (s->generation != engine.generation) {
-		engine_unlock();
+	engine_lock(s->eng);
+	if (s->eng->stale) {
+		engine_unlock(s->eng);
 		log_warn("RDS fd %d was inherited across fork: it belongs to the parent process",
 			 s->app_fd);
 		return -EBADF;
@@ -41,8 +41,10 @@ int api_enter(struct api_sock *as, struct sock **out)
 
 void api_leave(struct sock *s)
 {
+	struct engine *e = s->eng;
+
 	sock_put(s);
-	engine_unlock();
+	engine_unlock(e);
 }
 
 int api_nonblocking(const struct sock *s, int flags)
@@ -117,25 +119,50 @@ static int make_pair(int type, int sv[2])
 	return 0;
 }
 
-int api_socket(int type, int protocol, struct api_sock **out)
+int api_engine_new(struct engine **out)
 {
-	int flags = type & ~SOCK_TYPE_MASK, sv[2], err;
-	struct sock *s;
+	struct config cfg;
+	struct engine *e;
+	int err;
+
+	engine_config_from_env(&cfg);
+	e = engine_new(&cfg);
+	if (!e)
+		return -ENOMEM;
+	err = engine_start(e);
+	if (err) {
+		engine_free(e);
+		return err;
+	}
+	*out = e;
+	return 0;
+}
+
+int api_socket_check(int type, int protocol)
+{
+	int flags = type & ~SOCK_TYPE_MASK;
 
 	/* socket-api.md §2: generic checks first, then RDS's own. */
 	if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) || (type & SOCK_TYPE_MASK) >= 11)
 		return -EINVAL;
 	if ((type & SOCK_TYPE_MASK) != SOCK_SEQPACKET || protocol != 0)
 		return -ESOCKTNOSUPPORT;
-	err = engine_start();
+	return 0;
+}
+
+int api_socket(struct engine *e, int type, int protocol, struct api_sock **out)
+{
+	int sv[2], err = api_socket_check(type, protocol);
+	struct sock *s;
+
 	if (err)
 		return err;
 	err = make_pair(type, sv);
 	if (err)
 		return err;
-	engine_lock();
-	s = sock_new(sv[0], sv[1]);
-	engine_unlock();
+	engine_lock(e);
+	s = sock_new(e, sv[0], sv[1]);
+	engine_unlock(e);
 	if (!s) {
 		sys_close(sv[1]);
 		sys_close(sv[0]);
@@ -149,8 +176,10 @@ void api_release(struct api_sock *as)
 {
 	struct sock *s = (struct sock *)as;
 
-	engine_lock();
-	if (s->generation == engine.generation) {
+	struct engine *e = s->eng;
+
+	engine_lock(e);
+	if (!e->stale) {
 		conn_forget_sender(s);
 		cong_sock_release(s);
 		sock_unbind(s);
@@ -162,7 +191,7 @@ void api_release(struct api_sock *as)
 		fdreg_del(s->app_fd); /* the shim closes it right after this returns */
 		sock_put(s);
 	}
-	engine_unlock();
+	engine_unlock(e);
 }
 
 int api_bind(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
@@ -183,7 +212,7 @@ int api_bind(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
 		err = -EINVAL;
 	else if (s->connected && a.scope && s->conn_addr.scope && a.scope != s->conn_addr.scope)
 		err = -EINVAL; /* §3: connect() to a link-local peer fixed the scope; before the address */
-	else if ((err = listen_ensure(&a)))
+	else if ((err = listen_ensure(s->eng, &a)))
 		err = err == -EADDRNOTAVAIL && s->transport_set ? -ENOPROTOOPT : err;
 	else if (port == WIRE_PROBE_PORT)
 		err = -EINVAL; /* §3: reserved for the handshake probe, checked after the address */
@@ -319,12 +348,12 @@ int api_unsupported(void)
 	return -EOPNOTSUPP;
 }
 
-void api_after_fork_child(void)
+void api_after_fork_child(struct engine *e)
 {
-	engine_after_fork_child();
+	engine_forget_after_fork(e);
 }
 
-void api_at_exit(void)
+void api_at_exit(struct engine *e)
 {
-	engine_linger();
+	engine_linger(e);
 }

@@ -18,22 +18,19 @@ struct cong_map {
 	LIST_ENTRY(cong_map) link;
 };
 
-/* Engine state (under engine.lock). */
-static LIST_HEAD(, cong_map) maps = LIST_HEAD_INITIALIZER(maps);
-
-static struct cong_map *map_find(const struct addr *a)
+static struct cong_map *map_find(struct engine *e, const struct addr *a)
 {
 	struct cong_map *m;
 
-	LIST_FOREACH(m, &maps, link)
-		if (addr_eq(&m->addr, a))
-			return m;
+	LIST_FOREACH(m, &e->cong.maps, link)
+	if (addr_eq(&m->addr, a))
+		return m;
 	return NULL;
 }
 
-static struct cong_map *map_get(const struct addr *a)
+static struct cong_map *map_get(struct engine *e, const struct addr *a)
 {
-	struct cong_map *m = map_find(a);
+	struct cong_map *m = map_find(e, a);
 
 	if (m)
 		return m;
@@ -41,7 +38,7 @@ static struct cong_map *map_get(const struct addr *a)
 	if (!m)
 		return NULL;
 	m->addr = *a;
-	LIST_INSERT_HEAD(&maps, m, link);
+	LIST_INSERT_HEAD(&e->cong.maps, m, link);
 	return m;
 }
 
@@ -49,7 +46,7 @@ static void notify_monitor(struct sock *s, void *arg);
 
 static void set_port(struct sock *s, bool congested)
 {
-	struct cong_map *m = map_get(&s->bound_addr);
+	struct cong_map *m = map_get(s->eng, &s->bound_addr);
 
 	if (!m)
 		return;
@@ -60,9 +57,9 @@ static void set_port(struct sock *s, bool congested)
 		wire_cong_set(m->bits, s->bound_port);
 	else
 		wire_cong_clear(m->bits, s->bound_port);
-	conn_cong_changed(&s->bound_addr);
+	conn_cong_changed(s->eng, &s->bound_addr);
 	/* our own senders to this address see the change at once, as the loop transport's do */
-	sock_foreach(notify_monitor, NULL);
+	sock_foreach(s->eng, notify_monitor, NULL);
 }
 
 /* wire.md §10: set above rcvbuf, cleared below half of it. */
@@ -84,7 +81,7 @@ void cong_sock_release(struct sock *s)
 
 struct msg *cong_map_message(const struct conn *c)
 {
-	struct cong_map *map = map_find(&c->laddr);
+	struct cong_map *map = map_find(c->eng, &c->laddr);
 	uint8_t *bits = calloc(1, WIRE_CONG_MAP_BYTES);
 	struct msg *m;
 
@@ -92,7 +89,7 @@ struct msg *cong_map_message(const struct conn *c)
 		return NULL;
 	if (map)
 		memcpy(bits, map->bits, WIRE_CONG_MAP_BYTES);
-	m = msg_new(0, 0, bits, WIRE_CONG_MAP_BYTES);
+	m = msg_new(c->eng, 0, 0, bits, WIRE_CONG_MAP_BYTES);
 	if (!m) {
 		free(bits);
 		return NULL;
@@ -114,8 +111,7 @@ static void notify_monitor(struct sock *s, void *arg)
 
 void cong_peer_updated(struct conn *c)
 {
-	(void)c;
-	sock_foreach(notify_monitor, NULL);
+	sock_foreach(c->eng, notify_monitor, NULL);
 }
 
 bool cong_blocks(struct sock *s, const uint8_t *map, uint16_t dport)
@@ -128,14 +124,19 @@ bool cong_blocks(struct sock *s, const uint8_t *map, uint16_t dport)
 	return wire_cong_test(map, dport);
 }
 
-const uint8_t *cong_local_map(const struct addr *a)
+const uint8_t *cong_local_map(struct engine *e, const struct addr *a)
 {
-	struct cong_map *m = map_find(a);
+	struct cong_map *m = map_find(e, a);
 
 	return m ? m->bits : NULL;
 }
 
-void cong_after_fork(void)
+void cong_free_all(struct engine *e)
 {
-	LIST_INIT(&maps);
+	struct cong_map *m;
+
+	while ((m = LIST_FIRST(&e->cong.maps))) {
+		LIST_REMOVE(m, link);
+		free(m);
+	}
 }

@@ -14,14 +14,11 @@
 #include "mprds/sock.h"
 #include "mprds/sysio.h"
 
-/* Engine state (under engine.lock). */
-static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
-
-struct conn *conn_find(const struct addr *laddr, const struct addr *faddr)
+struct conn *conn_find(struct engine *e, const struct addr *laddr, const struct addr *faddr)
 {
 	struct conn *c;
 
-	LIST_FOREACH(c, &conns, link)
+	LIST_FOREACH(c, &e->conns.list, link)
 	if (addr_eq(&c->laddr, laddr) && addr_eq(&c->faddr, faddr))
 		return c;
 	return NULL;
@@ -32,15 +29,11 @@ struct conn *conn_find(const struct addr *laddr, const struct addr *faddr)
 #define MAX_PROVISIONAL 32 /* conns made by accepted connections and not heard from yet */
 #define EVICT_LOG_S 10.0
 
-/* Evictions of silent peers, for a log line that does not flood (under engine.lock). */
-static unsigned evicted;
-static double evict_logged;
-
 static void release_held(struct conn *c)
 {
 	struct msg *m;
 
-	timer_stop(&engine.timers, &c->hold_timer);
+	timer_stop(&c->eng->timers, &c->hold_timer);
 	while ((m = TAILQ_FIRST(&c->held))) {
 		TAILQ_REMOVE(&c->held, m, link);
 		path_enqueue(conn_pick_path(c, m->h.sport), m);
@@ -67,19 +60,19 @@ static void queue_probe(struct conn *c);
  * A timeout of c in secs. Out of memory for the timer heap, it stays unarmed: what it
  * guards then waits for the next event of the connection instead.
  */
-static void start_timer(struct timer *t, double secs)
+static void start_timer(struct conn *c, struct timer *t, double secs)
 {
-	if (timer_start(&engine.timers, t, engine_now() + secs) < 0)
+	if (timer_start(&c->eng->timers, t, engine_now() + secs) < 0)
 		log_warn("out of memory for a timer: it waits for the connection's next event");
 }
 
 static void open_lanes(struct conn *c)
 {
 	c->lanes_ok = true;
-	timer_stop(&engine.timers, &c->hs_timer);
+	timer_stop(&c->eng->timers, &c->hs_timer);
 	if (c->smaller)
 		for (int i = 1; i < c->npaths; i++)
-			engine_kick(&c->paths[i]);
+			engine_kick(c->eng, &c->paths[i]);
 }
 
 static void on_hs_timeout(struct timer *t, void *arg)
@@ -113,16 +106,16 @@ void conn_path0_up(struct conn *c)
 	}
 	c->lanes_ok = false;
 	if (c->smaller && c->npaths > 1)
-		start_timer(&c->hs_timer, HS_TIMEOUT_S);
+		start_timer(c, &c->hs_timer, HS_TIMEOUT_S);
 	if (c->npaths == 0 && !TAILQ_EMPTY(&c->held) && !timer_active(&c->hold_timer))
-		start_timer(&c->hold_timer, HOLD_TIMEOUT_S);
+		start_timer(c, &c->hold_timer, HOLD_TIMEOUT_S);
 }
 
 void conn_path0_down(struct conn *c)
 {
 	c->probe_pending = false;
 	c->lanes_ok = false;
-	timer_stop(&engine.timers, &c->hs_timer);
+	timer_stop(&c->eng->timers, &c->hs_timer);
 }
 
 struct path *conn_send(struct conn *c, struct msg *m)
@@ -132,7 +125,7 @@ struct path *conn_send(struct conn *c, struct msg *m)
 	if (c->npaths == 0 && !c->hold_expired) {
 		conn_probe(c);
 		TAILQ_INSERT_TAIL(&c->held, m, link);
-		engine_kick(&c->paths[0]);
+		engine_kick(c->eng, &c->paths[0]);
 		return NULL;
 	}
 	p = conn_pick_path(c, m->h.sport);
@@ -142,17 +135,18 @@ struct path *conn_send(struct conn *c, struct msg *m)
 
 static void on_reap(struct timer *t, void *arg);
 
-static struct conn *conn_new(const struct addr *laddr, const struct addr *faddr)
+static struct conn *conn_new(struct engine *e, const struct addr *laddr, const struct addr *faddr)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
+	c->eng = e;
 	c->laddr = *laddr;
 	c->faddr = *faddr;
 	c->smaller = addr_cmp(laddr, faddr) < 0;
 	for (int i = 0; i < WIRE_MAX_PATHS; i++) {
-		if (path_init(&c->paths[i], c, i, engine.transport) < 0) {
+		if (path_init(&c->paths[i], c, i, e->transport) < 0) {
 			while (i-- > 0)
 				path_release(&c->paths[i]);
 			free(c);
@@ -163,7 +157,7 @@ static struct conn *conn_new(const struct addr *laddr, const struct addr *faddr)
 	timer_init(&c->hold_timer, on_hold_timeout, c);
 	timer_init(&c->hs_timer, on_hs_timeout, c);
 	timer_init(&c->reap, on_reap, c);
-	LIST_INSERT_HEAD(&conns, c, link);
+	LIST_INSERT_HEAD(&e->conns.list, c, link);
 	return c;
 }
 
@@ -174,9 +168,9 @@ static void conn_destroy(struct conn *c)
 
 	for (int i = 0; i < WIRE_MAX_PATHS; i++)
 		path_release(&c->paths[i]);
-	timer_stop(&engine.timers, &c->hold_timer);
-	timer_stop(&engine.timers, &c->hs_timer);
-	timer_stop(&engine.timers, &c->reap);
+	timer_stop(&c->eng->timers, &c->hold_timer);
+	timer_stop(&c->eng->timers, &c->hs_timer);
+	timer_stop(&c->eng->timers, &c->reap);
 	while ((m = TAILQ_FIRST(&c->held))) {
 		TAILQ_REMOVE(&c->held, m, link);
 		if (m->sender)
@@ -187,12 +181,12 @@ static void conn_destroy(struct conn *c)
 	free(c);
 }
 
-struct conn *conn_get(const struct addr *laddr, const struct addr *faddr)
+struct conn *conn_get(struct engine *e, const struct addr *laddr, const struct addr *faddr)
 {
-	struct conn *c = conn_find(laddr, faddr);
+	struct conn *c = conn_find(e, laddr, faddr);
 
 	if (!c)
-		c = conn_new(laddr, faddr);
+		c = conn_new(e, laddr, faddr);
 	if (c)
 		c->provisional = false; /* a local socket holds it now, across waits */
 	return c;
@@ -203,13 +197,14 @@ struct conn *conn_get(const struct addr *laddr, const struct addr *faddr)
  * each one's newest conn: the list has the newest first, so the last is the peer that has
  * connected least recently. *known: faddr is one of them.
  */
-static int provisional_peers(const struct addr *faddr, struct addr *peers, bool *known)
+static int provisional_peers(struct engine *e, const struct addr *faddr, struct addr *peers,
+			     bool *known)
 {
 	struct conn *c;
 	int n = 0, i;
 
 	*known = false;
-	LIST_FOREACH(c, &conns, link)
+	LIST_FOREACH(c, &e->conns.list, link)
 	{
 		if (!c->provisional)
 			continue;
@@ -223,19 +218,20 @@ static int provisional_peers(const struct addr *faddr, struct addr *peers, bool 
 }
 
 /* Closes every conn of peer that has not been heard from (README "Bounded memory"). */
-static void evict_peer(const struct addr *peer, int peers)
+static void evict_peer(struct engine *e, const struct addr *peer, int peers)
 {
+	struct conn_table *t = &e->conns;
 	struct conn *c, *next;
 	char f[ADDR_STRLEN];
 
 	/* One line per EVICT_LOG_S at most: this is what a flood looks like. */
-	if (++evicted == 1 || engine_now() >= evict_logged + EVICT_LOG_S) {
+	if (++t->evicted == 1 || engine_now() >= t->evict_logged + EVICT_LOG_S) {
 		log_warn("%d peers connected and sent nothing yet: closing the connections of the "
 			 "oldest, %s (%u so far)",
-			 peers, addr_str(peer, f), evicted);
-		evict_logged = engine_now();
+			 peers, addr_str(peer, f), t->evicted);
+		t->evict_logged = engine_now();
 	}
-	for (c = LIST_FIRST(&conns); c; c = next) {
+	for (c = LIST_FIRST(&t->list); c; c = next) {
 		next = LIST_NEXT(c, link);
 		if (c->provisional && addr_eq(&c->faddr, peer))
 			conn_destroy(c);
@@ -246,22 +242,22 @@ static void evict_peer(const struct addr *peer, int peers)
  * A peer address counts once however many of our addresses it connects to: one client of
  * 64 addresses of this process is one peer (it used to count 64 and trip the guard).
  */
-struct conn *conn_accept_get(const struct addr *laddr, const struct addr *faddr)
+struct conn *conn_accept_get(struct engine *e, const struct addr *laddr, const struct addr *faddr)
 {
-	struct conn *c = conn_find(laddr, faddr);
+	struct conn *c = conn_find(e, laddr, faddr);
 	struct addr peers[MAX_PROVISIONAL + 1];
 	bool known;
 	int n;
 
 	if (c)
 		return c;
-	n = provisional_peers(faddr, peers, &known);
+	n = provisional_peers(e, faddr, peers, &known);
 	if (!known && n >= MAX_PROVISIONAL) {
 		struct addr oldest = peers[n - 1];
 
-		evict_peer(&oldest, n);
+		evict_peer(e, &oldest, n);
 	}
-	c = conn_new(laddr, faddr);
+	c = conn_new(e, laddr, faddr);
 	if (c)
 		c->provisional = true;
 	return c;
@@ -322,7 +318,7 @@ void conn_path_down(struct conn *c)
 		cong_peer_updated(c);
 	}
 	if (c->provisional && !timer_active(&c->reap))
-		start_timer(&c->reap, 0);
+		start_timer(c, &c->reap, 0);
 }
 
 /*
@@ -356,26 +352,28 @@ void conn_want_cong_map(struct conn *c)
 
 	c->cong_pending = true;
 	if (p)
-		engine_kick(p);
+		engine_kick(c->eng, p);
 }
 
-void conn_cong_changed(const struct addr *laddr)
+void conn_cong_changed(struct engine *e, const struct addr *laddr)
 {
 	struct conn *c;
 
-	LIST_FOREACH(c, &conns, link)
+	LIST_FOREACH(c, &e->conns.list, link)
 	if (addr_eq(&c->laddr, laddr))
 		conn_want_cong_map(c);
 }
 
-void conn_fill_exts(struct wire_exts *ex)
+void conn_fill_exts(const struct conn *c, struct wire_exts *ex)
 {
+	const struct config *cfg = &c->eng->cfg;
+
 	*ex = (struct wire_exts){
 		.has_npaths = true,
-		.npaths = (uint16_t)engine.cfg.npaths,
+		.npaths = (uint16_t)cfg->npaths,
 		.has_gen_num = true,
-		.gen_num = engine.cfg.gen_num,
-		.has_sport_idx = engine.cfg.sport_idx,
+		.gen_num = cfg->gen_num,
+		.has_sport_idx = cfg->sport_idx,
 	};
 }
 
@@ -392,14 +390,14 @@ static void queue_probe(struct conn *c)
 
 	if (c->probe_pending)
 		return;
-	m = msg_new(WIRE_PROBE_PORT, 0, NULL, 0);
+	m = msg_new(c->eng, WIRE_PROBE_PORT, 0, NULL, 0);
 	if (!m)
 		return;
-	conn_fill_exts(&ex);
+	conn_fill_exts(c, &ex);
 	wire_exts_build(&ex, m->h.ext);
 	c->probe_pending = true;
 	path_enqueue(&c->paths[0], m);
-	log_debug("probe queued on path 0 (NPATHS=%d)", engine.cfg.npaths);
+	log_debug("probe queued on path 0 (NPATHS=%d)", c->eng->cfg.npaths);
 }
 
 /*
@@ -471,7 +469,7 @@ void conn_handshake(struct conn *c, const struct wire_exts *ex)
 	if (ex->has_npaths) {
 		int n = ex->npaths < 1 ? 1 : ex->npaths;
 
-		c->npaths = n < engine.cfg.npaths ? n : engine.cfg.npaths;
+		c->npaths = n < c->eng->cfg.npaths ? n : c->eng->cfg.npaths;
 	} else if (c->npaths < 1) {
 		c->npaths = 1; /* a legacy peer: one path */
 	}
@@ -563,7 +561,7 @@ void conn_forget_sender(struct sock *s)
 {
 	struct conn *c;
 
-	LIST_FOREACH(c, &conns, link)
+	LIST_FOREACH(c, &s->eng->conns.list, link)
 	{
 		orphan_in_queue(&c->held, s);
 		for (int i = 0; i < WIRE_MAX_PATHS; i++) {
@@ -575,35 +573,34 @@ void conn_forget_sender(struct sock *s)
 
 void conn_cancel(struct sock *s, const struct addr *dst, uint16_t port)
 {
-	struct conn *c = conn_find(&s->bound_addr, dst);
+	struct conn *c = conn_find(s->eng, &s->bound_addr, dst);
 
 	if (c)
 		forget_in_conn(c, s, port);
 }
 
-void conn_after_fork(void)
+void conn_forget_after_fork(struct engine *e)
 {
 	struct conn *c;
 
-	LIST_FOREACH(c, &conns, link)
+	LIST_FOREACH(c, &e->conns.list, link)
 	for (int i = 0; i < WIRE_MAX_PATHS; i++)
 		c->paths[i].tr->forget(&c->paths[i]);
-	LIST_INIT(&conns);
 }
 
-void conn_free_all(void)
+void conn_free_all(struct engine *e)
 {
 	struct conn *c;
 
-	while ((c = LIST_FIRST(&conns)))
+	while ((c = LIST_FIRST(&e->conns.list)))
 		conn_destroy(c);
 }
 
-bool conn_all_idle(void)
+bool conn_all_idle(struct engine *e)
 {
 	struct conn *c;
 
-	LIST_FOREACH(c, &conns, link)
+	LIST_FOREACH(c, &e->conns.list, link)
 	{
 		if (!TAILQ_EMPTY(&c->held))
 			return false;
@@ -614,32 +611,32 @@ bool conn_all_idle(void)
 	return true;
 }
 
-int conn_count(void)
+int conn_count(struct engine *e)
 {
 	struct conn *c;
 	int n = 0;
 
-	LIST_FOREACH(c, &conns, link)
+	LIST_FOREACH(c, &e->conns.list, link)
 	n++;
 	return n;
 }
 
-void conn_foreach(void (*fn)(struct conn *c, void *arg), void *arg)
+void conn_foreach(struct engine *e, void (*fn)(struct conn *c, void *arg), void *arg)
 {
 	struct conn *c;
 
-	LIST_FOREACH(c, &conns, link)
+	LIST_FOREACH(c, &e->conns.list, link)
 	fn(c, arg);
 }
 
-void conn_log_stats(void)
+void conn_log_stats(struct engine *e)
 {
 	char l[ADDR_STRLEN], f[ADDR_STRLEN];
 	struct conn *c;
 
 	if (!log_enabled(LOG_INFO))
 		return;
-	LIST_FOREACH(c, &conns, link)
+	LIST_FOREACH(c, &e->conns.list, link)
 	{
 		log_info("conn %s<->%s: %d paths", addr_str(&c->laddr, l), addr_str(&c->faddr, f),
 			 c->npaths);

@@ -27,7 +27,8 @@
 #define CONTROL_MAX_CLIENTS 16
 #define CONTROL_IDLE_S 5.0
 
-struct client {
+struct control_client {
+	struct engine *eng;
 	int fd;
 	ev_io io;
 	ev_timer idle;
@@ -35,33 +36,27 @@ struct client {
 	size_t req_have;
 	uint8_t *out; /* the answer being written, NULL while reading */
 	size_t out_len, out_off;
-	LIST_ENTRY(client) link;
+	LIST_ENTRY(control_client) link;
 };
 
-/* Engine state (under engine.lock; the watchers run on the loop thread). */
-static int listen_fd = -1;
-static ev_io listen_io;
-static LIST_HEAD(, client) clients = LIST_HEAD_INITIALIZER(clients);
-static int nclients;
-
-static void client_free(struct client *c)
+static void client_free(struct control_client *c)
 {
 	LIST_REMOVE(c, link);
-	nclients--;
+	c->eng->control.nclients--;
 	sys_close(c->fd);
 	free(c->out);
 	free(c);
 }
 
-static void client_close(struct client *c)
+static void client_close(struct control_client *c)
 {
-	ev_io_stop(engine.loop, &c->io);
-	ev_timer_stop(engine.loop, &c->idle);
+	ev_io_stop(c->eng->loop, &c->io);
+	ev_timer_stop(c->eng->loop, &c->idle);
 	client_free(c);
 }
 
 /* A whole snapshot of one source: probe its size, then fill (the lock keeps it still). */
-static int snapshot(int optname, uint8_t **data, socklen_t *len)
+static int snapshot(struct engine *e, int optname, uint8_t **data, socklen_t *len)
 {
 	int ret;
 
@@ -71,11 +66,11 @@ static int snapshot(int optname, uint8_t **data, socklen_t *len)
 		if (*len && !*data)
 			return -ENOMEM;
 		if (optname == CONTROL_INFO_PATHS)
-			ret = info_paths(*data, len);
+			ret = info_paths(e, *data, len);
 		else if (optname == CONTROL_INFO_PROCESS)
-			ret = info_process(*data, len);
+			ret = info_process(e, *data, len);
 		else if (optname >= RDS_INFO_FIRST && optname <= RDS_INFO_LAST)
-			ret = info_get(optname, *data, len);
+			ret = info_get(e, optname, *data, len);
 		else
 			ret = -ENOPROTOOPT;
 		if (ret != -ENOSPC)
@@ -84,7 +79,7 @@ static int snapshot(int optname, uint8_t **data, socklen_t *len)
 	return -EAGAIN;
 }
 
-static int answer(struct client *c)
+static int answer(struct control_client *c)
 {
 	struct control_req req;
 	struct control_resp resp = { .magic = CONTROL_MAGIC };
@@ -94,7 +89,7 @@ static int answer(struct client *c)
 	memcpy(&req, c->req, sizeof(req));
 	if (req.magic != CONTROL_MAGIC || req.version != CONTROL_VERSION)
 		return -EPROTO;
-	resp.ret = snapshot(req.optname, &data, &len);
+	resp.ret = snapshot(c->eng, req.optname, &data, &len);
 	resp.len = resp.ret > 0 ? len : 0;
 	c->out = malloc(sizeof(resp) + resp.len);
 	if (!c->out) {
@@ -110,16 +105,16 @@ static int answer(struct client *c)
 	return 0;
 }
 
-static void client_rearm(struct client *c, int events)
+static void client_rearm(struct control_client *c, int events)
 {
-	ev_io_stop(engine.loop, &c->io);
+	ev_io_stop(c->eng->loop, &c->io);
 	ev_io_set(&c->io, c->fd, events);
-	ev_io_start(engine.loop, &c->io);
-	ev_timer_again(engine.loop, &c->idle);
+	ev_io_start(c->eng->loop, &c->io);
+	ev_timer_again(c->eng->loop, &c->idle);
 }
 
 /* Returns false when the client is gone. */
-static bool client_write(struct client *c)
+static bool client_write(struct control_client *c)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
@@ -137,7 +132,7 @@ static bool client_write(struct client *c)
 	return true;
 }
 
-static bool client_read(struct client *c)
+static bool client_read(struct control_client *c)
 {
 	ssize_t n = sys_recv_nowait(c->fd, c->req + c->req_have, sizeof(c->req) - c->req_have);
 
@@ -155,7 +150,7 @@ static bool client_read(struct client *c)
 
 static void on_client(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct client *c = w->data;
+	struct control_client *c = w->data;
 	bool ok;
 
 	(void)loop;
@@ -186,30 +181,33 @@ static bool peer_allowed(int fd)
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct client *c;
+	struct engine *e = w->data;
+	struct control_server *srv = &e->control;
+	struct control_client *c;
 	int fd;
 
-	(void)loop, (void)w, (void)revents;
-	while ((fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		if (nclients >= CONTROL_MAX_CLIENTS || !peer_allowed(fd) ||
+	(void)loop, (void)revents;
+	while ((fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (srv->nclients >= CONTROL_MAX_CLIENTS || !peer_allowed(fd) ||
 		    !(c = calloc(1, sizeof(*c)))) {
 			sys_close(fd);
 			continue;
 		}
+		c->eng = e;
 		c->fd = fd;
 		fdreg_add(fd); /* an application's closefrom() must not close it */
 		ev_io_init(&c->io, on_client, fd, EV_READ);
 		ev_init(&c->idle, on_idle);
 		c->idle.repeat = CONTROL_IDLE_S;
 		c->io.data = c->idle.data = c;
-		LIST_INSERT_HEAD(&clients, c, link);
-		nclients++;
-		ev_io_start(engine.loop, &c->io);
-		ev_timer_again(engine.loop, &c->idle);
+		LIST_INSERT_HEAD(&srv->clients, c, link);
+		srv->nclients++;
+		ev_io_start(e->loop, &c->io);
+		ev_timer_again(e->loop, &c->idle);
 	}
 }
 
-void control_start(void)
+void control_start(struct engine *e)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	socklen_t len;
@@ -226,17 +224,31 @@ void control_start(void)
 			sys_close(fd);
 		return;
 	}
-	listen_fd = fd;
+	e->control.listen_fd = fd;
 	fdreg_add(fd);
-	ev_io_init(&listen_io, on_accept, fd, EV_READ);
-	ev_io_start(engine.loop, &listen_io);
+	ev_io_init(&e->control.listen_io, on_accept, fd, EV_READ);
+	e->control.listen_io.data = e;
+	ev_io_start(e->loop, &e->control.listen_io);
 }
 
-void control_stop(void)
+/* In a forked child (stale) the watchers are the parent's loop's: only the fds go. */
+void control_stop(struct engine *e)
 {
-	while (!LIST_EMPTY(&clients))
-		client_free(LIST_FIRST(&clients));
-	if (listen_fd >= 0)
-		sys_close(listen_fd);
-	listen_fd = -1;
+	struct control_server *srv = &e->control;
+	bool live = e->loop && !e->stale;
+
+	if (srv->listen_fd >= 0 && live)
+		ev_io_stop(e->loop, &srv->listen_io);
+	while (!LIST_EMPTY(&srv->clients)) {
+		struct control_client *c = LIST_FIRST(&srv->clients);
+
+		if (live) {
+			ev_io_stop(e->loop, &c->io);
+			ev_timer_stop(e->loop, &c->idle);
+		}
+		client_free(c);
+	}
+	if (srv->listen_fd >= 0)
+		sys_close(srv->listen_fd);
+	srv->listen_fd = -1;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The process singleton: configuration, the lazily started libev loop thread, the one lock,
- * wake-ups from application threads, fork and exit.
+ * One engine: its configuration, its rooms' state, the libev loop thread started on demand,
+ * the one lock, wake-ups from application threads, timers, fork and exit.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,36 +15,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mprds/cong.h"
-#include "mprds/conn.h"
-#include "mprds/control.h"
 #include "mprds/engine.h"
 #include "mprds/fdreg.h"
-#include "mprds/listen.h"
 #include "mprds/log.h"
 #include "mprds/path.h"
-#include "mprds/sock.h"
 #include "mprds/sysio.h"
 #include "mprds/transport.h"
 
-struct engine engine = { .lock = PTHREAD_MUTEX_INITIALIZER, .transport = &tcp_transport };
-
-/* Guards engine.started; separate from engine.lock so start-up can create the loop. */
-static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
-
-void engine_lock(void)
+void engine_lock(struct engine *e)
 {
-	pthread_mutex_lock(&engine.lock);
+	pthread_mutex_lock(&e->lock);
 }
 
-void engine_unlock(void)
+void engine_unlock(struct engine *e)
 {
-	pthread_mutex_unlock(&engine.lock);
+	pthread_mutex_unlock(&e->lock);
 }
 
-bool engine_on_loop_thread(void)
+bool engine_on_loop_thread(const struct engine *e)
 {
-	return engine.started && pthread_equal(pthread_self(), engine.thread);
+	return e->started && pthread_equal(pthread_self(), e->thread);
 }
 
 double engine_now(void)
@@ -114,9 +104,10 @@ static uint32_t fresh_gen_num(void)
 	return g;
 }
 
-static void config_read(struct config *c)
+void engine_config_from_env(struct config *c)
 {
 	log_init();
+	memset(c, 0, sizeof(*c));
 	c->npaths = (int)env_long("MPRDS_NPATHS", WIRE_MAX_PATHS, 1, WIRE_MAX_PATHS);
 	c->tcp_port = (uint16_t)env_long("MPRDS_TCP_PORT", WIRE_TCP_PORT, 1, 65535);
 	c->linger_ms = (int)env_long("MPRDS_LINGER_MS", 2000, 0, 3600000);
@@ -130,74 +121,93 @@ static void config_read(struct config *c)
 
 static void loop_release(struct ev_loop *loop)
 {
-	(void)loop;
-	sock_signal_due();
-	engine_unlock();
+	struct engine *e = ev_userdata(loop);
+
+	sock_signal_due(e);
+	engine_unlock(e);
 }
 
 static void loop_acquire(struct ev_loop *loop)
 {
-	(void)loop;
-	engine_lock();
+	engine_lock(ev_userdata(loop));
 }
 
-static void on_wake(struct ev_loop *loop, ev_io *w, int revents)
+void engine_run_kicks(struct engine *e)
 {
-	uint64_t n;
 	struct path *p;
 
-	(void)loop, (void)w, (void)revents;
-	(void)!sys_read(engine.wake_fd, &n, sizeof(n));
-	listen_start_pending();
-	while ((p = TAILQ_FIRST(&engine.kicks))) {
-		TAILQ_REMOVE(&engine.kicks, p, kick_link);
+	listen_start_pending(e);
+	while ((p = TAILQ_FIRST(&e->kicks))) {
+		TAILQ_REMOVE(&e->kicks, p, kick_link);
 		p->kicked = false;
 		path_service(p);
 	}
 }
 
-void engine_kick(struct path *p)
+static void on_wake(struct ev_loop *loop, ev_io *w, int revents)
 {
-	bool was_empty = TAILQ_EMPTY(&engine.kicks);
+	struct engine *e = ev_userdata(loop);
+	uint64_t n;
+
+	(void)w, (void)revents;
+	(void)!sys_read(e->wake_fd, &n, sizeof(n));
+	if (e->stopping)
+		ev_break(loop, EVBREAK_ALL);
+	else
+		engine_run_kicks(e);
+}
+
+static void wake_loop(struct engine *e)
+{
+	uint64_t one = 1;
+
+	(void)!sys_write(e->wake_fd, &one, sizeof(one));
+}
+
+void engine_kick(struct engine *e, struct path *p)
+{
+	bool was_empty = TAILQ_EMPTY(&e->kicks);
 
 	if (p && !p->kicked) {
 		p->kicked = true;
-		TAILQ_INSERT_TAIL(&engine.kicks, p, kick_link);
+		TAILQ_INSERT_TAIL(&e->kicks, p, kick_link);
 	}
 	/* Unit tests drive the rooms without a loop thread. */
-	if (was_empty && engine.started) {
-		uint64_t one = 1;
-
-		(void)!sys_write(engine.wake_fd, &one, sizeof(one));
-	}
+	if (was_empty && e->started)
+		wake_loop(e);
 }
 
 static void on_timers_due(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	(void)loop, (void)w, (void)revents;
-	timers_run(&engine.timers, engine_now());
+	struct engine *e = ev_userdata(loop);
+
+	(void)w, (void)revents;
+	timers_run(&e->timers, engine_now());
 }
 
 /* Before the loop blocks: its libev timer is set for the earliest of the rooms' timeouts. */
 static void on_timers_arm(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	double due = timers_next_due(&engine.timers);
+	struct engine *e = ev_userdata(loop);
+	double due = timers_next_due(&e->timers);
 
 	(void)w, (void)revents;
-	ev_timer_stop(loop, &engine.timers_due);
+	ev_timer_stop(loop, &e->timers_due);
 	if (due < 0)
 		return;
 	due -= engine_now();
-	ev_timer_set(&engine.timers_due, due > 0 ? due : 0, 0);
-	ev_timer_start(loop, &engine.timers_due);
+	ev_timer_set(&e->timers_due, due > 0 ? due : 0, 0);
+	ev_timer_start(loop, &e->timers_due);
 }
 
 /* An application thread armed a timeout earlier than the loop waits for: wake it to re-arm. */
 static void on_earlier_timer(struct timers *set, void *arg)
 {
-	(void)set, (void)arg;
-	if (engine.started && !engine_on_loop_thread())
-		engine_kick(NULL);
+	struct engine *e = arg;
+
+	(void)set;
+	if (e->started && !engine_on_loop_thread(e))
+		engine_kick(e, NULL);
 }
 
 static void on_syserr(const char *msg)
@@ -207,14 +217,15 @@ static void on_syserr(const char *msg)
 
 static void *loop_main(void *arg)
 {
-	(void)arg;
-	engine_lock();
-	ev_run(engine.loop, 0);
-	engine_unlock();
+	struct engine *e = arg;
+
+	engine_lock(e);
+	ev_run(e->loop, 0);
+	engine_unlock(e);
 	return NULL;
 }
 
-static int start_thread(void)
+static int start_thread(struct engine *e)
 {
 	sigset_t all, old;
 	int err;
@@ -222,12 +233,9 @@ static int start_thread(void)
 	/* The application's signal handlers must never run on the engine thread. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&engine.thread, NULL, loop_main, NULL);
+	err = pthread_create(&e->thread, NULL, loop_main, e);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		return -err;
-	pthread_detach(engine.thread);
-	return 0;
+	return -err;
 }
 
 /* The epoll fds open now, one bit per fd below EPOLL_SCAN_MAX. */
@@ -259,7 +267,7 @@ static void scan_epoll_fds(uint8_t *bits)
  * libev does not tell its backend fd, yet close_range() must not close it: it is the epoll
  * fd that appeared while the loop was made.
  */
-static struct ev_loop *new_loop(void)
+static struct ev_loop *new_loop(struct engine *e)
 {
 	uint8_t *before = calloc(2, EPOLL_SCAN_MAX / 8), *after = before + EPOLL_SCAN_MAX / 8;
 	struct ev_loop *loop;
@@ -271,110 +279,172 @@ static struct ev_loop *new_loop(void)
 		scan_epoll_fds(after);
 		for (int fd = 0; fd < EPOLL_SCAN_MAX; fd++)
 			if ((after[fd / 8] & ~before[fd / 8]) & (1 << (fd % 8)))
-				fdreg_add(engine.backend_fd = fd);
+				fdreg_add(e->backend_fd = fd);
 	}
 	free(before);
 	return loop;
 }
 
-static int start_locked(void)
+struct engine *engine_new(const struct config *cfg)
 {
-	int err;
+	struct engine *e = calloc(1, sizeof(*e));
 
-	config_read(&engine.cfg);
+	if (!e)
+		return NULL;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->start_lock, NULL);
+	e->cfg = *cfg;
+	e->transport = &tcp_transport;
+	e->wake_fd = e->backend_fd = -1;
+	TAILQ_INIT(&e->kicks);
+	timers_init(&e->timers);
+	e->timers.on_earlier = on_earlier_timer;
+	e->timers.on_earlier_arg = e;
+	sock_table_init(&e->socks);
+	LIST_INIT(&e->conns.list);
+	LIST_INIT(&e->cong.maps);
+	LIST_INIT(&e->listeners.list);
+	e->control.listen_fd = -1;
+	LIST_INIT(&e->control.clients);
+	return e;
+}
+
+static int open_loop(struct engine *e)
+{
 	ev_set_syserr_cb(on_syserr);
 	/* Never the default loop: it would claim SIGCHLD from the application. */
-	engine.loop = new_loop();
-	if (!engine.loop)
+	e->loop = new_loop(e);
+	if (!e->loop)
 		return -ENOMEM;
-	TAILQ_INIT(&engine.kicks);
-	engine.wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (engine.wake_fd < 0) {
-		err = -errno;
-		ev_loop_destroy(engine.loop);
+	e->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (e->wake_fd < 0) {
+		int err = -errno;
+
+		ev_loop_destroy(e->loop);
+		e->loop = NULL;
 		return err;
 	}
-	fdreg_add(engine.wake_fd);
-	ev_io_init(&engine.wake, on_wake, engine.wake_fd, EV_READ);
-	ev_set_priority(&engine.wake, EV_MAXPRI);
-	ev_io_start(engine.loop, &engine.wake);
-	ev_set_loop_release_cb(engine.loop, loop_release, loop_acquire);
-	engine.timers.on_earlier = on_earlier_timer;
-	ev_init(&engine.timers_due, on_timers_due);
-	ev_prepare_init(&engine.timers_arm, on_timers_arm);
-	ev_prepare_start(engine.loop, &engine.timers_arm);
-	control_start(); /* mprds-info's view of this process (control.c) */
-	err = start_thread();
-	if (err) {
-		control_stop();
-		sys_close(engine.wake_fd);
-		ev_loop_destroy(engine.loop);
-		engine.loop = NULL;
-		return err;
-	}
-	engine.started = true;
-	log_debug("engine started: npaths %d, tcp port %u, gen %08x", engine.cfg.npaths,
-		  engine.cfg.tcp_port, engine.cfg.gen_num);
+	fdreg_add(e->wake_fd);
+	ev_set_userdata(e->loop, e);
+	ev_io_init(&e->wake, on_wake, e->wake_fd, EV_READ);
+	ev_set_priority(&e->wake, EV_MAXPRI);
+	ev_io_start(e->loop, &e->wake);
+	ev_set_loop_release_cb(e->loop, loop_release, loop_acquire);
+	ev_init(&e->timers_due, on_timers_due);
+	ev_prepare_init(&e->timers_arm, on_timers_arm);
+	ev_prepare_start(e->loop, &e->timers_arm);
 	return 0;
 }
 
-int engine_start(void)
+static void close_loop(struct engine *e)
+{
+	if (e->loop)
+		ev_loop_destroy(e->loop); /* closes the backend fd */
+	if (e->backend_fd >= 0)
+		fdreg_del(e->backend_fd);
+	if (e->wake_fd >= 0)
+		sys_close(e->wake_fd);
+	e->loop = NULL;
+	e->wake_fd = e->backend_fd = -1;
+}
+
+static int start_locked(struct engine *e)
+{
+	int err = open_loop(e);
+
+	if (err)
+		return err;
+	control_start(e); /* mprds-info's view of this engine (control.c) */
+	err = start_thread(e);
+	if (err) {
+		control_stop(e);
+		close_loop(e);
+		return err;
+	}
+	e->started = true;
+	log_debug("engine started: npaths %d, tcp port %u, gen %08x", e->cfg.npaths,
+		  e->cfg.tcp_port, e->cfg.gen_num);
+	return 0;
+}
+
+int engine_start(struct engine *e)
 {
 	int err = 0;
 
-	pthread_mutex_lock(&start_lock);
-	if (!engine.started)
-		err = start_locked();
-	pthread_mutex_unlock(&start_lock);
+	pthread_mutex_lock(&e->start_lock);
+	if (!e->started)
+		err = start_locked(e);
+	pthread_mutex_unlock(&e->start_lock);
 	return err;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	if (e->started) {
+		engine_lock(e);
+		e->stopping = true;
+		wake_loop(e);
+		engine_unlock(e);
+		pthread_join(e->thread, NULL);
+		e->started = false;
+	}
+	engine_lock(e);
+	control_stop(e);
+	conn_free_all(e);
+	listen_free_all(e);
+	cong_free_all(e);
+	engine_unlock(e);
+	close_loop(e);
+	timers_fini(&e->timers);
+	buf_pool_drain(&e->bufs);
+	obj_cache_drain(&e->msgs);
+	pthread_mutex_destroy(&e->lock);
+	pthread_mutex_destroy(&e->start_lock);
+	free(e);
 }
 
 /*
  * In a forked child only the forking thread exists: the loop thread and every lock holder
- * are gone. Start from nothing; the parent's objects are left as they are (never freed
- * here, they may be mid-update) and its TCP fds stay open only in the parent's sense.
+ * are gone, so nothing of e is freed (it may be mid-update). Our copies of its fds close.
  */
-void engine_after_fork_child(void)
+void engine_forget_after_fork(struct engine *e)
 {
-	pthread_mutex_init(&start_lock, NULL);
-	pthread_mutex_init(&engine.lock, NULL);
-	if (engine.started) { /* our copies of the parent's loop fds */
-		if (engine.backend_fd > 0)
-			sys_close(engine.backend_fd);
-		sys_close(engine.wake_fd);
+	if (!e)
+		return;
+	/* Held, perhaps, by a thread the child does not have: api_enter must still see stale. */
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_mutex_init(&e->start_lock, NULL);
+	e->stale = true;
+	if (e->started) { /* our copies of the parent's loop fds */
+		if (e->backend_fd > 0)
+			sys_close(e->backend_fd);
+		sys_close(e->wake_fd);
 	}
-	fdreg_after_fork();
-	engine.started = false;
-	engine.loop = NULL;
-	engine.generation++;
-	TAILQ_INIT(&engine.kicks);
-	LIST_INIT(&engine.signals_due); /* the parent's sockets */
-	timers_init(&engine.timers); /* the parent's heap is left, like its connections */
-	conn_after_fork();
-	listen_after_fork();
-	sock_after_fork();
-	cong_after_fork();
-	control_stop();
+	conn_forget_after_fork(e);
+	listen_forget_after_fork(e);
+	control_stop(e);
 }
 
 /* At exit: give queued messages cfg.linger_ms to be acknowledged by the peers' TCP. */
-void engine_linger(void)
+void engine_linger(struct engine *e)
 {
 	double deadline;
 
-	if (!engine.started)
+	if (!e || !e->started)
 		return;
-	deadline = engine_now() + engine.cfg.linger_ms / 1000.0;
+	deadline = engine_now() + e->cfg.linger_ms / 1000.0;
 	for (;;) {
-		engine_lock();
-		bool idle = conn_all_idle();
+		engine_lock(e);
+		bool idle = conn_all_idle(e);
 
-		engine_unlock();
+		engine_unlock(e);
 		if (idle || engine_now() >= deadline)
 			break;
 		usleep(1000);
 	}
-	engine_lock();
-	conn_log_stats();
-	engine_unlock();
+	engine_lock(e);
+	conn_log_stats(e);
+	engine_unlock(e);
 }

@@ -45,6 +45,7 @@ _Static_assert(sizeof(struct rds6_info_tcp_socket) == 64, "socket-api.md §12");
  * counted, so that a too-small buffer learns the size it needs.
  */
 struct info_out {
+	struct engine *eng;
 	uint8_t *buf;
 	size_t room;
 	size_t each;
@@ -130,7 +131,7 @@ static void conn_one(struct conn *c, void *arg)
 
 static void connections(struct info_out *o)
 {
-	conn_foreach(conn_one, o);
+	conn_foreach(o->eng, conn_one, o);
 }
 
 /* One message; ports are host order here, big-endian in the structure. */
@@ -188,7 +189,7 @@ static void conn_msgs(struct conn *c, void *arg)
 
 static void queued_messages(struct info_out *o)
 {
-	conn_foreach(conn_msgs, o);
+	conn_foreach(o->eng, conn_msgs, o);
 }
 
 static bool sock_is_v4(const struct sock *s)
@@ -210,7 +211,7 @@ static void sock_msgs(struct sock *s, void *arg)
 
 static void recv_messages(struct info_out *o)
 {
-	sock_foreach(sock_msgs, o);
+	sock_foreach(o->eng, sock_msgs, o);
 }
 
 static void count_sock(struct sock *s, void *arg)
@@ -266,12 +267,12 @@ static void sockets(struct info_out *o)
 {
 	size_t n = 0;
 
-	sock_foreach(count_sock, &n);
+	sock_foreach(o->eng, count_sock, &n);
 	if (!out_fits(o, n)) {
 		o->nr = n;
 		return;
 	}
-	sock_foreach(sock_one, o);
+	sock_foreach(o->eng, sock_one, o);
 }
 
 static bool path_live(const struct path *p)
@@ -372,12 +373,12 @@ static void tcp_sockets(struct info_out *o)
 {
 	struct tcp_count t = { .flags = o->flags };
 
-	conn_foreach(count_tcp, &t);
+	conn_foreach(o->eng, count_tcp, &t);
 	if (!out_fits(o, t.n)) {
 		o->nr = t.n;
 		return;
 	}
-	conn_foreach(conn_tcp, o);
+	conn_foreach(o->eng, conn_tcp, o);
 }
 
 /*
@@ -478,7 +479,7 @@ static void counters(struct info_out *o)
 		o->nr = C_COUNT;
 		return;
 	}
-	conn_foreach(sum_paths, v);
+	conn_foreach(o->eng, sum_paths, v);
 	for (int i = 0; i < C_COUNT; i++) {
 		struct rds_info_counter ctr = { 0 };
 
@@ -526,10 +527,11 @@ static int check_len(const void *buf, socklen_t len)
 	return 0;
 }
 
-static int run(void (*fn)(struct info_out *o), int flags, size_t each, void *buf, socklen_t *len)
+static int run(struct engine *e, void (*fn)(struct info_out *o), int flags, size_t each, void *buf,
+	       socklen_t *len)
 {
 	struct info_out o = {
-		.buf = buf, .room = *len, .each = each, .copy = true, .flags = flags
+		.eng = e, .buf = buf, .room = *len, .each = each, .copy = true, .flags = flags
 	};
 	size_t total;
 
@@ -543,7 +545,7 @@ static int run(void (*fn)(struct info_out *o), int flags, size_t each, void *buf
 	return (int)each;
 }
 
-int info_get(int optname, void *buf, socklen_t *len)
+int info_get(struct engine *e, int optname, void *buf, socklen_t *len)
 {
 	int err = check_len(buf, *len);
 
@@ -551,7 +553,7 @@ int info_get(int optname, void *buf, socklen_t *len)
 		return err;
 	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
 		if (sources[i].optname == optname)
-			return run(sources[i].fn, sources[i].flags, sources[i].each, buf, len);
+			return run(e, sources[i].fn, sources[i].flags, sources[i].each, buf, len);
 	return -ENOPROTOOPT;
 }
 
@@ -617,14 +619,14 @@ static void conn_paths(struct conn *c, void *arg)
 
 static void paths(struct info_out *o)
 {
-	conn_foreach(conn_paths, o);
+	conn_foreach(o->eng, conn_paths, o);
 }
 
-int info_paths(void *buf, socklen_t *len)
+int info_paths(struct engine *e, void *buf, socklen_t *len)
 {
 	int err = check_len(buf, *len);
 
-	return err ? err : run(paths, 0, sizeof(struct control_path), buf, len);
+	return err ? err : run(e, paths, 0, sizeof(struct control_path), buf, len);
 }
 
 static void process(struct info_out *o)
@@ -632,19 +634,19 @@ static void process(struct info_out *o)
 	struct control_process cp = { 0 };
 	size_t n = 0;
 
-	sock_foreach(count_sock, &n);
+	sock_foreach(o->eng, count_sock, &n);
 	cp.pid = (uint32_t)getpid();
-	cp.npaths = (uint32_t)engine.cfg.npaths;
-	cp.tcp_port = engine.cfg.tcp_port;
-	cp.gen_num = engine.cfg.gen_num;
+	cp.npaths = (uint32_t)o->eng->cfg.npaths;
+	cp.tcp_port = o->eng->cfg.tcp_port;
+	cp.gen_num = o->eng->cfg.gen_num;
 	cp.sockets = (uint32_t)n;
-	cp.connections = (uint32_t)conn_count();
+	cp.connections = (uint32_t)conn_count(o->eng);
 	out_put(o, &cp);
 }
 
-int info_process(void *buf, socklen_t *len)
+int info_process(struct engine *e, void *buf, socklen_t *len)
 {
 	int err = check_len(buf, *len);
 
-	return err ? err : run(process, 0, sizeof(struct control_process), buf, len);
+	return err ? err : run(e, process, 0, sizeof(struct control_process), buf, len);
 }

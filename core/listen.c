@@ -23,6 +23,7 @@
 
 /* A TCP listener on addr:MPRDS_TCP_PORT. */
 struct listener {
+	struct engine *eng;
 	struct addr addr;
 	int fd;
 	ev_io io;
@@ -31,33 +32,30 @@ struct listener {
 	LIST_ENTRY(listener) link;
 };
 
-/* Engine state (under engine.lock). */
-static LIST_HEAD(, listener) listeners = LIST_HEAD_INITIALIZER(listeners);
-
-static struct listener *listen_find(const struct addr *a)
+static struct listener *listen_find(struct engine *e, const struct addr *a)
 {
 	struct listener *l;
 
-	LIST_FOREACH(l, &listeners, link)
+	LIST_FOREACH(l, &e->listeners.list, link)
 	if (addr_eq(&l->addr, a))
 		return l;
 	return NULL;
 }
 
-bool listen_owns(const struct addr *a)
+bool listen_owns(struct engine *e, const struct addr *a)
 {
-	return listen_find(a) != NULL;
+	return listen_find(e, a) != NULL;
 }
 
-static int open_listener(const struct addr *a)
+static int open_listener(struct engine *e, const struct addr *a)
 {
 	char s[ADDR_STRLEN];
-	int fd = tcp_socket_bound(a, engine.cfg.tcp_port, 1);
+	int fd = tcp_socket_bound(a, e->cfg.tcp_port, 1);
 
 	if (fd == -EADDRINUSE)
 		log_warn("%s:%u is already served by another process (one process per local "
 			 "address): bind fails with EADDRINUSE",
-			 addr_str(a, s), engine.cfg.tcp_port);
+			 addr_str(a, s), e->cfg.tcp_port);
 	if (fd < 0)
 		return fd == -EADDRINUSE ? fd : -EADDRNOTAVAIL;
 	if (listen(fd, LISTEN_BACKLOG) < 0) {
@@ -72,14 +70,14 @@ static int open_listener(const struct addr *a)
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents);
 static void on_pause_end(struct ev_loop *loop, ev_timer *w, int revents);
 
-int listen_ensure(const struct addr *a)
+int listen_ensure(struct engine *e, const struct addr *a)
 {
 	struct listener *l;
 	int fd;
 
-	if (listen_find(a))
+	if (listen_find(e, a))
 		return 0;
-	fd = open_listener(a);
+	fd = open_listener(e, a);
 	if (fd < 0)
 		return fd;
 	l = calloc(1, sizeof(*l));
@@ -87,32 +85,47 @@ int listen_ensure(const struct addr *a)
 		sys_close(fd);
 		return -ENOMEM;
 	}
+	l->eng = e;
 	l->addr = *a;
 	l->fd = fd;
 	ev_io_init(&l->io, on_accept, fd, EV_READ);
 	ev_init(&l->pause, on_pause_end);
 	l->io.data = l->pause.data = l;
-	LIST_INSERT_HEAD(&listeners, l, link);
-	engine_kick(NULL);
+	LIST_INSERT_HEAD(&e->listeners.list, l, link);
+	engine_kick(e, NULL);
 	return 0;
 }
 
-void listen_after_fork(void)
+void listen_forget_after_fork(struct engine *e)
 {
 	struct listener *l;
 
-	LIST_FOREACH(l, &listeners, link)
+	LIST_FOREACH(l, &e->listeners.list, link)
 	sys_close(l->fd);
-	LIST_INIT(&listeners);
 }
 
-void listen_start_pending(void)
+void listen_free_all(struct engine *e)
 {
 	struct listener *l;
 
-	LIST_FOREACH(l, &listeners, link)
+	while ((l = LIST_FIRST(&e->listeners.list))) {
+		LIST_REMOVE(l, link);
+		if (e->loop) {
+			ev_io_stop(e->loop, &l->io);
+			ev_timer_stop(e->loop, &l->pause);
+		}
+		sys_close(l->fd);
+		free(l);
+	}
+}
+
+void listen_start_pending(struct engine *e)
+{
+	struct listener *l;
+
+	LIST_FOREACH(l, &e->listeners.list, link)
 	if (!ev_is_active(&l->io) && !ev_is_active(&l->pause))
-		ev_io_start(engine.loop, &l->io);
+		ev_io_start(e->loop, &l->io);
 }
 
 static void on_pause_end(struct ev_loop *loop, ev_timer *w, int revents)
@@ -153,7 +166,7 @@ static void accept_from_larger(struct conn *c, int fd)
 	/* wire.md §1: a poke. Refuse it and connect path 0 ourselves. */
 	tcp_reset(fd);
 	log_debug("poked by %s: connecting path 0", addr_str(&c->faddr, f));
-	engine_kick(&c->paths[0]);
+	engine_kick(c->eng, &c->paths[0]);
 }
 
 static void accept_from_smaller(struct conn *c, int fd, uint16_t port)
@@ -205,7 +218,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	fdreg_add(fd);
 	if (addr_parse((struct sockaddr *)&ss, len, &peer, &port) != ADDR_OK ||
-	    addr_eq(&peer, &l->addr) || !(c = conn_accept_get(&l->addr, &peer))) {
+	    addr_eq(&peer, &l->addr) || !(c = conn_accept_get(l->eng, &l->addr, &peer))) {
 		tcp_reset(fd);
 		return;
 	}

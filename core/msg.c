@@ -6,12 +6,13 @@
 #include "mprds/engine.h"
 #include "mprds/msg.h"
 
-struct msg *msg_new(uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len)
+struct msg *msg_new(struct engine *e, uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len)
 {
-	struct msg *m = obj_cache_get(&engine.msgs, sizeof(*m));
+	struct msg *m = obj_cache_get(&e->msgs, sizeof(*m));
 
 	if (!m)
 		return NULL;
+	m->eng = e;
 	m->h.sport = sport;
 	m->h.dport = dport;
 	m->h.len = len;
@@ -21,8 +22,10 @@ struct msg *msg_new(uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len)
 
 void msg_free(struct msg *m)
 {
-	buf_pool_put(&engine.bufs, m->data, m->h.len);
-	obj_cache_put(&engine.msgs, m);
+	struct engine *e = m->eng;
+
+	buf_pool_put(&e->bufs, m->data, m->h.len);
+	obj_cache_put(&e->msgs, m);
 }
 
 uint64_t msg_clock_ns(void)

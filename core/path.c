@@ -48,7 +48,7 @@ int path_init(struct path *p, struct conn *c, int index, const struct transport 
 	TAILQ_INIT(&p->sendq);
 	TAILQ_INIT(&p->unacked);
 	wire_parser_init(&p->parser);
-	p->parser.pool = &engine.bufs;
+	p->parser.pool = &p->conn->eng->bufs;
 	return tr->path_init(p);
 }
 
@@ -168,7 +168,7 @@ void path_queue(struct path *p, struct msg *m)
 void path_enqueue(struct path *p, struct msg *m)
 {
 	path_queue(p, m);
-	engine_kick(p);
+	engine_kick(p->conn->eng, p);
 }
 
 /*
@@ -280,7 +280,8 @@ static void shut(struct path *p, const char *why)
 	if (path_should_connect(p))
 		p->tr->retry(p);
 	else if (!c->smaller && p->index != 0 && conn_has_app_data(c))
-		engine_kick(&c->paths[0]); /* path 0 pokes for the lanes' messages too */
+		engine_kick(p->conn->eng,
+			    &c->paths[0]); /* path 0 pokes for the lanes' messages too */
 	conn_path_down(c);
 }
 
@@ -320,7 +321,7 @@ void path_release(struct path *p)
 	p->tr->path_fini(p);
 	stop_rx_pause(p);
 	if (p->kicked) {
-		TAILQ_REMOVE(&engine.kicks, p, kick_link);
+		TAILQ_REMOVE(&p->conn->eng->kicks, p, kick_link);
 		p->kicked = false;
 	}
 	p->head_off = 0;
@@ -366,7 +367,7 @@ void path_connected(struct path *p)
 	conn_want_cong_map(c); /* wire.md §9: every path up sends our map */
 	path_service(p);
 	if (p->index + 1 < c->npaths && path_should_connect(&c->paths[p->index + 1]))
-		engine_kick(&c->paths[p->index + 1]);
+		engine_kick(p->conn->eng, &c->paths[p->index + 1]);
 }
 
 bool path_drop_acked(struct path *p, uint64_t acked)
@@ -389,7 +390,7 @@ bool path_drop_acked(struct path *p, uint64_t acked)
 	if (progress && p->index == 0 && p->conn->catchup_seq)
 		for (int i = 1; i < p->conn->npaths; i++)
 			if (!TAILQ_EMPTY(&p->conn->paths[i].sendq))
-				engine_kick(&p->conn->paths[i]);
+				engine_kick(p->conn->eng, &p->conn->paths[i]);
 	return progress;
 }
 

@@ -32,14 +32,14 @@ static void answer_ping(struct path *p, const struct wire_header *h, bool probe)
 			MAX_QUEUED_PONGS);
 		return;
 	}
-	pong = msg_new(0, h->sport, NULL, 0);
+	pong = msg_new(p->conn->eng, 0, h->sport, NULL, 0);
 	if (!pong)
 		return;
 	p->pongs++;
 	if (probe) {
 		struct wire_exts ex;
 
-		conn_fill_exts(&ex);
+		conn_fill_exts(p->conn, &ex);
 		wire_exts_build(&ex, pong->h.ext);
 	}
 	path_enqueue(p, pong);
@@ -52,11 +52,11 @@ size_t path_rx_bound(const struct sock *s)
 
 static void deliver(struct path *p, const struct wire_header *h, uint8_t *payload)
 {
-	struct sock *s = sock_lookup(&p->conn->laddr, h->dport);
+	struct sock *s = sock_lookup(p->conn->eng, &p->conn->laddr, h->dport);
 	struct msg *m;
 
-	if (!s || !(m = msg_new(h->sport, h->dport, payload, h->len))) {
-		buf_pool_put(&engine.bufs, payload, h->len);
+	if (!s || !(m = msg_new(p->conn->eng, h->sport, h->dport, payload, h->len))) {
+		buf_pool_put(&p->conn->eng->bufs, payload, h->len);
 		return;
 	}
 	m->h = *h;
@@ -96,7 +96,7 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 			PATH_WARN_ONCE(p, PATH_WARN_CONG_LEN,
 				       "congestion map of %u bytes (not 8192) ignored", h->len);
 		}
-		buf_pool_put(&engine.bufs, payload, h->len);
+		buf_pool_put(&p->conn->eng->bufs, payload, h->len);
 		conn_heard(p->conn);
 		return 0;
 	}
@@ -104,13 +104,13 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 	if (h->flags & ~WIRE_FLAGS_KNOWN) {
 		snprintf(p->bad, sizeof(p->bad), "unknown h_flags bits 0x%02x",
 			 h->flags & ~WIRE_FLAGS_KNOWN);
-		buf_pool_put(&engine.bufs, payload, h->len);
+		buf_pool_put(&p->conn->eng->bufs, payload, h->len);
 		return -EPROTO;
 	}
 	conn_heard(p->conn);
 	if (wire_is_duplicate(h, p->next_rx_seq)) {
 		p->dups++;
-		buf_pool_put(&engine.bufs, payload, h->len);
+		buf_pool_put(&p->conn->eng->bufs, payload, h->len);
 		return 0;
 	}
 	/* §8: taken, as the kernel takes it: a peer that restarted without GEN_NUM looks so. */
@@ -121,7 +121,7 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 			      (unsigned long long)h->seq, (unsigned long long)p->next_rx_seq - 1);
 	p->next_rx_seq = h->seq + 1;
 	if (kind != WIRE_KIND_DATA)
-		buf_pool_put(&engine.bufs, payload, h->len);
+		buf_pool_put(&p->conn->eng->bufs, payload, h->len);
 	switch (kind) {
 	case WIRE_KIND_PROBE:
 	case WIRE_KIND_PROBE_PONG:

@@ -40,8 +40,8 @@ static size_t cmsg_arg_size(int type)
 	}
 }
 
-#define FOR_EACH_CMSG(c, msg)                                                                      \
-	for (c = CMSG_FIRSTHDR((struct msghdr *)(msg)); c;                                        \
+#define FOR_EACH_CMSG(c, msg)                              \
+	for (c = CMSG_FIRSTHDR((struct msghdr *)(msg)); c; \
 	     c = CMSG_NXTHDR((struct msghdr *)(msg), c))
 
 /* §5 row 10: a control buffer the kernel could not walk, or arguments of the wrong size. */
@@ -51,7 +51,8 @@ static int check_cmsg_shape(const struct msghdr *msg)
 
 	if (!msg->msg_control || msg->msg_controllen == 0)
 		return 0;
-	FOR_EACH_CMSG(c, msg) {
+	FOR_EACH_CMSG(c, msg)
+	{
 		if (c->cmsg_len < sizeof(*c) ||
 		    c->cmsg_len > msg->msg_controllen - ((char *)c - (char *)msg->msg_control))
 			return -EINVAL;
@@ -69,7 +70,8 @@ static int check_cmsg_types(const struct msghdr *msg, bool zcopy, uint32_t *cook
 
 	if (!msg->msg_control)
 		return zcopy ? -EINVAL : 0;
-	FOR_EACH_CMSG(c, msg) {
+	FOR_EACH_CMSG(c, msg)
+	{
 		if (c->cmsg_level != SOL_RDS)
 			continue;
 		switch (c->cmsg_type) {
@@ -110,13 +112,13 @@ static ssize_t iov_total(const struct msghdr *msg)
 	return (ssize_t)n;
 }
 
-static uint8_t *copy_payload(const struct msghdr *msg, size_t len)
+static uint8_t *copy_payload(struct engine *e, const struct msghdr *msg, size_t len)
 {
 	uint8_t *buf, *p;
 
 	if (len == 0)
 		return NULL;
-	buf = p = buf_pool_get(&engine.bufs, len);
+	buf = p = buf_pool_get(&e->bufs, len);
 	if (!buf)
 		return NULL;
 	for (size_t i = 0; i < msg->msg_iovlen; i++) {
@@ -130,11 +132,11 @@ static uint8_t *copy_payload(const struct msghdr *msg, size_t len)
 static void deliver_locally(struct sock *s, const struct addr *dst, uint16_t dport, uint8_t *data,
 			    size_t len)
 {
-	struct sock *to = dport ? sock_lookup(dst, dport) : s;
+	struct sock *to = dport ? sock_lookup(s->eng, dst, dport) : s;
 	struct msg *m;
 
-	if (!to || !(m = msg_new(dport ? s->bound_port : 0, dport ? dport : s->bound_port, data,
-				 (uint32_t)len))) {
+	if (!to || !(m = msg_new(s->eng, dport ? s->bound_port : 0, dport ? dport : s->bound_port,
+				 data, (uint32_t)len))) {
 		free(data);
 		return;
 	}
@@ -165,9 +167,9 @@ static int wait_for_room(struct sock *s, const uint8_t *map, uint16_t dport, int
 			deadline = api_deadline(s, SO_SNDTIMEO);
 		if (deadline >= 0 && engine_now() >= deadline)
 			return -ETIMEDOUT;
-		engine_unlock();
+		engine_unlock(s->eng);
 		err = usleep(2000) < 0 ? -errno : 0;
-		engine_lock();
+		engine_lock(s->eng);
 		if (s->released)
 			return -EBADF;
 		if (err == -EINTR && !api_signal_restarts())
@@ -208,13 +210,14 @@ static ssize_t queue_local(struct sock *s, const struct addr *dst, uint16_t dpor
 	bool zcopy = (flags & MSG_ZEROCOPY) && s->zerocopy;
 	struct conn *c;
 
-	err = wait_for_room(s, cong_local_map(dst), dport, flags);
+	err = wait_for_room(s, cong_local_map(s->eng, dst), dport, flags);
 	if (err)
 		return err;
-	c = conn_get(&s->bound_addr, dst); /* listed by RDS_INFO_CONNECTIONS, as the kernel's */
+	c = conn_get(s->eng, &s->bound_addr,
+		     dst); /* listed by RDS_INFO_CONNECTIONS, as the kernel's */
 	if (c)
 		c->loopback = true;
-	data = copy_payload(msg, len);
+	data = copy_payload(s->eng, msg, len);
 	if (len && !data)
 		return -ENOMEM;
 	deliver_locally(s, dst, dport, data, len);
@@ -233,16 +236,16 @@ static ssize_t queue_message(struct sock *s, const struct addr *dst, uint16_t dp
 	uint8_t *data;
 	int err;
 
-	if (listen_owns(dst))
+	if (listen_owns(s->eng, dst))
 		return queue_local(s, dst, dport, msg, len, flags, cookie);
-	c = conn_get(&s->bound_addr, dst);
+	c = conn_get(s->eng, &s->bound_addr, dst);
 	if (!c)
 		return -ENOMEM;
 	err = wait_for_room(s, c->peer_cong, dport, flags);
 	if (err)
 		return err;
-	data = copy_payload(msg, len);
-	m = (len && !data) ? NULL : msg_new(s->bound_port, dport, data, (uint32_t)len);
+	data = copy_payload(s->eng, msg, len);
+	m = (len && !data) ? NULL : msg_new(s->eng, s->bound_port, dport, data, (uint32_t)len);
 	if (!m) {
 		free(data);
 		return -ENOMEM;
@@ -260,7 +263,7 @@ static ssize_t queue_message(struct sock *s, const struct addr *dst, uint16_t dp
 	 */
 	p = conn_send(c, m);
 	if (p && !path_write_direct(p))
-		engine_kick(p);
+		engine_kick(s->eng, p);
 	sock_charge(s, len);
 	return (ssize_t)len;
 }

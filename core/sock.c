@@ -15,18 +15,20 @@
 #include "mprds/sock.h"
 #include "mprds/sysio.h"
 
-#define BIND_BUCKETS 4096
-
-/* Engine state (under engine.lock); kept here because only this room reads it. */
-static LIST_HEAD(, sock) bind_table[BIND_BUCKETS];
-static LIST_HEAD(, sock) all_socks = LIST_HEAD_INITIALIZER(all_socks);
+void sock_table_init(struct sock_table *t)
+{
+	for (int i = 0; i < SOCK_BIND_BUCKETS; i++)
+		LIST_INIT(&t->bound[i]);
+	LIST_INIT(&t->all);
+	LIST_INIT(&t->signals_due);
+}
 
 static unsigned bind_bucket(const struct addr *a, uint16_t port)
 {
-	return (addr_hash(a) ^ (port * 2654435761u)) % BIND_BUCKETS;
+	return (addr_hash(a) ^ (port * 2654435761u)) % SOCK_BIND_BUCKETS;
 }
 
-struct sock *sock_new(int app_fd, int eng_fd)
+struct sock *sock_new(struct engine *e, int app_fd, int eng_fd)
 {
 	struct sock *s = calloc(1, sizeof(*s));
 
@@ -34,22 +36,22 @@ struct sock *sock_new(int app_fd, int eng_fd)
 		return NULL;
 	s->app_fd = app_fd;
 	s->eng_fd = eng_fd;
-	s->generation = engine.generation;
+	s->eng = e;
 	s->refs = 1;
 	/* socket-api.md §2, §10: the RDS limits are half the kernel's stored defaults. */
-	s->sndbuf = engine.cfg.wmem_default / 2;
-	s->rcvbuf = engine.cfg.rmem_default / 2;
+	s->sndbuf = e->cfg.wmem_default / 2;
+	s->rcvbuf = e->cfg.rmem_default / 2;
 	TAILQ_INIT(&s->rxq);
-	LIST_INSERT_HEAD(&all_socks, s, all_link);
+	LIST_INSERT_HEAD(&e->socks.all, s, all_link);
 	s->listed = true;
 	return s;
 }
 
-void sock_foreach(void (*fn)(struct sock *s, void *arg), void *arg)
+void sock_foreach(struct engine *e, void (*fn)(struct sock *s, void *arg), void *arg)
 {
 	struct sock *s, *next;
 
-	for (s = LIST_FIRST(&all_socks); s; s = next) {
+	for (s = LIST_FIRST(&e->socks.all); s; s = next) {
 		next = LIST_NEXT(s, all_link);
 		fn(s, arg);
 	}
@@ -76,11 +78,11 @@ void sock_put(struct sock *s)
 	free(s);
 }
 
-struct sock *sock_lookup(const struct addr *a, uint16_t port)
+struct sock *sock_lookup(struct engine *e, const struct addr *a, uint16_t port)
 {
 	struct sock *s;
 
-	LIST_FOREACH(s, &bind_table[bind_bucket(a, port)], bind_link)
+	LIST_FOREACH(s, &e->socks.bound[bind_bucket(a, port)], bind_link)
 	if (s->bound_port == port && addr_eq(&s->bound_addr, a))
 		return s;
 	return NULL;
@@ -92,14 +94,14 @@ static uint16_t random_port(void)
 }
 
 /* socket-api.md §3: port 0 picks a random start >= 2 and scans, skipping 0 and 1. */
-static int pick_free_port(const struct addr *a, uint16_t *port)
+static int pick_free_port(struct engine *e, const struct addr *a, uint16_t *port)
 {
 	uint16_t p = random_port();
 
 	for (int i = 0; i < 65536; i++, p++) {
 		if (p < 2)
 			continue;
-		if (!sock_lookup(a, p)) {
+		if (!sock_lookup(e, a, p)) {
 			*port = p;
 			return 0;
 		}
@@ -110,17 +112,17 @@ static int pick_free_port(const struct addr *a, uint16_t *port)
 int sock_bind_port(struct sock *s, const struct addr *a, uint16_t port)
 {
 	if (port == 0) {
-		int err = pick_free_port(a, &port);
+		int err = pick_free_port(s->eng, a, &port);
 
 		if (err)
 			return err;
-	} else if (sock_lookup(a, port)) {
+	} else if (sock_lookup(s->eng, a, port)) {
 		return -EADDRINUSE;
 	}
 	s->bound = true;
 	s->bound_addr = *a;
 	s->bound_port = port;
-	LIST_INSERT_HEAD(&bind_table[bind_bucket(a, port)], s, bind_link);
+	LIST_INSERT_HEAD(&s->eng->socks.bound[bind_bucket(a, port)], s, bind_link);
 	return 0;
 }
 
@@ -130,13 +132,6 @@ void sock_unbind(struct sock *s)
 		return;
 	LIST_REMOVE(s, bind_link);
 	s->bound = false;
-}
-
-void sock_after_fork(void)
-{
-	for (int i = 0; i < BIND_BUCKETS; i++)
-		LIST_INIT(&bind_table[i]);
-	LIST_INIT(&all_socks);
 }
 
 static bool rx_pending(const struct sock *s)
@@ -167,22 +162,22 @@ static void readiness_now(struct sock *s)
  */
 void sock_update_readiness(struct sock *s)
 {
-	if (rx_pending(s) && !s->rx_signalled && engine_on_loop_thread()) {
+	if (rx_pending(s) && !s->rx_signalled && engine_on_loop_thread(s->eng)) {
 		if (!s->rx_signal_due && !s->released) {
 			s->rx_signal_due = true;
 			sock_get(s);
-			LIST_INSERT_HEAD(&engine.signals_due, s, due_link);
+			LIST_INSERT_HEAD(&s->eng->socks.signals_due, s, due_link);
 		}
 		return;
 	}
 	readiness_now(s);
 }
 
-void sock_signal_due(void)
+void sock_signal_due(struct engine *e)
 {
 	struct sock *s;
 
-	while ((s = LIST_FIRST(&engine.signals_due))) {
+	while ((s = LIST_FIRST(&e->socks.signals_due))) {
 		LIST_REMOVE(s, due_link);
 		s->rx_signal_due = false;
 		readiness_now(s);
@@ -266,10 +261,10 @@ int sock_wait(struct sock *s, short events, int timeout_ms)
 	struct pollfd pfd = { .fd = s->app_fd, .events = events };
 	int n, err;
 
-	engine_unlock();
+	engine_unlock(s->eng);
 	n = poll(&pfd, 1, timeout_ms);
 	err = errno;
-	engine_lock();
+	engine_lock(s->eng);
 	if (n < 0)
 		return -err;
 	return n == 0 ? -EAGAIN : 0;

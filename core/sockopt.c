@@ -91,14 +91,14 @@ static int set_socket_level(struct sock *s, int name, const void *val, socklen_t
 	case SO_SNDBUFFORCE:
 		if ((err = get_int(val, len, &v)))
 			return err;
-		s->sndbuf = buffer_limit(v, engine.cfg.wmem_max, name == SO_SNDBUFFORCE,
+		s->sndbuf = buffer_limit(v, s->eng->cfg.wmem_max, name == SO_SNDBUFFORCE,
 					 SOCK_MIN_SNDBUF);
 		return 0;
 	case SO_RCVBUF:
 	case SO_RCVBUFFORCE:
 		if ((err = get_int(val, len, &v)))
 			return err;
-		s->rcvbuf = buffer_limit(v, engine.cfg.rmem_max, name == SO_RCVBUFFORCE,
+		s->rcvbuf = buffer_limit(v, s->eng->cfg.rmem_max, name == SO_RCVBUFFORCE,
 					 SOCK_MIN_RCVBUF);
 		return 0;
 	case SO_TIMESTAMP_OLD:
@@ -120,7 +120,7 @@ static int set_socket_level(struct sock *s, int name, const void *val, socklen_t
 static int get_rds_level(struct sock *s, int name, void *val, socklen_t *len)
 {
 	if (name >= RDS_INFO_FIRST && name <= RDS_INFO_LAST)
-		return info_get(name, val, len); /* §12, info.c */
+		return info_get(s->eng, name, val, len); /* §12, info.c */
 	switch (name) {
 	case SO_RDS_TRANSPORT:
 		if (*len < sizeof(int))
@@ -244,7 +244,8 @@ static int set_rds_level(struct sock *s, int name, const void *val, socklen_t le
 	case RDS_GET_MR_FOR_DEST:
 		return mr_option(s, len, sizeof(struct rds_get_mr_for_dest_args), -EOPNOTSUPP);
 	case RDS_FREE_MR:
-		return mr_option(s, len, sizeof(struct rds_free_mr_args), -EINVAL); /* no such key */
+		return mr_option(s, len, sizeof(struct rds_free_mr_args),
+				 -EINVAL); /* no such key */
 	default:
 		return -ENOPROTOOPT;
 	}

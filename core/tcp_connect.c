@@ -31,7 +31,7 @@ void tcp_path_retry(struct path *p)
 	if (t->backoff > BACKOFF_MAX_S)
 		t->backoff = BACKOFF_MAX_S;
 	ev_timer_set(&t->retry, delay, 0);
-	ev_timer_start(engine.loop, &t->retry);
+	ev_timer_start(p->conn->eng->loop, &t->retry);
 }
 
 void tcp_on_retry(struct ev_loop *loop, ev_timer *w, int revents)
@@ -53,11 +53,12 @@ static int connect_indexed(struct path *p)
 	struct conn *c = p->conn;
 	int fd = -EADDRINUSE;
 
-	for (int i = 0; i < SPORT_TRIES && i < engine.cfg.port_groups; i++) {
-		unsigned g = t->sport_group++ % engine.cfg.port_groups;
-		uint16_t port = (uint16_t)(engine.cfg.port_base + 8 * g + (unsigned)p->index);
+	for (int i = 0; i < SPORT_TRIES && i < p->conn->eng->cfg.port_groups; i++) {
+		unsigned g = t->sport_group++ % p->conn->eng->cfg.port_groups;
+		uint16_t port =
+			(uint16_t)(p->conn->eng->cfg.port_base + 8 * g + (unsigned)p->index);
 
-		fd = tcp_connect_from(&c->laddr, port, &c->faddr, engine.cfg.tcp_port);
+		fd = tcp_connect_from(&c->laddr, port, &c->faddr, p->conn->eng->cfg.tcp_port);
 		if (fd != -EADDRINUSE && fd != -EADDRNOTAVAIL)
 			break;
 	}
@@ -71,7 +72,7 @@ static int connect_any(struct path *p)
 
 	if (fd < 0)
 		return fd;
-	err = tcp_connect(fd, &c->faddr, engine.cfg.tcp_port);
+	err = tcp_connect(fd, &c->faddr, p->conn->eng->cfg.tcp_port);
 	if (err && err != -EINPROGRESS) {
 		sys_close(fd);
 		return err;
@@ -86,7 +87,7 @@ void tcp_path_connect(struct path *p)
 	int fd;
 
 	p->poke = !c->smaller;
-	fd = c->smaller && engine.cfg.sport_idx ? connect_indexed(p) : connect_any(p);
+	fd = c->smaller && p->conn->eng->cfg.sport_idx ? connect_indexed(p) : connect_any(p);
 	PATH_LOG(LOG_DEBUG, p, "%s", p->poke ? "poking the smaller peer" : "connecting");
 	if (fd < 0) {
 		PATH_LOG(fd == -ECONNREFUSED ? LOG_DEBUG : LOG_INFO, p, "cannot connect: %s",
@@ -100,7 +101,7 @@ void tcp_path_connect(struct path *p)
 	t->fd = fd;
 	path_connecting(p);
 	ev_io_set(&t->wio, fd, EV_WRITE);
-	ev_io_start(engine.loop, &t->wio);
+	ev_io_start(p->conn->eng->loop, &t->wio);
 }
 
 /* The connect() in progress completed (the socket polled writable). */
@@ -113,7 +114,7 @@ void tcp_path_connect_done(struct path *p)
 		path_drop(p, strerror(-err));
 		return;
 	}
-	ev_io_stop(engine.loop, &t->wio);
+	ev_io_stop(p->conn->eng->loop, &t->wio);
 	if (p->poke) {
 		/* wire.md §1: the larger side's connection only tells the smaller to connect. */
 		PATH_LOG(LOG_DEBUG, p, "poked; waiting for the smaller peer to connect");
@@ -126,7 +127,7 @@ void tcp_path_connect_done(struct path *p)
 	t->backoff = 0;
 	ev_io_set(&t->rio, t->fd, EV_READ);
 	ev_io_set(&t->wio, t->fd, EV_WRITE);
-	ev_io_start(engine.loop, &t->rio);
+	ev_io_start(p->conn->eng->loop, &t->rio);
 	PATH_LOG(LOG_DEBUG, p, "connected (tcp fd %d)", t->fd);
 	path_connected(p);
 }

@@ -41,10 +41,10 @@ void tcp_path_close(struct path *p)
 {
 	struct tcp_path *t = tcp_of(p);
 
-	ev_io_stop(engine.loop, &t->rio);
-	ev_io_stop(engine.loop, &t->wio);
-	ev_timer_stop(engine.loop, &t->ack_poll);
-	ev_timer_stop(engine.loop, &t->rx_poll);
+	ev_io_stop(p->conn->eng->loop, &t->rio);
+	ev_io_stop(p->conn->eng->loop, &t->wio);
+	ev_timer_stop(p->conn->eng->loop, &t->ack_poll);
+	ev_timer_stop(p->conn->eng->loop, &t->rx_poll);
 	sys_close(t->fd);
 	t->fd = -1;
 }
@@ -65,12 +65,12 @@ static void tcp_path_fini(struct path *p)
 
 	if (!t)
 		return;
-	if (engine.loop) {
+	if (p->conn->eng->loop) {
 		if (t->fd >= 0)
 			tcp_path_close(p);
-		ev_timer_stop(engine.loop, &t->retry);
-		ev_timer_stop(engine.loop, &t->ack_poll);
-		ev_timer_stop(engine.loop, &t->rx_poll);
+		ev_timer_stop(p->conn->eng->loop, &t->retry);
+		ev_timer_stop(p->conn->eng->loop, &t->ack_poll);
+		ev_timer_stop(p->conn->eng->loop, &t->rx_poll);
 	} else {
 		tcp_path_forget(p);
 	}
@@ -84,13 +84,13 @@ int tcp_path_attach(struct path *p, int fd)
 
 	if (!path_make_room(p))
 		return -EBUSY;
-	ev_timer_stop(engine.loop, &t->retry);
+	ev_timer_stop(p->conn->eng->loop, &t->retry);
 	t->fd = fd;
 	tcp_tune(fd);
 	t->backoff = 0;
 	ev_io_set(&t->rio, fd, EV_READ);
 	ev_io_set(&t->wio, fd, EV_WRITE);
-	ev_io_start(engine.loop, &t->rio);
+	ev_io_start(p->conn->eng->loop, &t->rio);
 	PATH_LOG(LOG_DEBUG, p, "accepted (tcp fd %d)", fd);
 	path_connected(p);
 	return 0;

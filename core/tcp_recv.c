@@ -19,10 +19,10 @@ void tcp_path_pause_rx(struct path *p)
 {
 	struct tcp_path *t = tcp_of(p);
 
-	ev_io_stop(engine.loop, &t->rio);
+	ev_io_stop(p->conn->eng->loop, &t->rio);
 	if (!ev_is_active(&t->rx_poll)) {
 		ev_timer_set(&t->rx_poll, RX_POLL_S, RX_POLL_S);
-		ev_timer_start(engine.loop, &t->rx_poll);
+		ev_timer_start(p->conn->eng->loop, &t->rx_poll);
 	}
 }
 
@@ -30,8 +30,8 @@ void tcp_path_hold_for_reads(struct path *p)
 {
 	struct tcp_path *t = tcp_of(p);
 
-	ev_io_stop(engine.loop, &t->wio);
-	ev_timer_stop(engine.loop, &t->ack_poll);
+	ev_io_stop(p->conn->eng->loop, &t->wio);
+	ev_timer_stop(p->conn->eng->loop, &t->ack_poll);
 	tcp_path_pause_rx(p);
 }
 
@@ -60,16 +60,16 @@ void tcp_path_drain(struct path *p)
 	struct tcp_path *t = tcp_of(p);
 
 	for (int i = 0; i < DRAIN_READS && !p->rx_blocker; i++) {
-		ssize_t n = sys_read(t->fd, engine.rxbuf, sizeof(engine.rxbuf));
+		ssize_t n = sys_read(t->fd, p->conn->eng->rxbuf, sizeof(p->conn->eng->rxbuf));
 
-		if (n <= 0 || path_receive(p, engine.rxbuf, (size_t)n) != 0)
+		if (n <= 0 || path_receive(p, p->conn->eng->rxbuf, (size_t)n) != 0)
 			return;
 	}
 }
 
 static void read_once(struct path *p, bool *more)
 {
-	ssize_t n = sys_read(tcp_of(p)->fd, engine.rxbuf, sizeof(engine.rxbuf));
+	ssize_t n = sys_read(tcp_of(p)->fd, p->conn->eng->rxbuf, sizeof(p->conn->eng->rxbuf));
 
 	*more = false;
 	if (n == 0) {
@@ -82,9 +82,9 @@ static void read_once(struct path *p, bool *more)
 			path_drop(p, strerror(errno));
 		return;
 	}
-	if (path_receive(p, engine.rxbuf, (size_t)n) < 0)
+	if (path_receive(p, p->conn->eng->rxbuf, (size_t)n) < 0)
 		return;
-	*more = (size_t)n == sizeof(engine.rxbuf) && !p->rx_blocker;
+	*more = (size_t)n == sizeof(p->conn->eng->rxbuf) && !p->rx_blocker;
 }
 
 void tcp_on_read(struct ev_loop *loop, ev_io *w, int revents)

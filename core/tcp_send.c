@@ -35,10 +35,10 @@ static void check_acks(struct path *p)
 	free_acked(p);
 	/* kept running a while after the last write, so that path_write_direct() finds it on */
 	if (TAILQ_EMPTY(&p->unacked) && engine_now() - t->last_write > ACK_POLL_LINGER_S)
-		ev_timer_stop(engine.loop, &t->ack_poll);
+		ev_timer_stop(p->conn->eng->loop, &t->ack_poll);
 	else if (!ev_is_active(&t->ack_poll) && !TAILQ_EMPTY(&p->unacked)) {
 		ev_timer_set(&t->ack_poll, ACK_POLL_S, ACK_POLL_S);
-		ev_timer_start(engine.loop, &t->ack_poll);
+		ev_timer_start(p->conn->eng->loop, &t->ack_poll);
 	}
 }
 
@@ -96,7 +96,7 @@ void tcp_path_xmit(struct path *p)
 		ssize_t w = writev(t->fd, iov, n);
 
 		if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
-			ev_io_start(engine.loop, &t->wio);
+			ev_io_start(p->conn->eng->loop, &t->wio);
 			return;
 		}
 		if (w < 0) {
@@ -106,7 +106,7 @@ void tcp_path_xmit(struct path *p)
 		path_tx_written(p, (size_t)w);
 		t->last_write = engine_now();
 	}
-	ev_io_stop(engine.loop, &t->wio);
+	ev_io_stop(p->conn->eng->loop, &t->wio);
 	check_acks(p);
 }
 

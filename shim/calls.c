@@ -236,6 +236,7 @@ int socket(int domain, int type, int protocol)
 {
 	int saved_errno = errno, fd, ret;
 	struct api_sock *s;
+	struct engine *e;
 
 	if (domain != AF_RDS) {
 		fd = REAL(socket)(domain, type, protocol);
@@ -245,7 +246,13 @@ int socket(int domain, int type, int protocol)
 	ret = shim_start();
 	if (ret < 0)
 		return fail(ret);
-	fd = api_socket(type, protocol, &s);
+	ret = api_socket_check(type, protocol);
+	if (ret < 0)
+		return fail(ret);
+	ret = shim_engine(&e);
+	if (ret < 0)
+		return fail(ret);
+	fd = api_socket(e, type, protocol, &s);
 	if (fd < 0)
 		return fail(fd);
 	fd = shim_sock_new(s, fd, type & SOCK_CLOEXEC);

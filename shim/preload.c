@@ -108,11 +108,35 @@ static void table_init(void)
 	atomic_store_explicit(&shim_nfds, (unsigned int)n, memory_order_release);
 }
 
+/*
+ * The process's engine: made by its first RDS socket, dropped (not freed) in a forked child.
+ * The one mutable pointer to an engine in the library (DESIGN.md).
+ */
+static struct engine *process_engine;
+static pthread_mutex_t engine_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+int shim_engine(struct engine **out)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&engine_mutex);
+	if (!process_engine)
+		err = api_engine_new(&process_engine);
+	*out = process_engine;
+	pthread_mutex_unlock(&engine_mutex);
+	return err;
+}
+
 static void at_exit(void)
 {
 	int saved_errno = errno;
+	struct engine *e;
 
-	api_at_exit();
+	pthread_mutex_lock(&engine_mutex);
+	e = process_engine;
+	pthread_mutex_unlock(&engine_mutex);
+	if (e)
+		api_at_exit(e);
 	errno = saved_errno;
 }
 
@@ -132,8 +156,11 @@ static void fork_child(void)
 	struct shim_sock *p, *next;
 
 	pthread_mutex_init(&lock, NULL);
+	pthread_mutex_init(&engine_mutex, NULL);
 	atomic_store(&shim_pid, getpid());
-	api_after_fork_child();
+	if (process_engine)
+		api_after_fork_child(process_engine);
+	process_engine = NULL; /* the child's first RDS socket makes its own */
 
 	/* Calls that the parent's other threads had in progress never end here: count anew. */
 	for (p = all_socks; p; p = p->next)

@@ -100,6 +100,8 @@ static inline struct shim_sock *shim_get(int fd)
 
 void shim_put(struct shim_sock *p);
 int shim_start(void);
+/* The process's engine, made on the first call (0 or -errno). */
+int shim_engine(struct engine **out);
 int shim_sock_new(struct api_sock *s, int fd, bool cloexec);
 int shim_attach(int fd, struct shim_sock *p);
 void shim_detach_range(unsigned int first, unsigned int last);

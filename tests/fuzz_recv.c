@@ -3,7 +3,7 @@
  * libFuzzer target for the receive path as it ships: the stream parser (wire.c), the
  * classification, duplicate rule, handshake, peer restarts and delivery (path.c, conn.c),
  * the sockets' queues (sock.c) and congestion maps (cong.c), driven without a loop thread:
- * engine.loop exists but never runs, and the fuzzer plays the loop by calling the watchers'
+ * eng->loop exists but never runs, and the fuzzer plays the loop by calling the watchers'
  * callbacks that the loop would call. "TCP connections" are AF_UNIX socketpairs.
  *
  * Input: byte 0 = set-up (bit 0: our address is the smaller; bits 1-3: npaths agreed
@@ -36,15 +36,19 @@
 #include <fcntl.h>
 #include <stdio.h>
 
-/* engine.c would start a thread; these are its parts the rooms above use. */
-struct engine engine = { .lock = PTHREAD_MUTEX_INITIALIZER, .transport = &tcp_transport };
+/* eng->c would start a thread; these are its parts the rooms above use. */
+static struct engine engine_obj = { .lock = PTHREAD_MUTEX_INITIALIZER,
+				    .transport = &tcp_transport };
+static struct engine *const eng = &engine_obj;
 
-void engine_lock(void)
+void engine_lock(struct engine *e)
 {
+	(void)e;
 }
 
-void engine_unlock(void)
+void engine_unlock(struct engine *e)
 {
+	(void)e;
 }
 
 double engine_now(void)
@@ -52,16 +56,17 @@ double engine_now(void)
 	return 0;
 }
 
-bool engine_on_loop_thread(void)
+bool engine_on_loop_thread(const struct engine *e)
 {
+	(void)e;
 	return false; /* readiness is sent at once, as in the unit tests */
 }
 
-void engine_kick(struct path *p)
+void engine_kick(struct engine *e, struct path *p)
 {
 	if (p && !p->kicked) {
 		p->kicked = true;
-		TAILQ_INSERT_TAIL(&engine.kicks, p, kick_link);
+		TAILQ_INSERT_TAIL(&e->kicks, p, kick_link);
 	}
 }
 
@@ -97,12 +102,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	setenv("MPRDS_LOG", "error",
 	       0); /* a warning per malformed input would be most of the time */
 	log_init();
-	engine.cfg.npaths = 8;
-	engine.cfg.tcp_port = 16385;
-	engine.cfg.gen_num = 0x9abcdef0;
-	engine.cfg.wmem_default = engine.cfg.rmem_default = 212992;
-	engine.loop = ev_loop_new(EVFLAG_NOENV);
-	TAILQ_INIT(&engine.kicks);
+	eng->cfg.npaths = 8;
+	eng->cfg.tcp_port = 16385;
+	eng->cfg.gen_num = 0x9abcdef0;
+	eng->cfg.wmem_default = eng->cfg.rmem_default = 212992;
+	eng->loop = ev_loop_new(EVFLAG_NOENV);
+	TAILQ_INIT(&eng->kicks);
+	timers_init(&eng->timers);
+	sock_table_init(&eng->socks);
+	LIST_INIT(&eng->conns.list);
+	LIST_INIT(&eng->cong.maps);
 	a_small = v4("198.18.0.1");
 	a_large = v4("198.18.0.2");
 	return 0;
@@ -113,8 +122,8 @@ static void run_kicks(void)
 {
 	struct path *p;
 
-	while ((p = TAILQ_FIRST(&engine.kicks))) {
-		TAILQ_REMOVE(&engine.kicks, p, kick_link);
+	while ((p = TAILQ_FIRST(&eng->kicks))) {
+		TAILQ_REMOVE(&eng->kicks, p, kick_link);
 		p->kicked = false;
 		if (p->state == PATH_UP)
 			path_service(p);
@@ -147,7 +156,7 @@ static void peer_write(struct path *p, const uint8_t *buf, size_t n)
 	if (n)
 		(void)!sys_write(peer_end[p->index], buf, n);
 	if (ev_is_active(&t->rio))
-		tcp_on_read(engine.loop, &t->rio, EV_READ);
+		tcp_on_read(eng->loop, &t->rio, EV_READ);
 }
 
 /* The peer reads everything we wrote: on a socketpair that acknowledges it (SIOCOUTQ). */
@@ -161,9 +170,9 @@ static void peer_read(struct path *p)
 	while (sys_read(peer_end[p->index], buf, sizeof(buf)) > 0)
 		;
 	if (ev_is_active(&t->wio))
-		tcp_on_write(engine.loop, &t->wio, EV_WRITE);
+		tcp_on_write(eng->loop, &t->wio, EV_WRITE);
 	if (ev_is_active(&t->ack_poll))
-		tcp_on_ack_poll(engine.loop, &t->ack_poll, EV_TIMER);
+		tcp_on_ack_poll(eng->loop, &t->ack_poll, EV_TIMER);
 }
 
 static void peer_close(struct path *p)
@@ -175,9 +184,9 @@ static void peer_close(struct path *p)
 	sys_close(peer_end[p->index]);
 	peer_end[p->index] = -1;
 	if (ev_is_active(&t->rio))
-		tcp_on_read(engine.loop, &t->rio, EV_READ);
+		tcp_on_read(eng->loop, &t->rio, EV_READ);
 	else if (ev_is_active(&t->wio))
-		tcp_on_write(engine.loop, &t->wio, EV_WRITE);
+		tcp_on_write(eng->loop, &t->wio, EV_WRITE);
 }
 
 static void app_read(int k)
@@ -199,7 +208,7 @@ static void app_send(struct conn *c, int k, const uint8_t *data, size_t n)
 		return;
 	if (n)
 		memcpy(copy, data, n);
-	m = msg_new(s->bound_port, (uint16_t)(6000 + k), copy, (uint32_t)n);
+	m = msg_new(eng, s->bound_port, (uint16_t)(6000 + k), copy, (uint32_t)n);
 	if (!m) {
 		free(copy);
 		return;
@@ -207,7 +216,7 @@ static void app_send(struct conn *c, int k, const uint8_t *data, size_t n)
 	m->sender = s;
 	p = conn_send(c, m);
 	if (p)
-		engine_kick(p);
+		engine_kick(eng, p);
 	sock_charge(s, n);
 }
 
@@ -245,7 +254,7 @@ static void run_op(struct conn *c, uint8_t op, const uint8_t *buf, size_t n)
 		break;
 	case 11:
 		if (ev_is_active(&tcp_of(p)->rx_poll))
-			tcp_on_rx_poll(engine.loop, &tcp_of(p)->rx_poll, EV_TIMER);
+			tcp_on_rx_poll(eng->loop, &tcp_of(p)->rx_poll, EV_TIMER);
 		break;
 	case 12:
 		if (timer_active(&c->hs_timer))
@@ -300,7 +309,8 @@ static void check_invariants(struct conn *c)
 		}
 		fuzz_check(pongs == p->pongs, "pong count");
 		fuzz_check(p->pongs <= MAX_QUEUED_PONGS, "pongs bounded");
-		fuzz_check(p->state != PATH_UP || tcp_of(p)->fd >= 0, "an up path has a connection");
+		fuzz_check(p->state != PATH_UP || tcp_of(p)->fd >= 0,
+			   "an up path has a connection");
 		fuzz_check(!p->rx_blocker || tcp_of(p)->fd >= 0 || p->state == PATH_DOWN,
 			   "a pause belongs to a connection");
 		fuzz_check(!p->tx_dead || p->rx_blocker, "tx_dead only while paused");
@@ -312,7 +322,7 @@ static void setup_socks(uint8_t cfg)
 	const struct addr *local = (cfg & 1) ? &a_small : &a_large;
 
 	for (int k = 0; k < NSOCKS; k++) {
-		socks[k] = sock_new(-1, -1);
+		socks[k] = sock_new(eng, -1, -1);
 		fuzz_check(socks[k] && !sock_bind_port(socks[k], local, (uint16_t)(5000 + k)),
 			   "bind");
 	}
@@ -322,7 +332,7 @@ static void setup_socks(uint8_t cfg)
 
 static void teardown(void)
 {
-	conn_free_all();
+	conn_free_all(eng);
 	for (int i = 0; i < WIRE_MAX_PATHS; i++) {
 		if (peer_end[i] >= 0)
 			sys_close(peer_end[i]);
@@ -333,7 +343,7 @@ static void teardown(void)
 		sock_unbind(socks[k]);
 		sock_put(socks[k]);
 	}
-	fuzz_check(TAILQ_EMPTY(&engine.kicks), "no kicks left for freed paths");
+	fuzz_check(TAILQ_EMPTY(&eng->kicks), "no kicks left for freed paths");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -349,7 +359,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < WIRE_MAX_PATHS; i++)
 		peer_end[i] = -1;
 	setup_socks(cfg);
-	c = (cfg & 1) ? conn_get(&a_small, &a_large) : conn_get(&a_large, &a_small);
+	c = (cfg & 1) ? conn_get(eng, &a_small, &a_large) : conn_get(eng, &a_large, &a_small);
 	fuzz_check(c != NULL, "conn");
 	c->npaths = (cfg >> 1) & 7;
 	if (c->npaths == 7)

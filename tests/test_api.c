@@ -2,12 +2,12 @@
 /*
  * The socket calls as the shim makes them (include/mprds/api.h), and nothing else: the errno
  * of each bad argument, delivery between two sockets of this process, truncation and
- * peeking, send-buffer accounting, the readiness of the fd api_socket() returns and the
+ * peeking, send-buffer accounting, the readiness of the fd api_socket(test_engine(), ) returns and the
  * RDS_INFO sizes (socket-api.md §2-§13). No test reads or writes a core struct, so these
  * hold whatever shape the engine takes behind api.h.
  *
  * Each test runs in a child of its own (check's CK_FORK): main() never calls the api, so
- * every child starts a fresh engine, with its loop thread, on its first api_socket(). The
+ * every child starts a fresh engine, with its loop thread, on its first api_socket(test_engine(), ). The
  * engine listens on 127.0.0.6x:TEST_TCP_PORT, an unusual port, so that nothing else on the
  * machine is disturbed; tests release what they open, so CK_FORK=no works too.
  */
@@ -41,6 +41,16 @@
 #define P2 4002
 #define NOBODY 4999 /* a port no socket binds */
 
+/* The engine of this test's process, made on first use as the shim makes it. */
+static struct engine *test_engine(void)
+{
+	static struct engine *e;
+
+	if (!e)
+		ck_assert_int_eq(api_engine_new(&e), 0);
+	return e;
+}
+
 /* One RDS socket as the shim holds it: the engine's handle and the application's fd. */
 struct rsock {
 	struct api_sock *s;
@@ -51,7 +61,7 @@ static struct rsock open_sock(int type)
 {
 	struct rsock r;
 
-	r.fd = api_socket(type, 0, &r.s);
+	r.fd = api_socket(test_engine(), type, 0, &r.s);
 	ck_assert_int_ge(r.fd, 0);
 	return r;
 }
@@ -169,12 +179,13 @@ START_TEST(socket_takes_only_seqpacket_and_protocol_0)
 {
 	struct api_sock *s;
 
-	ck_assert_int_eq(api_socket(SOCK_STREAM, 0, &s), -ESOCKTNOSUPPORT);
-	ck_assert_int_eq(api_socket(SOCK_DGRAM, 0, &s), -ESOCKTNOSUPPORT);
-	ck_assert_int_eq(api_socket(SOCK_RDM, 0, &s), -ESOCKTNOSUPPORT);
-	ck_assert_int_eq(api_socket(SOCK_SEQPACKET, 1, &s), -ESOCKTNOSUPPORT);
-	ck_assert_int_eq(api_socket(11, 0, &s), -EINVAL); /* >= SOCK_MAX */
-	ck_assert_int_eq(api_socket(SOCK_SEQPACKET | 0x10000, 0, &s), -EINVAL); /* unknown flag */
+	ck_assert_int_eq(api_socket(test_engine(), SOCK_STREAM, 0, &s), -ESOCKTNOSUPPORT);
+	ck_assert_int_eq(api_socket(test_engine(), SOCK_DGRAM, 0, &s), -ESOCKTNOSUPPORT);
+	ck_assert_int_eq(api_socket(test_engine(), SOCK_RDM, 0, &s), -ESOCKTNOSUPPORT);
+	ck_assert_int_eq(api_socket(test_engine(), SOCK_SEQPACKET, 1, &s), -ESOCKTNOSUPPORT);
+	ck_assert_int_eq(api_socket(test_engine(), 11, 0, &s), -EINVAL); /* >= SOCK_MAX */
+	ck_assert_int_eq(api_socket(test_engine(), SOCK_SEQPACKET | 0x10000, 0, &s),
+			 -EINVAL); /* unknown flag */
 }
 END_TEST
 
@@ -742,7 +753,7 @@ START_TEST(a_blocking_recv_wakes_for_a_message)
 }
 END_TEST
 
-/* §7: readiness of the fd api_socket() returned */
+/* §7: readiness of the fd api_socket(test_engine(), ) returned */
 
 START_TEST(pollin_exactly_while_a_message_waits)
 {

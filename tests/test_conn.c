@@ -12,7 +12,9 @@
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/sock.h"
+#include "test_engine.h"
 
+static struct engine *eng;
 static struct addr a_small, a_large;
 
 static struct addr v4(const char *s)
@@ -28,16 +30,10 @@ static struct addr v4(const char *s)
 
 static void setup(void)
 {
-	memset(&engine.cfg, 0, sizeof(engine.cfg));
-	engine.cfg.npaths = 8;
-	engine.cfg.tcp_port = 16385;
-	engine.cfg.gen_num = 0x9abcdef0;
-	engine.cfg.wmem_default = engine.cfg.rmem_default = 212992;
-	if (!engine.loop)
-		engine.loop = ev_loop_new(EVFLAG_NOENV);
-	TAILQ_INIT(&engine.kicks);
-	conn_free_all(); /* start each test with no connections */
-	sock_after_fork();
+	if (eng)
+		engine_free(eng); /* each test starts with a fresh engine */
+	eng = test_engine_new();
+	ck_assert_ptr_nonnull(eng);
 	a_small = v4("198.18.0.1");
 	a_large = v4("198.18.0.2");
 }
@@ -64,7 +60,7 @@ static void feed(struct path *p, const struct wire_header *h, const void *payloa
 
 START_TEST(probe_is_queued_once_with_npaths)
 {
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 	struct msg *m;
 	struct wire_exts ex;
 
@@ -96,7 +92,7 @@ START_TEST(pong_sets_npaths_to_the_minimum)
 		struct wire_exts ex = { .has_npaths = true, .npaths = (uint16_t)offers[i] };
 
 		setup();
-		c = conn_get(&a_small, &a_large);
+		c = conn_get(eng, &a_small, &a_large);
 		conn_probe(c);
 		wire_exts_build(&ex, h.ext);
 		feed(&c->paths[0], &h, NULL);
@@ -112,8 +108,8 @@ START_TEST(own_limit_caps_npaths)
 	struct wire_exts ex = { .has_npaths = true, .npaths = 8 };
 	struct conn *c;
 
-	engine.cfg.npaths = 1;
-	c = conn_get(&a_small, &a_large);
+	eng->cfg.npaths = 1;
+	c = conn_get(eng, &a_small, &a_large);
 	wire_exts_build(&ex, h.ext);
 	feed(&c->paths[0], &h, NULL);
 	ck_assert_int_eq(c->npaths, 1);
@@ -123,7 +119,7 @@ END_TEST
 START_TEST(legacy_pong_means_one_path)
 {
 	struct wire_header h = { .seq = 1, .dport = WIRE_PROBE_PORT };
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 
 	conn_probe(c);
 	feed(&c->paths[0], &h, NULL);
@@ -136,10 +132,10 @@ START_TEST(probe_gets_a_probe_pong_with_our_npaths)
 {
 	struct wire_header h = { .seq = 1, .sport = WIRE_PROBE_PORT };
 	struct wire_exts ex = { .has_npaths = true, .npaths = 8 }, got;
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 	struct msg *pong;
 
-	engine.cfg.npaths = 4;
+	eng->cfg.npaths = 4;
 	wire_exts_build(&ex, h.ext);
 	feed(&c->paths[0], &h, NULL);
 	ck_assert_int_eq(c->npaths, 4);
@@ -156,7 +152,7 @@ END_TEST
 START_TEST(ordinary_ping_gets_plain_pong)
 {
 	struct wire_header h = { .seq = 1, .sport = 4000 };
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 	struct msg *pong;
 	struct wire_exts got;
 
@@ -174,8 +170,8 @@ END_TEST
 START_TEST(data_is_delivered_and_duplicates_dropped)
 {
 	struct wire_header h = { .seq = 5, .len = 5, .sport = 4000, .dport = 5000 };
-	struct conn *c = conn_get(&a_large, &a_small);
-	struct sock *s = sock_new(-1, -1);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
+	struct sock *s = sock_new(eng, -1, -1);
 	struct msg *m;
 
 	ck_assert_int_eq(sock_bind_port(s, &a_large, 5000), 0);
@@ -203,7 +199,7 @@ START_TEST(oversized_message_drops_the_path)
 {
 	uint8_t buf[WIRE_HDR_LEN];
 	struct wire_header h = { .seq = 1, .len = WIRE_MAX_PAYLOAD + 1, .dport = 5000 };
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 
 	wire_header_encode(&h, buf);
 	ck_assert_int_lt(path_receive(&c->paths[0], buf, sizeof(buf)), 0);
@@ -215,7 +211,7 @@ START_TEST(cong_map_is_stored_without_sequence)
 {
 	uint8_t *buf = calloc(1, WIRE_HDR_LEN + WIRE_CONG_MAP_BYTES);
 	struct wire_header h = { .len = WIRE_CONG_MAP_BYTES, .flags = WIRE_FLAG_CONG_BITMAP };
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 
 	wire_header_encode(&h, buf);
 	wire_cong_set(buf + WIRE_HDR_LEN, 5000);
@@ -229,7 +225,7 @@ END_TEST
 
 START_TEST(sockets_keep_their_path_and_spread)
 {
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 	int used[WIRE_MAX_PATHS] = { 0 };
 
 	ck_assert(conn_pick_path(c, 4000) == &c->paths[0]); /* before the handshake */
@@ -249,11 +245,11 @@ START_TEST(lanes_wait_for_path0_catch_up)
 {
 	struct wire_header h = { .seq = 1, .dport = WIRE_PROBE_PORT };
 	struct wire_exts ex = { .has_npaths = true, .npaths = 8 };
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 	struct msg *m;
 
 	conn_probe(c); /* seq 1 */
-	path_enqueue(&c->paths[0], msg_new(4001, 5000, NULL, 0)); /* seq 2, before fan-out */
+	path_enqueue(&c->paths[0], msg_new(eng, 4001, 5000, NULL, 0)); /* seq 2, before fan-out */
 	wire_exts_build(&ex, h.ext);
 	feed(&c->paths[0], &h, NULL);
 	ck_assert_int_eq(c->npaths, 8);
@@ -273,11 +269,11 @@ START_TEST(first_sends_are_held_until_the_handshake)
 {
 	struct wire_header h = { .seq = 1, .dport = WIRE_PROBE_PORT };
 	struct wire_exts ex = { .has_npaths = true, .npaths = 8 };
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 	struct path *lane;
 
 	for (int port = 4000; port < 4016; port++)
-		conn_send(c, msg_new((uint16_t)port, 5000, NULL, 0));
+		conn_send(c, msg_new(eng, (uint16_t)port, 5000, NULL, 0));
 	ck_assert_int_eq(queue_len(&c->held), 16);
 	ck_assert_int_eq(queue_len(&c->paths[0].sendq), 1); /* only the probe */
 	wire_exts_build(&ex, h.ext);
@@ -287,7 +283,7 @@ START_TEST(first_sends_are_held_until_the_handshake)
 		ck_assert_int_eq(queue_len(&c->paths[i].sendq), i == 0 ? 3 : 2);
 	lane = conn_pick_path(c, 4005);
 	ck_assert_uint_eq(TAILQ_FIRST(&lane->sendq)->h.seq, 1);
-	conn_send(c, msg_new(4005, 5000, NULL, 0));
+	conn_send(c, msg_new(eng, 4005, 5000, NULL, 0));
 	ck_assert_uint_eq(TAILQ_LAST(&lane->sendq, msg_queue)->h.sport, 4005);
 }
 END_TEST
@@ -295,10 +291,10 @@ END_TEST
 START_TEST(legacy_peer_gets_held_messages_on_path0)
 {
 	struct wire_header h = { .seq = 1, .dport = WIRE_PROBE_PORT };
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 
 	for (int port = 4000; port < 4016; port++)
-		conn_send(c, msg_new((uint16_t)port, 5000, NULL, 0));
+		conn_send(c, msg_new(eng, (uint16_t)port, 5000, NULL, 0));
 	feed(&c->paths[0], &h, NULL);
 	ck_assert_int_eq(c->npaths, 1);
 	ck_assert_int_eq(queue_len(&c->paths[0].sendq), 17);
@@ -320,9 +316,9 @@ START_TEST(one_peer_of_many_local_addresses_is_one_peer)
 
 	for (int i = 1; i <= 64; i++) {
 		local[i] = v4_n("198.18.8", i);
-		ck_assert_ptr_nonnull(conn_accept_get(&local[i], &client));
+		ck_assert_ptr_nonnull(conn_accept_get(eng, &local[i], &client));
 	}
-	ck_assert_int_eq(conn_count(), 64); /* none evicted */
+	ck_assert_int_eq(conn_count(eng), 64); /* none evicted */
 }
 END_TEST
 
@@ -333,28 +329,28 @@ START_TEST(the_33rd_silent_peer_evicts_the_least_recent)
 	for (int i = 1; i <= 40; i++)
 		peer[i] = v4_n("198.18.9", i);
 	for (int i = 1; i <= 32; i++)
-		conn_accept_get(&local, &peer[i]);
+		conn_accept_get(eng, &local, &peer[i]);
 	/* peer .1 connects again, to another of our addresses: now .2 is the least recent */
-	conn_accept_get(&local2, &peer[1]);
-	ck_assert_int_eq(conn_count(), 33);
-	conn_accept_get(&local, &peer[33]);
-	ck_assert_int_eq(conn_count(), 33);
-	ck_assert_ptr_null(conn_find(&local, &peer[2]));
-	ck_assert_ptr_nonnull(conn_find(&local, &peer[1]));
-	ck_assert_ptr_nonnull(conn_find(&local2, &peer[1]));
+	conn_accept_get(eng, &local2, &peer[1]);
+	ck_assert_int_eq(conn_count(eng), 33);
+	conn_accept_get(eng, &local, &peer[33]);
+	ck_assert_int_eq(conn_count(eng), 33);
+	ck_assert_ptr_null(conn_find(eng, &local, &peer[2]));
+	ck_assert_ptr_nonnull(conn_find(eng, &local, &peer[1]));
+	ck_assert_ptr_nonnull(conn_find(eng, &local2, &peer[1]));
 	/* a peer that has been heard from is never evicted */
-	conn_heard(conn_find(&local, &peer[3]));
+	conn_heard(conn_find(eng, &local, &peer[3]));
 	for (int i = 34; i <= 40; i++)
-		conn_accept_get(&local, &peer[i]);
-	ck_assert_ptr_nonnull(conn_find(&local, &peer[3]));
-	ck_assert_int_le(conn_count(), 34);
+		conn_accept_get(eng, &local, &peer[i]);
+	ck_assert_ptr_nonnull(conn_find(eng, &local, &peer[3]));
+	ck_assert_int_le(conn_count(eng), 34);
 }
 END_TEST
 
 /* wire.md §7: a peer without SPORT_IDX fills slots first-free, so lanes open in order. */
 START_TEST(lanes_open_in_order_for_a_peer_without_sport_idx)
 {
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 
 	ck_assert(c->smaller);
 	c->npaths = 8;
@@ -377,7 +373,7 @@ END_TEST
 
 static void teardown(void)
 {
-	conn_free_all();
+	conn_free_all(eng);
 }
 
 static Suite *conn_suite(void)

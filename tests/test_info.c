@@ -20,12 +20,14 @@
 #include "mprds/conn.h"
 #include "mprds/control.h"
 #include "mprds/engine.h"
-#include "mprds/tcp_path.h"
 #include "mprds/info.h"
 #include "mprds/sock.h"
+#include "mprds/tcp_path.h"
+#include "test_engine.h"
 
 #define NCOUNTERS 48 /* 36 core + mprds_catchup_tx0_retries + 5 TCP + 6 mprds_path_* */
 
+static struct engine *eng;
 static struct addr a_local, a_peer, a_peer2, a6_local;
 static struct sock *socks[8];
 static int nsocks;
@@ -53,16 +55,8 @@ static struct addr parse(const char *s)
 
 static void setup(void)
 {
-	memset(&engine.cfg, 0, sizeof(engine.cfg));
-	engine.cfg.npaths = 8;
-	engine.cfg.tcp_port = 16385;
-	engine.cfg.gen_num = 0x9abcdef0;
-	engine.cfg.wmem_default = engine.cfg.rmem_default = 212992;
-	if (!engine.loop)
-		engine.loop = ev_loop_new(EVFLAG_NOENV);
-	TAILQ_INIT(&engine.kicks);
-	conn_free_all();
-	sock_after_fork();
+	eng = test_engine_new();
+	ck_assert_ptr_nonnull(eng);
 	nsocks = 0;
 	a_local = parse("198.18.0.1");
 	a_peer = parse("198.18.0.2");
@@ -72,20 +66,21 @@ static void setup(void)
 
 static void teardown(void)
 {
-	conn_free_all();
+	conn_free_all(eng);
 	for (int i = 0; i < nsocks; i++) {
-		int app = socks[i]->app_fd, eng = socks[i]->eng_fd;
+		int app = socks[i]->app_fd, efd = socks[i]->eng_fd;
 
 		sock_unbind(socks[i]);
 		sock_unlist(socks[i]);
 		sock_put(socks[i]);
 		close(app);
-		close(eng);
+		close(efd);
 	}
 	for (int i = 0; i < 3; i++)
 		if (tcp_fds[i] >= 0)
 			close(tcp_fds[i]);
 	tcp_fds[0] = tcp_fds[1] = tcp_fds[2] = -1;
+	engine_free(eng);
 }
 
 /* A socket with a real fd (for the inode), bound to a:port unless a is NULL. */
@@ -95,7 +90,7 @@ static struct sock *make_sock(const struct addr *a, uint16_t port)
 	struct sock *s;
 
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	s = sock_new(sv[0], sv[1]);
+	s = sock_new(eng, sv[0], sv[1]);
 	ck_assert_ptr_nonnull(s);
 	if (a)
 		ck_assert_int_eq(sock_bind_port(s, a, port), 0);
@@ -196,14 +191,14 @@ START_TEST(registered_sources_and_enoprotoopt)
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
 		socklen_t len = sizeof(buf);
 
-		ck_assert_int_eq(info_get(known[i].opt, buf, &len), known[i].each);
+		ck_assert_int_eq(info_get(eng, known[i].opt, buf, &len), known[i].each);
 	}
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		socklen_t len = sizeof(buf);
 
-		ck_assert_int_eq(info_get(unknown[i], buf, &len), -ENOPROTOOPT);
+		ck_assert_int_eq(info_get(eng, unknown[i], buf, &len), -ENOPROTOOPT);
 		len = 0;
-		ck_assert_int_eq(info_get(unknown[i], NULL, &len), -ENOPROTOOPT);
+		ck_assert_int_eq(info_get(eng, unknown[i], NULL, &len), -ENOPROTOOPT);
 	}
 }
 END_TEST
@@ -214,15 +209,16 @@ START_TEST(bad_lengths_and_buffers)
 	uint8_t buf[64];
 	socklen_t len = (socklen_t)-1;
 
-	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, buf, &len), -EINVAL);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_SOCKETS, buf, &len), -EINVAL);
 	len = (socklen_t)-1;
-	ck_assert_int_eq(info_get(10002, buf, &len), -EINVAL);
+	ck_assert_int_eq(info_get(eng, 10002, buf, &len), -EINVAL);
 	len = 0x7fffffff;
-	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, buf, &len), -EINVAL);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_SOCKETS, buf, &len), -EINVAL);
 	len = 16;
-	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, (void *)(~(uintptr_t)0 - 4), &len), -EINVAL);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_SOCKETS, (void *)(~(uintptr_t)0 - 4), &len),
+			 -EINVAL);
 	len = 16;
-	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, NULL, &len), -EFAULT);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_SOCKETS, NULL, &len), -EFAULT);
 }
 END_TEST
 
@@ -230,10 +226,10 @@ START_TEST(size_probe_of_an_empty_source_succeeds)
 {
 	socklen_t len = 0;
 
-	ck_assert_int_eq(info_get(RDS_INFO_CONNECTIONS, NULL, &len), 42);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_CONNECTIONS, NULL, &len), 42);
 	ck_assert_uint_eq(len, 0);
 	len = 0;
-	ck_assert_int_eq(info_get(RDS6_INFO_SOCKETS, NULL, &len), 52);
+	ck_assert_int_eq(info_get(eng, RDS6_INFO_SOCKETS, NULL, &len), 52);
 	ck_assert_uint_eq(len, 0);
 }
 END_TEST
@@ -241,22 +237,22 @@ END_TEST
 START_TEST(counters_probe_then_fill)
 {
 	static uint8_t buf[NCOUNTERS * 40];
-	struct conn *c = conn_get(&a_local, &a_peer);
+	struct conn *c = conn_get(eng, &a_local, &a_peer);
 	socklen_t len = 0;
 
 	c->paths[0].dups = 3;
 	c->paths[5].dups = 4;
 	c->paths[2].msgs_tx = 7;
-	ck_assert_int_eq(info_get(RDS_INFO_COUNTERS, NULL, &len), -ENOSPC);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_COUNTERS, NULL, &len), -ENOSPC);
 	ck_assert_uint_eq(len, NCOUNTERS * 40);
 	/* too small: nothing copied */
 	memset(buf, 0xaa, sizeof(buf));
 	len = sizeof(buf) - 1;
-	ck_assert_int_eq(info_get(RDS_INFO_COUNTERS, buf, &len), -ENOSPC);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_COUNTERS, buf, &len), -ENOSPC);
 	ck_assert_uint_eq(len, NCOUNTERS * 40);
 	ck_assert_uint_eq(buf[0], 0xaa);
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS_INFO_COUNTERS, buf, &len), 40);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_COUNTERS, buf, &len), 40);
 	ck_assert_uint_eq(len, NCOUNTERS * 40);
 	ck_assert_str_eq((char *)buf, "conn_reset");
 	ck_assert_str_eq((char *)buf + 2 * 40, "recv_drop_old_seq");
@@ -274,8 +270,8 @@ END_TEST
 
 START_TEST(connections_layout_and_prefix_on_enospc)
 {
-	struct conn *c1 = conn_get(&a_local, &a_peer);
-	struct conn *c2 = conn_get(&a_local, &a_peer2);
+	struct conn *c1 = conn_get(eng, &a_local, &a_peer);
+	struct conn *c2 = conn_get(eng, &a_local, &a_peer2);
 	uint8_t buf[2 * 42];
 	socklen_t len;
 	const uint8_t *e;
@@ -284,18 +280,18 @@ START_TEST(connections_layout_and_prefix_on_enospc)
 	c1->paths[0].next_rx_seq = 22;
 	c1->paths[0].state = PATH_UP;
 	c2->paths[0].state = PATH_CONNECTING;
-	conn_get(&a6_local, &a6_local); /* an IPv6 connection: not in the IPv4 table */
+	conn_get(eng, &a6_local, &a6_local); /* an IPv6 connection: not in the IPv4 table */
 	len = 0;
-	ck_assert_int_eq(info_get(RDS_INFO_CONNECTIONS, NULL, &len), -ENOSPC);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_CONNECTIONS, NULL, &len), -ENOSPC);
 	ck_assert_uint_eq(len, 84);
 	/* room for one: the kernel copies that one, and still asks for both */
 	memset(buf, 0, sizeof(buf));
 	len = 42;
-	ck_assert_int_eq(info_get(RDS_INFO_CONNECTIONS, buf, &len), -ENOSPC);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_CONNECTIONS, buf, &len), -ENOSPC);
 	ck_assert_uint_eq(len, 84);
 	ck_assert_uint_ne(be32_at(buf + 16), 0);
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS_INFO_CONNECTIONS, buf, &len), 42);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_CONNECTIONS, buf, &len), 42);
 	ck_assert_uint_eq(len, 84);
 	for (int i = 0; i < 2; i++) {
 		e = buf + i * 42;
@@ -313,7 +309,7 @@ START_TEST(connections_layout_and_prefix_on_enospc)
 	}
 	/* the IPv6 variant lists all three, IPv4 ones v4-mapped */
 	len = 0;
-	ck_assert_int_eq(info_get(RDS6_INFO_CONNECTIONS, NULL, &len), -ENOSPC);
+	ck_assert_int_eq(info_get(eng, RDS6_INFO_CONNECTIONS, NULL, &len), -ENOSPC);
 	ck_assert_uint_eq(len, 3 * 65);
 }
 END_TEST
@@ -331,15 +327,15 @@ START_TEST(sockets_ipv4_variant_omits_unbound_but_counts_them)
 	bound->conn_addr = a_peer;
 	bound->conn_port = 4001;
 	len = 0;
-	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, NULL, &len), -ENOSPC);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_SOCKETS, NULL, &len), -ENOSPC);
 	ck_assert_uint_eq(len, 2 * 28); /* too small: the count of all sockets */
 	memset(buf, 0xaa, sizeof(buf));
 	len = 28;
-	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, buf, &len), -ENOSPC);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_SOCKETS, buf, &len), -ENOSPC);
 	ck_assert_uint_eq(len, 56);
 	ck_assert_uint_eq(buf[0], 0xaa); /* nothing copied */
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, buf, &len), 28);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_SOCKETS, buf, &len), 28);
 	ck_assert_uint_eq(len, 28); /* only the bound one */
 	ck_assert_uint_eq(u32_at(buf), 50000);
 	ck_assert_uint_eq(be32_at(buf + 4), 0xc6120001);
@@ -360,7 +356,7 @@ START_TEST(sockets_ipv6_variant_lists_every_socket)
 
 	make_sock(&a_local, 4000);
 	make_sock(NULL, 0);
-	ck_assert_int_eq(info_get(RDS6_INFO_SOCKETS, buf, &len), 52);
+	ck_assert_int_eq(info_get(eng, RDS6_INFO_SOCKETS, buf, &len), 52);
 	ck_assert_uint_eq(len, 3 * 52);
 	for (int i = 0; i < 3; i++) {
 		const uint8_t *e = buf + i * 52;
@@ -381,33 +377,33 @@ START_TEST(sockets_ipv6_variant_lists_every_socket)
 	ck_assert_int_eq(found, 3);
 	/* an IPv6-bound socket is no IPv4 socket */
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS_INFO_SOCKETS, buf, &len), 28);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_SOCKETS, buf, &len), 28);
 	ck_assert_uint_eq(len, 28);
 }
 END_TEST
 
 START_TEST(send_retrans_and_recv_queues)
 {
-	struct conn *c = conn_get(&a_local, &a_peer);
+	struct conn *c = conn_get(eng, &a_local, &a_peer);
 	struct sock *s = make_sock(&a_local, 4000);
 	struct msg *m, *r;
 	uint8_t buf[4 * 26];
 	socklen_t len;
 
-	m = msg_new(4000, 5000, NULL, 0);
+	m = msg_new(eng, 4000, 5000, NULL, 0);
 	m->h.len = 0;
 	path_enqueue(&c->paths[3], m); /* seq 1 on path 3 */
-	m = msg_new(4000, 5001, calloc(1, 100), 100);
+	m = msg_new(eng, 4000, 5001, calloc(1, 100), 100);
 	path_enqueue(&c->paths[3], m); /* seq 2 */
 	TAILQ_REMOVE(&c->paths[3].sendq, m, link);
 	TAILQ_INSERT_TAIL(&c->paths[3].unacked, m, link); /* written, not acknowledged */
-	r = msg_new(6000, 4000, calloc(1, 33), 33);
+	r = msg_new(eng, 6000, 4000, calloc(1, 33), 33);
 	r->h.seq = 9;
 	r->src = a_peer;
 	sock_deliver(s, r);
 
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS_INFO_SEND_MESSAGES, buf, &len), 26);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_SEND_MESSAGES, buf, &len), 26);
 	ck_assert_uint_eq(len, 26);
 	ck_assert_uint_eq(u64_at(buf), 1);
 	ck_assert_uint_eq(u32_at(buf + 8), 0);
@@ -418,14 +414,14 @@ START_TEST(send_retrans_and_recv_queues)
 	ck_assert_uint_eq(buf[24], 0);
 
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS_INFO_RETRANS_MESSAGES, buf, &len), 26);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_RETRANS_MESSAGES, buf, &len), 26);
 	ck_assert_uint_eq(len, 26);
 	ck_assert_uint_eq(u64_at(buf), 2);
 	ck_assert_uint_eq(u32_at(buf + 8), 100);
 	ck_assert_uint_eq(be16_at(buf + 22), 5001);
 
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS_INFO_RECV_MESSAGES, buf, &len), 26);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_RECV_MESSAGES, buf, &len), 26);
 	ck_assert_uint_eq(len, 26);
 	ck_assert_uint_eq(u64_at(buf), 9);
 	ck_assert_uint_eq(u32_at(buf + 8), 33);
@@ -436,16 +432,16 @@ START_TEST(send_retrans_and_recv_queues)
 
 	/* the IPv6 variant: 50-byte entries with the same content */
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS6_INFO_RECV_MESSAGES, buf, &len), 50);
+	ck_assert_int_eq(info_get(eng, RDS6_INFO_RECV_MESSAGES, buf, &len), 50);
 	ck_assert_uint_eq(len, 50);
 	ck_assert_uint_eq(be16_at(buf + 44), 4000);
 	ck_assert_uint_eq(be16_at(buf + 46), 6000);
 
 	/* a short buffer gets the first messages and the length of all */
-	path_enqueue(&c->paths[1], msg_new(4001, 5000, NULL, 0));
+	path_enqueue(&c->paths[1], msg_new(eng, 4001, 5000, NULL, 0));
 	memset(buf, 0, sizeof(buf));
 	len = 26;
-	ck_assert_int_eq(info_get(RDS_INFO_SEND_MESSAGES, buf, &len), -ENOSPC);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_SEND_MESSAGES, buf, &len), -ENOSPC);
 	ck_assert_uint_eq(len, 52);
 	ck_assert_uint_ne(be32_at(buf + 12), 0);
 }
@@ -474,25 +470,25 @@ static void tcp_pair(int fds[3], uint16_t *lport, uint16_t *fport)
 
 START_TEST(tcp_sockets_list_established_paths)
 {
-	struct conn *c = conn_get(&a_local, &a_peer);
+	struct conn *c = conn_get(eng, &a_local, &a_peer);
 	uint8_t buf[2 * 64];
 	uint16_t lport, fport;
 	socklen_t len;
 
 	tcp_pair(tcp_fds, &lport, &fport);
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS_INFO_TCP_SOCKETS, buf, &len), 41);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_TCP_SOCKETS, buf, &len), 41);
 	ck_assert_uint_eq(len, 0);
 	tcp_of(&c->paths[2])->fd = tcp_fds[1];
 	c->paths[2].state = PATH_UP;
 	c->paths[2].tx_offset = 1000;
 	len = 40;
 	memset(buf, 0xaa, sizeof(buf));
-	ck_assert_int_eq(info_get(RDS_INFO_TCP_SOCKETS, buf, &len), -ENOSPC);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_TCP_SOCKETS, buf, &len), -ENOSPC);
 	ck_assert_uint_eq(len, 41);
 	ck_assert_uint_eq(buf[0], 0xaa);
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS_INFO_TCP_SOCKETS, buf, &len), 41);
+	ck_assert_int_eq(info_get(eng, RDS_INFO_TCP_SOCKETS, buf, &len), 41);
 	ck_assert_uint_eq(len, 41);
 	ck_assert_uint_eq(be32_at(buf), 0x7f000001);
 	ck_assert_uint_eq(be16_at(buf + 4), lport);
@@ -502,7 +498,7 @@ START_TEST(tcp_sockets_list_established_paths)
 	ck_assert_uint_eq(u64_at(buf + 20), 0);
 	ck_assert_uint_eq(u32_at(buf + 28), 1000);
 	len = sizeof(buf);
-	ck_assert_int_eq(info_get(RDS6_INFO_TCP_SOCKETS, buf, &len), 64);
+	ck_assert_int_eq(info_get(eng, RDS6_INFO_TCP_SOCKETS, buf, &len), 64);
 	ck_assert_uint_eq(len, 64);
 	ck_assert_uint_eq(be16_at(buf + 16), lport);
 	tcp_of(&c->paths[2])->fd = -1; /* the test closes it */
@@ -512,20 +508,20 @@ END_TEST
 
 START_TEST(paths_of_each_connection)
 {
-	struct conn *c = conn_get(&a_local, &a_peer);
+	struct conn *c = conn_get(eng, &a_local, &a_peer);
 	uint8_t buf[8 * 128];
 	struct control_path cp;
 	socklen_t len = sizeof(buf);
 
-	ck_assert_int_eq(info_paths(buf, &len), 128);
+	ck_assert_int_eq(info_paths(eng, buf, &len), 128);
 	ck_assert_uint_eq(len, 128); /* before the handshake: path 0 */
 	c->npaths = 8;
 	c->paths[6].msgs_tx = 5;
 	len = 0;
-	ck_assert_int_eq(info_paths(NULL, &len), -ENOSPC);
+	ck_assert_int_eq(info_paths(eng, NULL, &len), -ENOSPC);
 	ck_assert_uint_eq(len, 8 * 128);
 	len = sizeof(buf);
-	ck_assert_int_eq(info_paths(buf, &len), 128);
+	ck_assert_int_eq(info_paths(eng, buf, &len), 128);
 	ck_assert_uint_eq(len, 8 * 128);
 	memcpy(&cp, buf + 6 * 128, sizeof(cp));
 	ck_assert_uint_eq(cp.index, 6);
@@ -535,7 +531,7 @@ START_TEST(paths_of_each_connection)
 	ck_assert_uint_eq(cp.flags, CONTROL_PATH_ACTIVE); /* 198.18.0.1 < .2 */
 	ck_assert_mem_eq(cp.laddr, &a_local.ip, 16);
 	len = sizeof(buf);
-	ck_assert_int_eq(info_process(buf, &len), (int)sizeof(struct control_process));
+	ck_assert_int_eq(info_process(eng, buf, &len), (int)sizeof(struct control_process));
 	ck_assert_uint_eq(len, sizeof(struct control_process));
 	ck_assert_uint_eq(u32_at(buf), (uint32_t)getpid());
 	ck_assert_uint_eq(u32_at(buf + 4), 8);

@@ -12,7 +12,9 @@
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/listen.h"
+#include "test_engine.h"
 
+static struct engine *eng;
 static struct conn *c;
 
 static struct addr v4(const char *s)
@@ -30,19 +32,14 @@ static void setup(void)
 {
 	struct addr l = v4("198.18.0.2"), f = v4("198.18.0.1");
 
-	memset(&engine.cfg, 0, sizeof(engine.cfg));
-	engine.cfg.npaths = 8;
-	engine.cfg.tcp_port = 16385;
-	if (!engine.loop)
-		engine.loop = ev_loop_new(EVFLAG_NOENV);
-	TAILQ_INIT(&engine.kicks);
-	conn_free_all();
-	c = conn_get(&l, &f);
+	eng = test_engine_new();
+	ck_assert_ptr_nonnull(eng);
+	c = conn_get(eng, &l, &f);
 }
 
 static void teardown(void)
 {
-	conn_free_all();
+	engine_free(eng);
 }
 
 START_TEST(before_the_handshake_only_path0)

@@ -17,10 +17,12 @@
 
 #include "mprds/conn.h"
 #include "mprds/engine.h"
-#include "mprds/tcp_path.h"
 #include "mprds/sock.h"
 #include "mprds/sysio.h"
+#include "mprds/tcp_path.h"
+#include "test_engine.h"
 
+static struct engine *eng;
 static struct addr a_small, a_large;
 
 static struct addr v4(const char *s)
@@ -36,23 +38,15 @@ static struct addr v4(const char *s)
 
 static void setup(void)
 {
-	memset(&engine.cfg, 0, sizeof(engine.cfg));
-	engine.cfg.npaths = 8;
-	engine.cfg.tcp_port = 16385;
-	engine.cfg.gen_num = 0x9abcdef0;
-	engine.cfg.wmem_default = engine.cfg.rmem_default = 212992;
-	if (!engine.loop)
-		engine.loop = ev_loop_new(EVFLAG_NOENV);
-	TAILQ_INIT(&engine.kicks);
-	conn_free_all();
-	sock_after_fork();
+	eng = test_engine_new();
+	ck_assert_ptr_nonnull(eng);
 	a_small = v4("198.18.0.1");
 	a_large = v4("198.18.0.2");
 }
 
 static void teardown(void)
 {
-	conn_free_all();
+	engine_free(eng);
 }
 
 static int queue_len(const struct msg_queue *q)
@@ -67,7 +61,7 @@ static int queue_len(const struct msg_queue *q)
 
 static struct sock *bound_sock(const struct addr *a, uint16_t port)
 {
-	struct sock *s = sock_new(-1, -1);
+	struct sock *s = sock_new(eng, -1, -1);
 
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(sock_bind_port(s, a, port), 0);
@@ -118,7 +112,7 @@ static void peer_send(int peer, const struct wire_header *h, const void *payload
 
 static void loop_once(void)
 {
-	ev_run(engine.loop, EVRUN_NOWAIT);
+	ev_run(eng->loop, EVRUN_NOWAIT);
 }
 
 static struct wire_header handshake(bool probe, uint64_t seq, uint32_t gen)
@@ -140,7 +134,7 @@ static struct wire_header handshake(bool probe, uint64_t seq, uint32_t gen)
 
 static struct msg *app_msg(struct sock *s, uint16_t dport, bool retransmit)
 {
-	struct msg *m = msg_new(s->bound_port, dport, NULL, 0);
+	struct msg *m = msg_new(eng, s->bound_port, dport, NULL, 0);
 
 	ck_assert_ptr_nonnull(m);
 	m->sender = s;
@@ -150,7 +144,7 @@ static struct msg *app_msg(struct sock *s, uint16_t dport, bool retransmit)
 
 START_TEST(restarted_peer_resets_sequences_and_flushes)
 {
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 	struct sock *s = bound_sock(&a_small, 4000);
 	struct path *p = &c->paths[3];
 	struct msg *m;
@@ -190,7 +184,7 @@ END_TEST
 
 START_TEST(restart_is_heard_with_sequence_from_one)
 {
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	struct wire_header h = { .seq = 900, .len = 1, .sport = 4000, .dport = 5000 };
 
@@ -212,7 +206,7 @@ END_TEST
 
 START_TEST(every_path0_connection_probes_again)
 {
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 	int peer = attach(&c->paths[0]);
 	struct wire_header pong = handshake(false, 1, 0x55555555);
 	struct msg *m;
@@ -239,7 +233,7 @@ END_TEST
 
 START_TEST(lanes_wait_for_the_handshake_on_a_new_path0)
 {
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 	struct wire_header pong = handshake(false, 1, 0x55555555);
 	int peer;
 
@@ -257,7 +251,7 @@ END_TEST
 
 START_TEST(failed_connection_is_read_to_its_end)
 {
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	int peer = attach(&c->paths[2]);
 	struct wire_header h = { .seq = 1, .len = 2, .sport = 4000, .dport = 5000 };
@@ -277,7 +271,7 @@ END_TEST
 
 START_TEST(written_before_a_restart_is_not_resent)
 {
-	struct conn *c = conn_get(&a_small, &a_large);
+	struct conn *c = conn_get(eng, &a_small, &a_large);
 	struct sock *s = bound_sock(&a_small, 4000);
 	struct wire_header hs = handshake(false, 1, 0x11111111);
 	struct path *p = &c->paths[0];
@@ -305,7 +299,7 @@ END_TEST
 
 START_TEST(unknown_flags_drop_only_that_connection)
 {
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 	uint8_t buf[WIRE_HDR_LEN];
 	struct wire_header h = { .seq = 1, .sport = 4000, .dport = 5000, .flags = 0x80 };
 	int peer0 = attach(&c->paths[0]), peer1 = attach(&c->paths[1]);
@@ -321,7 +315,7 @@ END_TEST
 
 START_TEST(odd_cong_map_and_ext_overrun_are_tolerated)
 {
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 	uint8_t payload[100] = { 0xff };
 	struct wire_header h = { .len = sizeof(payload), .flags = WIRE_FLAG_CONG_BITMAP };
 	int peer = attach(&c->paths[0]);
@@ -343,7 +337,7 @@ END_TEST
 
 START_TEST(truncated_header_then_close_drops_the_path)
 {
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 	uint8_t buf[WIRE_HDR_LEN] = { 0 };
 	int peer = attach(&c->paths[0]);
 
@@ -358,7 +352,7 @@ END_TEST
 
 START_TEST(pongs_to_a_peer_that_never_reads_are_bounded)
 {
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 	struct path *p = &c->paths[0];
 	struct wire_header h = { .sport = 4000 };
 
@@ -373,7 +367,7 @@ END_TEST
 
 START_TEST(flood_to_an_unread_socket_pauses_reading)
 {
-	struct conn *c = conn_get(&a_large, &a_small);
+	struct conn *c = conn_get(eng, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	struct path *p = &c->paths[1];
 	static uint8_t big[WIRE_HDR_LEN + 65536];
@@ -402,7 +396,7 @@ START_TEST(flood_to_an_unread_socket_pauses_reading)
 paused:
 	ck_assert(path_rx_paused(p));
 	ck_assert_uint_eq(p->rx_pauses, 1);
-	ck_assert_uint_le(s->rcv_queued, path_rx_bound(s) + sizeof(engine.rxbuf) + 65536);
+	ck_assert_uint_le(s->rcv_queued, path_rx_bound(s) + sizeof(eng->rxbuf) + 65536);
 	/* the application reads: a moment later the path reads again */
 	while ((m = sock_rx_take(s, false)))
 		msg_free(m);
@@ -423,7 +417,7 @@ static struct conn *accept_from(int i)
 
 	snprintf(ip, sizeof(ip), "198.18.%d.%d", 1 + i / 200, 1 + i % 200);
 	a = v4(ip);
-	return conn_accept_get(&a_large, &a);
+	return conn_accept_get(eng, &a_large, &a);
 }
 
 START_TEST(silent_accepted_connections_are_bounded)
@@ -432,13 +426,13 @@ START_TEST(silent_accepted_connections_are_bounded)
 
 	for (int i = 0; i < 100; i++)
 		ck_assert_ptr_nonnull(accept_from(i));
-	ck_assert_int_le(conn_count(), 32);
+	ck_assert_int_le(conn_count(eng), 32);
 	/* one that spoke stays, however many silent ones come after it */
 	spoke = accept_from(100);
 	conn_heard(spoke);
 	for (int i = 101; i < 300; i++)
 		accept_from(i);
-	ck_assert_int_le(conn_count(), 33);
+	ck_assert_int_le(conn_count(eng), 33);
 	ck_assert_ptr_eq(accept_from(100), spoke);
 }
 END_TEST

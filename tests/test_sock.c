@@ -14,7 +14,9 @@
 #include "mprds/engine.h"
 #include "mprds/msg.h"
 #include "mprds/sock.h"
+#include "test_engine.h"
 
+static struct engine *eng;
 static struct sock *s;
 static int fds[2];
 
@@ -28,26 +30,27 @@ static bool readable(void)
 static void setup(void)
 {
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds), 0);
-	engine.started = false;
-	LIST_INIT(&engine.signals_due);
-	s = sock_new(fds[0], fds[1]);
+	eng = test_engine_new();
+	ck_assert_ptr_nonnull(eng);
+	s = sock_new(eng, fds[0], fds[1]);
 	ck_assert_ptr_nonnull(s);
 }
 
 static void teardown(void)
 {
-	engine.started = false;
+	eng->started = false;
 	sock_put(s);
 	close(fds[0]);
 	close(fds[1]);
+	engine_free(eng);
 }
 
 START_TEST(readable_exactly_while_a_message_waits)
 {
 	ck_assert(!readable());
-	sock_deliver(s, msg_new(1, 2, NULL, 0));
+	sock_deliver(s, msg_new(eng, 1, 2, NULL, 0));
 	ck_assert(readable());
-	sock_deliver(s, msg_new(1, 2, NULL, 0));
+	sock_deliver(s, msg_new(eng, 1, 2, NULL, 0));
 	msg_free(sock_rx_take(s, false));
 	ck_assert(readable()); /* one still waits */
 	msg_free(sock_rx_take(s, false));
@@ -57,18 +60,18 @@ END_TEST
 
 START_TEST(the_loop_thread_signals_as_it_lets_go)
 {
-	engine.started = true; /* this thread plays the loop thread */
-	engine.thread = pthread_self();
-	sock_deliver(s, msg_new(1, 2, NULL, 0));
-	sock_deliver(s, msg_new(1, 2, NULL, 0));
+	eng->started = true; /* this thread plays the loop thread */
+	eng->thread = pthread_self();
+	sock_deliver(s, msg_new(eng, 1, 2, NULL, 0));
+	sock_deliver(s, msg_new(eng, 1, 2, NULL, 0));
 	ck_assert(!readable());
 	ck_assert_int_eq(s->refs, 2); /* held until the edge is sent */
-	sock_signal_due();
+	sock_signal_due(eng);
 	ck_assert(readable());
 	ck_assert_int_eq(s->refs, 1);
-	ck_assert_ptr_null(LIST_FIRST(&engine.signals_due));
+	ck_assert_ptr_null(LIST_FIRST(&eng->socks.signals_due));
 	/* an application thread takes them: the fd goes quiet at once */
-	engine.started = false;
+	eng->started = false;
 	msg_free(sock_rx_take(s, false));
 	msg_free(sock_rx_take(s, false));
 	ck_assert(!readable());
@@ -77,11 +80,11 @@ END_TEST
 
 START_TEST(a_socket_released_before_the_edge_gets_none)
 {
-	engine.started = true;
-	engine.thread = pthread_self();
-	sock_deliver(s, msg_new(1, 2, NULL, 0));
+	eng->started = true;
+	eng->thread = pthread_self();
+	sock_deliver(s, msg_new(eng, 1, 2, NULL, 0));
 	s->released = true;
-	sock_signal_due();
+	sock_signal_due(eng);
 	ck_assert(!readable());
 	ck_assert_int_eq(s->refs, 1);
 }

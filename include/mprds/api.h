@@ -17,6 +17,14 @@
 
 /* One RDS socket as the application holds it (opaque outside core/). */
 struct api_sock;
+/* The engine that serves the sockets (opaque outside core/); the shim holds the one pointer. */
+struct engine;
+
+/*
+ * An engine configured from the MPRDS_* variables, its loop thread started: stores it in
+ * *out and returns 0, or -errno. Made on the process's first RDS socket, never before.
+ */
+int api_engine_new(struct engine **out);
 
 /*
  * Creates an RDS socket. type is the type argument of socket(2) (SOCK_SEQPACKET, possibly
@@ -25,7 +33,9 @@ struct api_sock;
  * real socket whose readiness mirrors the RDS socket's. The shim owns that fd: it closes it
  * with the real close() right after api_release().
  */
-int api_socket(int type, int protocol, struct api_sock **out);
+int api_socket(struct engine *e, int type, int protocol, struct api_sock **out);
+/* api_socket()'s argument checks alone, before there is an engine: 0 or -errno. */
+int api_socket_check(int type, int protocol);
 
 /* Drops the application's last reference: the socket is unbound and its queues freed. */
 void api_release(struct api_sock *s);
@@ -47,9 +57,13 @@ int api_owns_fd(int fd);
 /* The lowest engine fd >= from, or -1. */
 int api_next_owned_fd(int from);
 
-/* In a child after fork(): forget every engine resource inherited from the parent. */
-void api_after_fork_child(void);
+/*
+ * In a child after fork(): e (the parent's engine) is dropped: its fds are closed, and its
+ * sockets answer EBADF, as RDS sockets inherited across fork did before host-wide RDS.
+ * The child's next RDS socket makes a new engine (api_engine_new).
+ */
+void api_after_fork_child(struct engine *e);
 /* At process exit: give queued messages MPRDS_LINGER_MS to reach TCP, then stop. */
-void api_at_exit(void);
+void api_at_exit(struct engine *e);
 
 #endif

@@ -5,11 +5,19 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <sys/queue.h>
+
 #include "mprds/addr.h"
 
 struct conn;
+struct engine;
 struct msg;
 struct sock;
+
+/* An engine's local congestion maps, one per local address with a congested socket. */
+struct cong_table {
+	LIST_HEAD(, cong_map) maps;
+};
 
 /*
  * Congestion maps (wire.md §10): one bitmap per local address, set for a port whose socket
@@ -29,8 +37,8 @@ void cong_peer_updated(struct conn *c);
  * monitor bit as the kernel does. */
 bool cong_blocks(struct sock *s, const uint8_t *map, uint16_t dport);
 /* The local map of address a, for senders in this process; NULL if it has none. */
-const uint8_t *cong_local_map(const struct addr *a);
-/* In a forked child: the parent's maps are not ours. */
-void cong_after_fork(void);
+const uint8_t *cong_local_map(struct engine *e, const struct addr *a);
+/* Frees every map. */
+void cong_free_all(struct engine *e);
 
 #endif

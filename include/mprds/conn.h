@@ -11,8 +11,18 @@
 #include "mprds/timer.h"
 #include "mprds/wire.h"
 
+struct engine;
+
+/* An engine's connections, and the count of provisional ones evicted (conn.c). */
+struct conn_table {
+	LIST_HEAD(, conn) list;
+	unsigned evicted;
+	double evict_logged;
+};
+
 /* One RDS connection: a (local, peer) address pair, its handshake state and its paths. */
 struct conn {
+	struct engine *eng;
 	struct addr laddr, faddr;
 	bool smaller; /* laddr < faddr: we open every TCP connection (wire.md §1) */
 	bool loopback; /* faddr is ours too: served in memory, never over TCP */
@@ -50,11 +60,11 @@ struct conn {
 	LIST_ENTRY(conn) link;
 };
 
-struct conn *conn_find(const struct addr *laddr, const struct addr *faddr);
+struct conn *conn_find(struct engine *e, const struct addr *laddr, const struct addr *faddr);
 /* The connection a local socket sends on (made if needed; never provisional). */
-struct conn *conn_get(const struct addr *laddr, const struct addr *faddr);
+struct conn *conn_get(struct engine *e, const struct addr *laddr, const struct addr *faddr);
 /* The connection for an accepted TCP connection; NULL if none can be had. */
-struct conn *conn_accept_get(const struct addr *laddr, const struct addr *faddr);
+struct conn *conn_accept_get(struct engine *e, const struct addr *laddr, const struct addr *faddr);
 /* A well-formed message arrived on one of c's paths. */
 void conn_heard(struct conn *c);
 /* Some path of c holds an application message (queued or unacknowledged), or c holds one. */
@@ -80,23 +90,24 @@ void conn_path_down(struct conn *c);
 void conn_want_cong_map(struct conn *c);
 struct path *conn_map_path(struct conn *c);
 /* The local map of laddr changed: every connection from laddr sends it. */
-void conn_cong_changed(const struct addr *laddr);
-void conn_fill_exts(struct wire_exts *ex);
+void conn_cong_changed(struct engine *e, const struct addr *laddr);
+/* Our handshake extensions (NPATHS, GEN_NUM, SPORT_IDX) toward c's peer. */
+void conn_fill_exts(const struct conn *c, struct wire_exts *ex);
 /* May lane p transmit, or must it wait for path 0 to catch up (wire.md §8)? */
 bool conn_lane_may_send(struct conn *c, const struct path *p);
 /* RDS_CANCEL_SENT_TO: drops s's queued and unacknowledged messages to (dst, port). */
 void conn_cancel(struct sock *s, const struct addr *dst, uint16_t port);
 /* The socket is closed: its messages go on without it (see conn.c for why). */
 void conn_forget_sender(struct sock *s);
-void conn_log_stats(void);
+void conn_log_stats(struct engine *e);
 /* Nothing queued or unacknowledged on any path. */
-bool conn_all_idle(void);
-int conn_count(void);
+bool conn_all_idle(struct engine *e);
+int conn_count(struct engine *e);
 /* Calls fn for every connection (fn must not add or remove connections). */
-void conn_foreach(void (*fn)(struct conn *c, void *arg), void *arg);
-/* In a forked child: close our copies of the parent's TCP paths and forget them. */
-void conn_after_fork(void);
-/* Frees every connection and what is queued on it (paths must not be in the loop). */
-void conn_free_all(void);
+void conn_foreach(struct engine *e, void (*fn)(struct conn *c, void *arg), void *arg);
+/* In a forked child: close our copies of the parent's TCP paths (the conns are left). */
+void conn_forget_after_fork(struct engine *e);
+/* Frees every connection and what is queued on it. */
+void conn_free_all(struct engine *e);
 
 #endif

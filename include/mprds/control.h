@@ -16,7 +16,9 @@
  * addresses and ports inside the RDS_INFO_* structures, which are as in <linux/rds.h>.
  */
 
+#include <ev.h>
 #include <stdint.h>
+#include <sys/queue.h>
 
 #define CONTROL_NAME_PREFIX "mprds."
 #define CONTROL_MAGIC 0x6d707264u /* "mprd" */
@@ -72,9 +74,19 @@ _Static_assert(sizeof(struct control_resp) == 12, "control_resp is 12 bytes");
 _Static_assert(sizeof(struct control_process) == 24, "control_process is 24 bytes");
 _Static_assert(sizeof(struct control_path) == 128, "control_path is 128 bytes");
 
+struct engine;
+
+/* The engine's server: its listener and the clients being answered (control.c). */
+struct control_server {
+	int listen_fd;
+	ev_io listen_io;
+	LIST_HEAD(, control_client) clients;
+	int nclients;
+};
+
 /* The engine's server: started with the loop (before its thread), stopped after fork. */
-void control_start(void);
+void control_start(struct engine *e);
 /* Closes the listener and every client without touching the loop (which may be gone). */
-void control_stop(void);
+void control_stop(struct engine *e);
 
 #endif

@@ -9,6 +9,11 @@
 #include <sys/queue.h>
 
 #include "mprds/bufpool.h"
+#include "mprds/cong.h"
+#include "mprds/conn.h"
+#include "mprds/control.h"
+#include "mprds/listen.h"
+#include "mprds/sock.h"
 #include "mprds/timer.h"
 
 struct path;
@@ -32,11 +37,15 @@ struct config {
 };
 
 /*
- * The process singleton. One mutex guards every core object: application threads take it
- * inside each api_* call, the loop thread holds it whenever it is not waiting in the kernel.
+ * One RDS engine: its loop, its clock and timers, and the state of each room, created by
+ * engine_new() and freed by engine_free(); nothing of it is global, so that two engines can
+ * live in one process (tests) and a forked child simply drops its parent's. One mutex
+ * guards every object of the engine: application threads take it inside each api_* call,
+ * the loop thread holds it whenever it is not waiting in the kernel.
  */
 struct engine {
 	pthread_mutex_t lock;
+	pthread_mutex_t start_lock; /* guards started; apart from lock: start-up makes the loop */
 	struct ev_loop *loop;
 	pthread_t thread;
 	ev_io wake; /* an eventfd of our own, not ev_async: fdreg must know every engine fd */
@@ -50,30 +59,48 @@ struct engine {
 	int wake_fd;
 	int backend_fd; /* libev's epoll fd, found at start (engine.c) */
 	bool started;
-	unsigned generation; /* bumped in a forked child: older sockets are the parent's */
+	bool stopping; /* engine_free: the loop thread returns */
+	bool stale; /* a forked child's copy of its parent's engine: never used again */
 	struct config cfg;
 	const struct transport *transport; /* below every path (transport.h) */
 	TAILQ_HEAD(, path) kicks; /* paths the loop must look at */
 	uint8_t rxbuf[256 * 1024]; /* loop thread only */
 	struct buf_pool bufs; /* message payloads, under lock */
 	struct obj_cache msgs; /* struct msg, under lock */
-	LIST_HEAD(, sock) signals_due; /* readable edges the loop thread sends as it lets go */
+	/* The rooms' own state. */
+	struct sock_table socks;
+	struct conn_table conns;
+	struct cong_table cong;
+	struct listen_table listeners;
+	struct control_server control;
 };
 
-extern struct engine engine;
-
-/* Starts the loop thread once; returns 0 or -errno. */
-int engine_start(void);
-void engine_lock(void);
-void engine_unlock(void);
+/* The settings of MPRDS_* variables (README), with a fresh generation number. */
+void engine_config_from_env(struct config *cfg);
+/*
+ * An engine with these settings and no thread yet (unit tests drive it without one): NULL
+ * when out of memory. engine_start() starts its loop thread, once; 0 or -errno.
+ */
+struct engine *engine_new(const struct config *cfg);
+int engine_start(struct engine *e);
+/* Stops the loop thread, closes every connection and frees everything of e. */
+void engine_free(struct engine *e);
+void engine_lock(struct engine *e);
+void engine_unlock(struct engine *e);
 /* Asks the loop thread to service a path (connect, write); wakes it on the first request. */
-void engine_kick(struct path *p);
+void engine_kick(struct engine *e, struct path *p);
+/* The loop thread's next iteration runs the kicked paths (unit tests: without a thread). */
+void engine_run_kicks(struct engine *e);
+/* CLOCK_MONOTONIC in seconds: the clock of every engine's timers. */
 double engine_now(void);
 /* True in the loop thread (false before the engine starts: unit tests run without one). */
-bool engine_on_loop_thread(void);
-/* In a forked child: forget the parent's engine; the first socket starts a new one. */
-void engine_after_fork_child(void);
+bool engine_on_loop_thread(const struct engine *e);
+/*
+ * In a forked child: e is the parent's. Its fds (connections, listeners, loop) are closed,
+ * it is marked stale and left as it is (the parent's threads may have been mid-update).
+ */
+void engine_forget_after_fork(struct engine *e);
 /* At exit: wait up to MPRDS_LINGER_MS for queued messages to be acknowledged. */
-void engine_linger(void);
+void engine_linger(struct engine *e);
 
 #endif

@@ -13,10 +13,12 @@
 
 #include <sys/socket.h>
 
-int info_get(int optname, void *buf, socklen_t *len);
+struct engine;
+
+int info_get(struct engine *e, int optname, void *buf, socklen_t *len);
 /* mprds's own: one struct control_path per path of every connection. */
-int info_paths(void *buf, socklen_t *len);
+int info_paths(struct engine *e, void *buf, socklen_t *len);
 /* mprds's own: one struct control_process describing this engine. */
-int info_process(void *buf, socklen_t *len);
+int info_process(struct engine *e, void *buf, socklen_t *len);
 
 #endif

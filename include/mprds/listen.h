@@ -6,16 +6,27 @@
 
 #include "mprds/addr.h"
 
-/* Makes sure this process listens on a:MPRDS_TCP_PORT; returns 0 or -errno. */
-int listen_ensure(const struct addr *a);
-/* Does this process own address a (same-process delivery)? */
-bool listen_owns(const struct addr *a);
+#include <sys/queue.h>
+
 struct conn;
+struct engine;
+
+/* An engine's TCP listeners, one per local address its sockets bound. */
+struct listen_table {
+	LIST_HEAD(, listener) list;
+};
+
+/* Makes sure the engine listens on a:MPRDS_TCP_PORT; returns 0 or -errno. */
+int listen_ensure(struct engine *e, const struct addr *a);
+/* Does the engine own address a (delivered in memory)? */
+bool listen_owns(struct engine *e, const struct addr *a);
 /* The path an accepted connection from TCP source port port becomes, or NULL (wire.md §7). */
 struct path *listen_pick_slot(struct conn *c, uint16_t port);
 /* Loop thread: start watching listeners created by application threads. */
-void listen_start_pending(void);
-/* In a forked child: close our copies of the parent's listeners and forget them. */
-void listen_after_fork(void);
+void listen_start_pending(struct engine *e);
+/* In a forked child: close our copies of the parent's listeners (left as they are). */
+void listen_forget_after_fork(struct engine *e);
+/* Closes every listener and frees it. */
+void listen_free_all(struct engine *e);
 
 #endif

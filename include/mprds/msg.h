@@ -9,6 +9,7 @@
 #include "mprds/addr.h"
 #include "mprds/wire.h"
 
+struct engine;
 struct sock;
 
 /* One RDS message: on a path's send or unacked queue, or on a socket's receive queue. */
@@ -16,6 +17,7 @@ struct msg {
 	TAILQ_ENTRY(msg) link;
 	struct wire_header h;
 	uint8_t *data; /* h.len bytes, malloc'd; NULL when empty */
+	struct engine *eng; /* whose caches it returns to */
 	struct sock *sender; /* credited when TCP acknowledges the message; NULL for control */
 	uint64_t end_offset; /* path byte offset just past the message, once written */
 	struct addr src; /* receive side: the peer address it came from */
@@ -30,7 +32,7 @@ struct msg {
 
 TAILQ_HEAD(msg_queue, msg);
 
-struct msg *msg_new(uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len);
+struct msg *msg_new(struct engine *e, uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len);
 void msg_free(struct msg *m);
 void msg_queue_free(struct msg_queue *q);
 /* CLOCK_MONOTONIC in nanoseconds. */

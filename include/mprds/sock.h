@@ -10,11 +10,24 @@
 #include "mprds/addr.h"
 #include "mprds/msg.h"
 
+struct engine;
+
+#define SOCK_BIND_BUCKETS 4096
+
+/* An engine's sockets: the bind table, every socket, readable edges the loop sends late. */
+struct sock_table {
+	LIST_HEAD(, sock) bound[SOCK_BIND_BUCKETS];
+	LIST_HEAD(, sock) all;
+	LIST_HEAD(, sock) signals_due;
+};
+
+void sock_table_init(struct sock_table *t);
+
 /* One RDS socket (the core side of struct api_sock). */
 struct sock {
+	struct engine *eng;
 	int app_fd; /* the application's end of the readiness socketpair */
 	int eng_fd; /* the engine's end */
-	unsigned generation;
 	int refs; /* 1 for the application + 1 per api call in progress */
 	bool released;
 	bool listed; /* on sock_foreach's list */
@@ -43,14 +56,14 @@ struct sock {
 	LIST_ENTRY(sock) due_link;
 };
 
-struct sock *sock_new(int app_fd, int eng_fd);
+struct sock *sock_new(struct engine *e, int app_fd, int eng_fd);
 /* Calls fn for every socket the application still holds. */
-void sock_foreach(void (*fn)(struct sock *s, void *arg), void *arg);
+void sock_foreach(struct engine *e, void (*fn)(struct sock *s, void *arg), void *arg);
 /* The socket leaves sock_foreach's list: the application has released it. */
 void sock_unlist(struct sock *s);
 void sock_get(struct sock *s);
 void sock_put(struct sock *s);
-struct sock *sock_lookup(const struct addr *a, uint16_t port);
+struct sock *sock_lookup(struct engine *e, const struct addr *a, uint16_t port);
 int sock_bind_port(struct sock *s, const struct addr *a, uint16_t port);
 void sock_unbind(struct sock *s);
 /* Queues a received message on the socket and makes the app fd readable. */
@@ -61,12 +74,10 @@ void sock_credit(struct sock *s, size_t bytes);
 void sock_charge(struct sock *s, size_t bytes);
 void sock_update_readiness(struct sock *s);
 /* Loop thread, about to release the engine lock: sends the readable edges it deferred. */
-void sock_signal_due(void);
+void sock_signal_due(struct engine *e);
 /* A MSG_ZEROCOPY message is acknowledged: its cookie is reported by a later recvmsg. */
 void sock_zcopy_done(struct sock *s, uint32_t cookie);
 /* Waits for the app fd to poll events; returns 0, -EAGAIN on timeout, -EINTR. */
-/* In a forked child: the parent's bindings are not ours. */
-void sock_after_fork(void);
 int sock_wait(struct sock *s, short events, int timeout_ms);
 
 #endif
