@@ -141,7 +141,7 @@ static void fake_connect(struct path *p)
 	fresh_connection(f);
 	f->connecting = true;
 	f->connects++;
-	p->state = PATH_CONNECTING;
+	path_connecting(p);
 }
 
 static void fake_retry(struct path *p)
@@ -306,6 +306,8 @@ const struct transport fake_transport = {
 void fake_engine_setup(int npaths)
 {
 	conn_free_all();
+	timers_fini(&engine.timers);
+	timers_init(&engine.timers);
 	sock_after_fork(); /* no socket bound */
 	memset(&engine.cfg, 0, sizeof(engine.cfg));
 	engine.cfg.npaths = npaths;
@@ -316,9 +318,6 @@ void fake_engine_setup(int npaths)
 	engine.cfg.wmem_default = engine.cfg.rmem_default = 212992;
 	engine.transport = &fake_transport;
 	TAILQ_INIT(&engine.kicks);
-	/* conn.c's timers are still libev's: armed in a loop that never runs here. */
-	if (!engine.loop)
-		engine.loop = ev_loop_new(EVFLAG_NOENV);
 }
 
 void fake_engine_teardown(void)
@@ -336,6 +335,14 @@ void fake_run_kicks(void)
 		p->kicked = false;
 		path_service(p);
 	}
+}
+
+void fake_run_timers(void)
+{
+	double due = timers_next_due(&engine.timers);
+
+	if (due >= 0)
+		timers_run(&engine.timers, due);
 }
 
 bool fake_connecting(const struct path *p)
@@ -359,8 +366,7 @@ void fake_connect_complete(struct path *p)
 	if (p->poke) {
 		/* wire.md §1: the larger side's connection only tells the smaller to connect. */
 		fake_close(p);
-		p->state = PATH_DOWN;
-		p->poke = false;
+		path_poked(p);
 		fake_retry(p);
 		return;
 	}

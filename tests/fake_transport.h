@@ -31,6 +31,8 @@ void fake_engine_setup(int npaths);
 void fake_engine_teardown(void);
 /* What the loop thread does when woken: path_service() on each kicked path, until none is. */
 void fake_run_kicks(void);
+/* Time jumps to the earliest timeout armed (conn.c's): it runs, and any due with it. */
+void fake_run_timers(void);
 
 /* Connecting (our side). */
 

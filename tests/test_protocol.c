@@ -302,6 +302,29 @@ START_TEST(legacy_peer_gets_one_path)
 }
 END_TEST
 
+/* A peer that never answers the probe does not hold our messages for ever: path 0 gets them. */
+START_TEST(silent_peer_gets_held_messages_on_path0)
+{
+	struct sock *s = bound_sock(&a_small, 4001);
+	struct fake_msg m;
+	struct conn *c;
+
+	app_send(s, &a_large, 5000, "first");
+	c = conn_find(&a_small, &a_large);
+	fake_run_kicks();
+	fake_connect_complete(&c->paths[0]);
+	read_map_and_probe(c);
+	ck_assert(!fake_peer_next(&c->paths[0], &m));
+	fake_run_timers();
+	fake_run_kicks();
+	m = next_msg(&c->paths[0]);
+	ck_assert_mem_eq(m.data, "first", 5);
+	ck_assert_uint_eq(m.h.seq, 2);
+	ck_assert_int_eq(c->npaths, 0); /* still unknown: a late answer can still set it */
+	free_sock(s);
+}
+END_TEST
+
 /* wire.md §6: the larger side answers a probe with a probe pong carrying its own NPATHS. */
 START_TEST(peer_probe_gets_a_pong_with_our_npaths)
 {
@@ -790,6 +813,7 @@ static Suite *protocol_suite(void)
 	tcase_add_test(hs, npaths_is_the_minimum_of_both_offers);
 	tcase_add_test(hs, our_probe_offers_our_own_limit);
 	tcase_add_test(hs, legacy_peer_gets_one_path);
+	tcase_add_test(hs, silent_peer_gets_held_messages_on_path0);
 	tcase_add_test(hs, peer_probe_gets_a_pong_with_our_npaths);
 	suite_add_tcase(s, hs);
 	tcase_add_checked_fixture(lanes, setup, teardown);
