@@ -160,9 +160,11 @@ $(BUILD)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) -c -o $@ $<
 
-$(TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(CORE_OBJ)
+# tests/fake_*.c: what the unit tests put in place of the outside world (a fake transport).
+TEST_FAKE_OBJ := $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(wildcard tests/fake_*.c))
+$(TESTS): $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_FAKE_OBJ) $(CORE_OBJ)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(CORE_OBJ) $(CHECK_LIBS) -lev -lpthread
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_FAKE_OBJ) $(CORE_OBJ) $(CHECK_LIBS) -lev -lpthread
 
 $(PROGS): $(BUILD)/progs/%: bats/progs/%.c
 	$(call msg,CC,$@)

@@ -225,7 +225,8 @@ int api_bind(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
 /* socket-api.md §4: connect's own errno for each kind of bad address. */
 static int connect_errno(const struct sockaddr *sa, enum addr_kind kind)
 {
-	bool v6 = sa && sa->sa_family == AF_INET6;
+	/* only these kinds were parsed past the family: a shorter address may not have one */
+	bool v6 = (kind == ADDR_ANY || kind == ADDR_NOT_UNICAST) && sa->sa_family == AF_INET6;
 
 	switch (kind) {
 	case ADDR_FAMILY:
@@ -262,13 +263,17 @@ int api_connect(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
 	return 0;
 }
 
-static void copy_name(const struct sockaddr_storage *ss, socklen_t real, struct sockaddr *out,
-		      socklen_t *len)
+static int copy_name(const struct sockaddr_storage *ss, socklen_t real, struct sockaddr *out,
+		     socklen_t *len)
 {
+	/* move_addr_to_user(): a length negative as an int is refused, nothing written */
+	if ((int)*len < 0)
+		return -EINVAL;
 	if (!out)
-		return;
+		return 0;
 	memcpy(out, ss, *len < real ? *len : real);
 	*len = real;
+	return 0;
 }
 
 int api_getsockname(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
@@ -296,9 +301,9 @@ int api_getsockname(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
 		memset(&ss, 0, sizeof(ss));
 		real = sizeof(struct sockaddr_in); /* AF_UNSPEC, all zero */
 	}
-	copy_name(&ss, real, sa, len);
+	err = copy_name(&ss, real, sa, len);
 	api_leave(s);
-	return 0;
+	return err;
 }
 
 int api_getpeername(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
@@ -316,7 +321,7 @@ int api_getpeername(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
 	if (!s->connected)
 		err = -ENOTCONN;
 	else
-		copy_name(&ss, addr_fill(&s->conn_addr, s->conn_port, &ss), sa, len);
+		err = copy_name(&ss, addr_fill(&s->conn_addr, s->conn_port, &ss), sa, len);
 	api_leave(s);
 	return err;
 }

@@ -122,6 +122,8 @@ static uint8_t *copy_payload(struct engine *e, const struct msghdr *msg, size_t 
 	if (!buf)
 		return NULL;
 	for (size_t i = 0; i < msg->msg_iovlen; i++) {
+		if (!msg->msg_iov[i].iov_len)
+			continue; /* its base may be NULL, which memcpy() must not be given */
 		memcpy(p, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
 		p += msg->msg_iov[i].iov_len;
 	}

@@ -22,7 +22,8 @@ static int put_int(int v, void *val, socklen_t *len)
 		return -EINVAL;
 	if (*len > sizeof(int))
 		*len = sizeof(int);
-	memcpy(val, &v, *len);
+	if (*len) /* val may be NULL then, and memcpy() must not be given one */
+		memcpy(val, &v, *len);
 	return 0;
 }
 

@@ -356,6 +356,21 @@ START_TEST(names_after_bind_and_connect)
 }
 END_TEST
 
+START_TEST(a_negative_name_length_is_einval_and_nothing_is_written)
+{
+	struct rsock r = bound_sock(A1, P1);
+	struct sockaddr_in to = sin4(A2, P2);
+	char small[8] = { 0 }, zero[8] = { 0 };
+	socklen_t len = (socklen_t)-1; /* move_addr_to_user() refuses it */
+
+	ck_assert_int_eq(api_connect(r.s, (struct sockaddr *)&to, sizeof(to)), 0);
+	ck_assert_int_eq(api_getsockname(r.s, (struct sockaddr *)small, &len), -EINVAL);
+	ck_assert_int_eq(api_getpeername(r.s, (struct sockaddr *)small, &len), -EINVAL);
+	ck_assert_mem_eq(small, zero, sizeof(small));
+	close_sock(r);
+}
+END_TEST
+
 /* §5: one row each, from a socket bound to A1 unless the row says otherwise. */
 static const struct send_row {
 	const char *why;
@@ -1256,6 +1271,7 @@ static Suite *api_suite(void)
 	add_loop(calls, connect_rejects_each_bad_address, ROWS(connect_rows));
 	tcase_add_test(calls, names_of_an_unbound_socket);
 	tcase_add_test(calls, names_after_bind_and_connect);
+	tcase_add_test(calls, a_negative_name_length_is_einval_and_nothing_is_written);
 	add_loop(calls, sendmsg_rejects_each_bad_argument, ROWS(send_rows));
 	tcase_add_test(calls, send_from_an_unbound_socket_is_enotconn);
 	tcase_add_test(calls, send_without_a_destination_is_enotconn);

@@ -1,0 +1,855 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The protocol as a peer sees it, through the fake transport (fake_transport.h): the test
+ * plays the peer (connects, writes, reads what we wrote, acknowledges, closes) and the loop
+ * (kicks, retries); the engine is driven only through its functions. The multipath
+ * handshake (wire.md §6), lanes (§7, §8), retransmission (§8), duplicates (§8), peer restarts
+ * (§13), congestion maps (§10) and read pausing (README, "Memory").
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mprds/cong.h"
+#include "mprds/conn.h"
+#include "mprds/engine.h"
+#include "mprds/sock.h"
+
+#include "fake_transport.h"
+
+#define PEER_GEN 0x11111111u
+#define PEER_GEN2 0x22222222u
+#define LEGACY (-1) /* a handshake message without extensions */
+
+static struct addr a_small, a_large;
+
+static struct addr v4(const char *s)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct addr a;
+	uint16_t port;
+
+	inet_pton(AF_INET, s, &sin.sin_addr);
+	addr_parse((struct sockaddr *)&sin, sizeof(sin), &a, &port);
+	return a;
+}
+
+static void setup(void)
+{
+	fake_engine_setup(8);
+	a_small = v4("198.18.0.1");
+	a_large = v4("198.18.0.2");
+}
+
+static void teardown(void)
+{
+	fake_engine_teardown();
+}
+
+static struct sock *bound_sock(const struct addr *a, uint16_t port)
+{
+	struct sock *s = sock_new(-1, -1);
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(sock_bind_port(s, a, port), 0);
+	return s;
+}
+
+/* As a close does: messages still queued go on without their socket. */
+static void free_sock(struct sock *s)
+{
+	struct msg *m;
+
+	while ((m = sock_rx_take(s, false)))
+		msg_free(m);
+	conn_forget_sender(s);
+	cong_sock_release(s);
+	sock_unbind(s);
+	sock_put(s);
+}
+
+/* sendmsg below its argument checks (send.c): charged to s, queued, the path kicked. */
+static void app_send(struct sock *s, const struct addr *dst, uint16_t dport, const char *text)
+{
+	struct conn *c = conn_get(&s->bound_addr, dst);
+	size_t n = strlen(text);
+	uint8_t *data = n ? malloc(n) : NULL;
+	struct msg *m;
+	struct path *p;
+
+	ck_assert_ptr_nonnull(c);
+	if (n)
+		memcpy(data, text, n);
+	m = msg_new(s->bound_port, dport, data, (uint32_t)n);
+	ck_assert_ptr_nonnull(m);
+	m->sender = s;
+	p = conn_send(c, m);
+	if (p)
+		engine_kick(p);
+	sock_charge(s, n);
+}
+
+/* The next message the application reads from s: its payload must be text. */
+static void app_reads(struct sock *s, const char *text)
+{
+	struct msg *m = sock_rx_take(s, false);
+
+	ck_assert_msg(m != NULL, "expected \"%s\", the queue is empty", text);
+	ck_assert_uint_eq(m->h.len, strlen(text));
+	ck_assert_mem_eq(m->data, text, m->h.len);
+	msg_free(m);
+}
+
+static int app_read_all(struct sock *s)
+{
+	struct msg *m;
+	int n = 0;
+
+	while ((m = sock_rx_take(s, false))) {
+		msg_free(m);
+		n++;
+	}
+	return n;
+}
+
+/* A probe (sport 1) or probe pong (dport 1) with our NPATHS or none (LEGACY). */
+static struct wire_header handshake(bool probe, uint64_t seq, int npaths, uint32_t gen,
+				    bool sport_idx)
+{
+	struct wire_header h = { .seq = seq };
+	struct wire_exts ex = { .has_npaths = true,
+				.npaths = (uint16_t)npaths,
+				.has_gen_num = gen != 0,
+				.gen_num = gen,
+				.has_sport_idx = sport_idx };
+
+	if (probe)
+		h.sport = WIRE_PROBE_PORT;
+	else
+		h.dport = WIRE_PROBE_PORT;
+	if (npaths != LEGACY)
+		wire_exts_build(&ex, h.ext);
+	return h;
+}
+
+static void peer_data(struct path *p, uint64_t seq, uint16_t dport, const char *text, uint8_t flags)
+{
+	struct wire_header h = { .seq = seq,
+				 .len = (uint32_t)strlen(text),
+				 .sport = 4000,
+				 .dport = dport,
+				 .flags = flags };
+
+	fake_peer_send(p, &h, text);
+}
+
+/* The peer reads the next message we wrote on p; there must be one. */
+static struct fake_msg next_msg(struct path *p)
+{
+	struct fake_msg m;
+
+	ck_assert_msg(fake_peer_next(p, &m), "path %d: nothing (more) written", p->index);
+	return m;
+}
+
+static bool is_cong_map(const struct fake_msg *m)
+{
+	return m->h.flags == WIRE_FLAG_CONG_BITMAP && m->h.len == WIRE_CONG_MAP_BYTES;
+}
+
+static bool is_probe(const struct fake_msg *m)
+{
+	return m->h.sport == WIRE_PROBE_PORT && m->h.dport == 0;
+}
+
+static void expect_cong_map(struct path *p)
+{
+	struct fake_msg m = next_msg(p);
+
+	ck_assert_msg(is_cong_map(&m), "path %d: a congestion map expected (flags %#x len %u)",
+		      p->index, m.h.flags, m.h.len);
+}
+
+/* The peer reads our congestion map, then our probe on path 0; returns the probe. */
+static struct fake_msg read_map_and_probe(struct conn *c)
+{
+	struct fake_msg m = next_msg(&c->paths[0]);
+
+	ck_assert_msg(is_cong_map(&m), "a path up sends our congestion map first (§9)");
+	m = next_msg(&c->paths[0]);
+	ck_assert_msg(is_probe(&m), "then the probe (sport %u dport %u)", m.h.sport, m.h.dport);
+	return m;
+}
+
+/*
+ * We are the smaller address and s sends the first message to the peer: path 0 connects,
+ * the probe goes out, the peer answers with npaths (or LEGACY) and gen.
+ */
+static struct conn *handshake_as_smaller(struct sock *s, int npaths, uint32_t gen, bool sport_idx)
+{
+	struct conn *c;
+	struct wire_header pong;
+
+	app_send(s, &a_large, 5000, "first");
+	c = conn_find(&a_small, &a_large);
+	ck_assert_ptr_nonnull(c);
+	fake_run_kicks();
+	ck_assert(fake_connecting(&c->paths[0]));
+	fake_connect_complete(&c->paths[0]);
+	ck_assert_int_eq(c->paths[0].state, PATH_UP);
+	read_map_and_probe(c);
+	pong = handshake(false, 1, npaths, gen, sport_idx);
+	fake_peer_send(&c->paths[0], &pong, NULL);
+	fake_run_kicks();
+	return c;
+}
+
+/* wire.md §6: the probe carries NPATHS and GEN_NUM; nothing else goes before the answer. */
+START_TEST(probe_carries_npaths_and_gen_num)
+{
+	struct sock *s = bound_sock(&a_small, 4000);
+	struct fake_msg m;
+	struct conn *c;
+
+	app_send(s, &a_large, 5000, "first");
+	c = conn_find(&a_small, &a_large);
+	fake_run_kicks();
+	ck_assert(fake_connecting(&c->paths[0]));
+	for (int i = 1; i < WIRE_MAX_PATHS; i++)
+		ck_assert_uint_eq(fake_connects(&c->paths[i]), 0);
+	fake_connect_complete(&c->paths[0]);
+	m = read_map_and_probe(c);
+	ck_assert_uint_eq(m.h.seq, 1);
+	ck_assert_uint_eq(m.h.len, 0);
+	ck_assert(m.ex.has_npaths);
+	ck_assert_uint_eq(m.ex.npaths, 8);
+	ck_assert(m.ex.has_gen_num);
+	ck_assert_uint_eq(m.ex.gen_num, FAKE_GEN_NUM);
+	ck_assert(m.ex.has_sport_idx);
+	/* the message waits for npaths: it goes to its own path once that is known */
+	ck_assert(!fake_peer_next(&c->paths[0], &m));
+	ck_assert_int_eq(c->npaths, 0);
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §6: npaths = min(ours, theirs), at least 1; lanes 1..npaths-1 open, no others. */
+START_TEST(npaths_is_the_minimum_of_both_offers)
+{
+	static const struct {
+		int ours, theirs, want;
+	} rows[] = { { 8, 8, 8 },  { 8, 4, 4 }, { 8, 2, 2 }, { 8, 1, 1 },
+		     { 8, 16, 8 }, { 8, 0, 1 }, { 2, 8, 2 }, { 1, 8, 1 } };
+
+	for (unsigned r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
+		struct sock *s;
+		struct conn *c;
+
+		fake_engine_setup(rows[r].ours);
+		s = bound_sock(&a_small, 4000);
+		c = handshake_as_smaller(s, rows[r].theirs, PEER_GEN, true);
+		ck_assert_msg(c->npaths == rows[r].want, "ours %d theirs %d: npaths %d",
+			      rows[r].ours, rows[r].theirs, c->npaths);
+		for (int i = 1; i < WIRE_MAX_PATHS; i++)
+			ck_assert_msg(fake_connecting(&c->paths[i]) == (i < rows[r].want),
+				      "ours %d theirs %d: lane %d connecting %d", rows[r].ours,
+				      rows[r].theirs, i, fake_connecting(&c->paths[i]));
+		free_sock(s);
+	}
+}
+END_TEST
+
+START_TEST(our_probe_offers_our_own_limit)
+{
+	struct sock *s;
+	struct fake_msg m;
+	struct conn *c;
+
+	fake_engine_setup(2);
+	s = bound_sock(&a_small, 4000);
+	app_send(s, &a_large, 5000, "first");
+	c = conn_find(&a_small, &a_large);
+	fake_run_kicks();
+	fake_connect_complete(&c->paths[0]);
+	m = read_map_and_probe(c);
+	ck_assert_uint_eq(m.ex.npaths, 2);
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §6: a pong without NPATHS is a legacy peer: one path, and what was held goes there. */
+START_TEST(legacy_peer_gets_one_path)
+{
+	struct sock *s = bound_sock(&a_small, 4003);
+	struct conn *c = handshake_as_smaller(s, LEGACY, 0, false);
+	struct fake_msg m;
+
+	ck_assert_int_eq(c->npaths, 1);
+	m = next_msg(&c->paths[0]);
+	ck_assert_uint_eq(m.h.sport, 4003);
+	ck_assert_uint_eq(m.h.dport, 5000);
+	ck_assert_uint_eq(m.h.seq, 2);
+	ck_assert_mem_eq(m.data, "first", 5);
+	app_send(s, &a_large, 5000, "second");
+	fake_run_kicks();
+	m = next_msg(&c->paths[0]);
+	ck_assert_uint_eq(m.h.seq, 3);
+	for (int i = 1; i < WIRE_MAX_PATHS; i++)
+		ck_assert_uint_eq(fake_connects(&c->paths[i]), 0);
+	free_sock(s);
+}
+END_TEST
+
+/* A peer that never answers the probe does not hold our messages for ever: path 0 gets them. */
+START_TEST(silent_peer_gets_held_messages_on_path0)
+{
+	struct sock *s = bound_sock(&a_small, 4001);
+	struct fake_msg m;
+	struct conn *c;
+
+	app_send(s, &a_large, 5000, "first");
+	c = conn_find(&a_small, &a_large);
+	fake_run_kicks();
+	fake_connect_complete(&c->paths[0]);
+	read_map_and_probe(c);
+	ck_assert(!fake_peer_next(&c->paths[0], &m));
+	fake_run_timers();
+	fake_run_kicks();
+	m = next_msg(&c->paths[0]);
+	ck_assert_mem_eq(m.data, "first", 5);
+	ck_assert_uint_eq(m.h.seq, 2);
+	ck_assert_int_eq(c->npaths, 0); /* still unknown: a late answer can still set it */
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §6: the larger side answers a probe with a probe pong carrying its own NPATHS. */
+START_TEST(peer_probe_gets_a_pong_with_our_npaths)
+{
+	struct conn *c;
+	struct wire_header probe = handshake(true, 1, 8, PEER_GEN, true);
+	struct fake_msg m;
+	bool pong = false;
+
+	fake_engine_setup(4);
+	c = conn_accept_get(&a_large, &a_small);
+	ck_assert(!c->smaller);
+	ck_assert_int_eq(fake_accept(&c->paths[0]), 0);
+	read_map_and_probe(c); /* every path-0 connection probes, on this side too (7.0+) */
+	fake_peer_send(&c->paths[0], &probe, NULL);
+	fake_run_kicks();
+	ck_assert_int_eq(c->npaths, 4);
+	ck_assert_uint_eq(c->peer_gen, PEER_GEN);
+	while (fake_peer_next(&c->paths[0], &m)) {
+		if (m.h.sport != 0 || m.h.dport != WIRE_PROBE_PORT)
+			continue;
+		pong = true;
+		ck_assert(m.ex.has_npaths);
+		ck_assert_uint_eq(m.ex.npaths, 4); /* our maximum, not the agreed minimum */
+		ck_assert(m.ex.has_gen_num);
+		ck_assert_uint_eq(m.ex.gen_num, FAKE_GEN_NUM);
+	}
+	ck_assert(pong);
+	/* wire.md §1: the larger side never opens lanes */
+	for (int i = 0; i < WIRE_MAX_PATHS; i++)
+		ck_assert_uint_eq(fake_connects(&c->paths[i]), 0);
+}
+END_TEST
+
+/* wire.md §7, §8: lanes connect after the handshake and send once path 0 has caught up. */
+START_TEST(lanes_open_after_the_handshake_and_wait_for_path0)
+{
+	struct sock *s = bound_sock(&a_small, 4001);
+	struct wire_header pong;
+	struct conn *c;
+	struct path *lane;
+	struct fake_msg m;
+
+	app_send(s, &a_large, 5000, "first");
+	c = conn_find(&a_small, &a_large);
+	fake_run_kicks();
+	fake_connect_complete(&c->paths[0]);
+	fake_run_kicks();
+	for (int i = 1; i < WIRE_MAX_PATHS; i++)
+		ck_assert_uint_eq(fake_connects(&c->paths[i]), 0);
+	read_map_and_probe(c);
+	pong = handshake(false, 1, 8, PEER_GEN, true);
+	fake_peer_send(&c->paths[0], &pong, NULL);
+	fake_run_kicks();
+	/* a peer that files lanes by source port: all at once */
+	for (int i = 1; i < WIRE_MAX_PATHS; i++)
+		ck_assert(fake_connecting(&c->paths[i]));
+	lane = conn_pick_path(c, 4001);
+	ck_assert_int_ne(lane->index, 0);
+	for (int i = 1; i < WIRE_MAX_PATHS; i++)
+		fake_connect_complete(&c->paths[i]);
+	fake_run_kicks();
+	/* path 0's probe, written before the fan-out, is not acknowledged yet */
+	ck_assert(!fake_peer_next(lane, &m));
+	fake_peer_ack(&c->paths[0], FAKE_ACK_ALL);
+	fake_run_kicks();
+	m = next_msg(lane);
+	ck_assert_uint_eq(m.h.sport, 4001);
+	ck_assert_uint_eq(m.h.seq, 1); /* each path numbers its own messages */
+	ck_assert_mem_eq(m.data, "first", 5);
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §7: a peer without SPORT_IDX files connections first-free: lanes go in order. */
+START_TEST(lanes_open_one_at_a_time_without_sport_idx)
+{
+	struct sock *s = bound_sock(&a_small, 4000);
+	struct conn *c = handshake_as_smaller(s, 8, PEER_GEN, false);
+
+	ck_assert(!c->peer_sport_idx);
+	for (int i = 1; i < WIRE_MAX_PATHS; i++) {
+		ck_assert_msg(fake_connecting(&c->paths[i]), "lane %d should connect now", i);
+		for (int j = i + 1; j < WIRE_MAX_PATHS; j++)
+			ck_assert_msg(fake_connects(&c->paths[j]) == 0,
+				      "lane %d connects before lane %d is up", j, i);
+		fake_connect_complete(&c->paths[i]);
+		fake_run_kicks();
+	}
+	for (int i = 0; i < WIRE_MAX_PATHS; i++)
+		ck_assert_int_eq(c->paths[i].state, PATH_UP);
+	free_sock(s);
+}
+END_TEST
+
+/* A refused connect is retried after the backoff; nothing is lost meanwhile. */
+START_TEST(refused_connect_is_retried)
+{
+	struct sock *s = bound_sock(&a_small, 4000);
+	struct conn *c;
+
+	app_send(s, &a_large, 5000, "first");
+	c = conn_find(&a_small, &a_large);
+	fake_run_kicks();
+	fake_connect_refuse(&c->paths[0]);
+	ck_assert_int_eq(c->paths[0].state, PATH_DOWN);
+	ck_assert(fake_retry_pending(&c->paths[0]));
+	fake_fire_retry(&c->paths[0]);
+	ck_assert(fake_connecting(&c->paths[0]));
+	ck_assert_uint_eq(fake_connects(&c->paths[0]), 2);
+	fake_connect_complete(&c->paths[0]);
+	read_map_and_probe(c);
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §8: unacknowledged messages are resent, marked; acknowledged ones are not. */
+START_TEST(unacked_messages_are_resent_after_reconnect)
+{
+	struct sock *s = bound_sock(&a_small, 4000);
+	struct conn *c = handshake_as_smaller(s, 1, PEER_GEN, true);
+	struct path *p = &c->paths[0];
+	struct fake_msg m, first;
+	uint64_t seq[3];
+	int data = 0;
+
+	first = next_msg(p); /* "first", held until the handshake */
+	app_send(s, &a_large, 5000, "two");
+	app_send(s, &a_large, 5000, "three");
+	fake_run_kicks();
+	seq[0] = next_msg(p).h.seq;
+	seq[1] = next_msg(p).h.seq;
+	fake_peer_ack(p, first.end);
+	ck_assert_uint_eq(s->snd_queued, 3 + 5); /* "first" was credited back */
+	app_send(s, &a_large, 5000, "four"); /* queued, not written yet */
+	seq[2] = seq[1] + 1;
+	fake_peer_close(p);
+	ck_assert_int_eq(p->state, PATH_DOWN);
+	ck_assert(fake_retry_pending(p));
+	fake_fire_retry(p);
+	fake_connect_complete(p);
+	fake_run_kicks();
+	expect_cong_map(p);
+	while (fake_peer_next(p, &m)) {
+		if (!m.h.len)
+			continue;
+		ck_assert_int_lt(data, 3);
+		ck_assert_msg(m.h.seq == seq[data], "message %d: seq %llu, not %llu", data,
+			      (unsigned long long)m.h.seq, (unsigned long long)seq[data]);
+		/* what was written is marked, what was not is not */
+		ck_assert_msg(!!(m.h.flags & WIRE_FLAG_RETRANSMITTED) == (data < 2),
+			      "seq %llu: flags %#x", (unsigned long long)m.h.seq, m.h.flags);
+		data++;
+	}
+	ck_assert_int_eq(data, 3);
+	ck_assert_uint_eq(p->retransmits, 2);
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §7: on the accepting side, the peer's new connection gets the unacknowledged. */
+START_TEST(unacked_messages_go_on_the_peers_new_connection)
+{
+	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct path *p = &c->paths[0];
+	struct wire_header probe = handshake(true, 1, 1, PEER_GEN, true);
+	struct fake_msg m;
+	int resent = 0;
+
+	ck_assert_int_eq(fake_accept(p), 0);
+	fake_peer_send(p, &probe, NULL);
+	fake_run_kicks();
+	fake_peer_read_all(p);
+	fake_peer_ack(p, FAKE_ACK_ALL);
+	app_send(s, &a_small, 4000, "one");
+	app_send(s, &a_small, 4000, "two");
+	fake_run_kicks();
+	ck_assert_int_eq(fake_peer_read_all(p), 2);
+	/* the peer gives up on that connection and makes another */
+	ck_assert_int_eq(fake_accept(p), 0);
+	ck_assert_int_eq(p->state, PATH_UP);
+	fake_run_kicks();
+	while (fake_peer_next(p, &m))
+		if (m.h.len && !is_cong_map(&m)) {
+			ck_assert(m.h.flags & WIRE_FLAG_RETRANSMITTED);
+			resent++;
+		}
+	ck_assert_int_eq(resent, 2);
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §8: a retransmitted message already delivered is dropped; the rest are taken. */
+START_TEST(duplicates_after_a_reconnect_are_dropped)
+{
+	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct path *p = &c->paths[2];
+
+	ck_assert_int_eq(fake_accept(p), 0);
+	peer_data(p, 1, 5000, "m1", 0);
+	peer_data(p, 2, 5000, "m2", 0);
+	peer_data(p, 3, 5000, "m3", 0);
+	fake_peer_close(p);
+	ck_assert_int_eq(p->state, PATH_DOWN);
+	ck_assert_int_eq(fake_accept(p), 0);
+	peer_data(p, 2, 5000, "m2", WIRE_FLAG_RETRANSMITTED);
+	peer_data(p, 3, 5000, "m3", WIRE_FLAG_RETRANSMITTED);
+	peer_data(p, 4, 5000, "m4", 0);
+	app_reads(s, "m1");
+	app_reads(s, "m2");
+	app_reads(s, "m3");
+	app_reads(s, "m4");
+	ck_assert_int_eq(app_read_all(s), 0);
+	ck_assert_uint_eq(p->dups, 2);
+	/* lower, not marked: a peer restarted without GEN_NUM; taken as the kernel takes it */
+	peer_data(p, 2, 5000, "again", 0);
+	app_reads(s, "again");
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §13: a new GEN_NUM: the peer's numbers start again, even on a retransmission. */
+START_TEST(peer_restart_restarts_receive_sequences)
+{
+	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct wire_header probe = handshake(true, 1, 8, PEER_GEN, true);
+	struct path *p0 = &c->paths[0], *lane = &c->paths[1];
+
+	ck_assert_int_eq(fake_accept(p0), 0);
+	fake_peer_send(p0, &probe, NULL);
+	ck_assert_int_eq(fake_accept(lane), 0);
+	peer_data(lane, 1, 5000, "old1", 0);
+	peer_data(lane, 2, 5000, "old2", 0);
+	peer_data(lane, 3, 5000, "old3", 0);
+	/* kill -9 and start again */
+	fake_peer_close(lane);
+	fake_peer_close(p0);
+	ck_assert_int_eq(fake_accept(p0), 0);
+	probe = handshake(true, 1, 8, PEER_GEN2, true);
+	fake_peer_send(p0, &probe, NULL);
+	ck_assert_uint_eq(c->peer_gen, PEER_GEN2);
+	ck_assert_int_eq(fake_accept(lane), 0);
+	peer_data(lane, 1, 5000, "new1", WIRE_FLAG_RETRANSMITTED);
+	peer_data(lane, 2, 5000, "new2", 0);
+	app_reads(s, "old1");
+	app_reads(s, "old2");
+	app_reads(s, "old3");
+	app_reads(s, "new1");
+	app_reads(s, "new2");
+	ck_assert_uint_eq(lane->dups, 0);
+	/* the same generation again is no restart */
+	probe = handshake(true, 2, 8, PEER_GEN2, true);
+	fake_peer_send(p0, &probe, NULL);
+	peer_data(lane, 2, 5000, "dup", WIRE_FLAG_RETRANSMITTED);
+	ck_assert_int_eq(app_read_all(s), 0);
+	free_sock(s);
+}
+END_TEST
+
+/*
+ * wire.md §13: what waited to be resent to the old incarnation is dropped (it may have had
+ * it); what was never written goes to the new one, numbered from 1.
+ */
+START_TEST(peer_restart_drops_stale_retransmissions)
+{
+	struct sock *s = bound_sock(&a_small, 4001);
+	struct conn *c = handshake_as_smaller(s, 8, PEER_GEN, true);
+	struct path *p0 = &c->paths[0], *lane = conn_pick_path(c, 4001);
+	struct wire_header pong;
+	struct fake_msg m;
+
+	for (int i = 1; i < WIRE_MAX_PATHS; i++)
+		fake_connect_complete(&c->paths[i]);
+	fake_peer_ack(p0, FAKE_ACK_ALL); /* path 0 caught up: the lane writes */
+	fake_run_kicks();
+	m = next_msg(lane);
+	ck_assert_mem_eq(m.data, "first", 5); /* written, never acknowledged */
+	/* the peer restarts: every connection ends */
+	for (int i = 0; i < WIRE_MAX_PATHS; i++)
+		fake_peer_close(&c->paths[i]);
+	app_send(s, &a_large, 5000, "after");
+	ck_assert_uint_eq(s->snd_queued, 5 + 5);
+	fake_fire_retry(p0);
+	fake_connect_complete(p0);
+	fake_run_kicks();
+	ck_assert_uint_eq(fake_connects(lane), 1); /* lanes wait for the new handshake */
+	pong = handshake(false, 1, 8, PEER_GEN2, true);
+	fake_peer_send(p0, &pong, NULL);
+	fake_run_kicks();
+	ck_assert_uint_eq(lane->flushed, 1);
+	ck_assert_uint_eq(s->snd_queued, 5); /* "first" is given up and credited */
+	ck_assert(fake_connecting(lane));
+	fake_connect_complete(lane);
+	fake_peer_ack(p0, FAKE_ACK_ALL);
+	fake_run_kicks();
+	m = next_msg(lane);
+	ck_assert_mem_eq(m.data, "after", 5);
+	ck_assert_uint_eq(m.h.seq, 1);
+	ck_assert(!(m.h.flags & WIRE_FLAG_RETRANSMITTED));
+	ck_assert(!fake_peer_next(lane, &m));
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §9, §10: every path up sends our map, on the lowest path up. */
+START_TEST(congestion_map_is_sent_on_every_path_up)
+{
+	struct sock *s = bound_sock(&a_small, 4000);
+	struct conn *c = handshake_as_smaller(s, 8, PEER_GEN, true);
+	struct path *p0 = &c->paths[0];
+	struct fake_msg m;
+	int maps = 0;
+
+	fake_peer_read_all(p0);
+	fake_peer_ack(p0, FAKE_ACK_ALL); /* past the catch-up point: lanes may send (§8) */
+	fake_connect_complete(&c->paths[3]);
+	fake_run_kicks();
+	ck_assert(!fake_peer_next(&c->paths[3], &m)); /* not on the lane itself */
+	while (fake_peer_next(p0, &m))
+		maps += is_cong_map(&m);
+	ck_assert_int_eq(maps, 1);
+	/* path 0 down: the map of a lane coming up goes on the lowest path up */
+	fake_peer_close(p0);
+	fake_connect_complete(&c->paths[4]);
+	fake_run_kicks();
+	expect_cong_map(&c->paths[3]);
+	ck_assert(!fake_peer_next(&c->paths[4], &m));
+	/* and path 0's reconnect sends one again */
+	fake_fire_retry(p0);
+	fake_connect_complete(p0);
+	fake_run_kicks();
+	expect_cong_map(p0);
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §10: a socket over its rcvbuf is congested: the peer is told, and told again. */
+START_TEST(a_congested_port_is_announced_and_cleared)
+{
+	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct path *p0 = &c->paths[0];
+	static char big[60001];
+	struct fake_msg m;
+	bool set = false, cleared = false;
+
+	memset(big, 'x', sizeof(big) - 1);
+	ck_assert_int_eq(fake_accept(p0), 0);
+	fake_peer_read_all(p0);
+	peer_data(p0, 1, 5000, big, 0);
+	peer_data(p0, 2, 5000, big, 0); /* 120000 bytes > rcvbuf 106496 */
+	fake_run_kicks();
+	while (fake_peer_next(p0, &m))
+		set = set || (is_cong_map(&m) && wire_cong_test(m.data, 5000));
+	ck_assert(set);
+	ck_assert_int_eq(app_read_all(s), 2);
+	fake_run_kicks();
+	while (fake_peer_next(p0, &m))
+		cleared = cleared || (is_cong_map(&m) && !wire_cong_test(m.data, 5000));
+	ck_assert(cleared);
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §10: the peer's map blocks sends to its congested ports, until it is gone. */
+START_TEST(peer_map_blocks_its_congested_ports)
+{
+	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct wire_header h = { .len = WIRE_CONG_MAP_BYTES, .flags = WIRE_FLAG_CONG_BITMAP };
+	static uint8_t map[WIRE_CONG_MAP_BYTES];
+
+	ck_assert_int_eq(fake_accept(&c->paths[1]), 0);
+	wire_cong_set(map, 6000);
+	fake_peer_send(&c->paths[1], &h, map);
+	ck_assert(cong_blocks(s, c->peer_cong, 6000));
+	ck_assert(!cong_blocks(s, c->peer_cong, 6001));
+	ck_assert_uint_eq(c->paths[1].next_rx_seq, 0); /* maps have no sequence number */
+	fake_peer_close(&c->paths[1]);
+	ck_assert(!cong_blocks(s, c->peer_cong, 6000)); /* no connection left: stale */
+	free_sock(s);
+}
+END_TEST
+
+/* Sends n messages of 64 KiB from the peer to port 5000 on p. */
+static void flood(struct path *p, uint64_t first_seq, int n)
+{
+	static uint8_t payload[65536];
+	struct wire_header h = { .len = sizeof(payload), .sport = 4000, .dport = 5000 };
+
+	for (int i = 0; i < n; i++) {
+		h.seq = first_seq + (uint64_t)i;
+		fake_peer_send(p, &h, payload);
+	}
+}
+
+/* README "Memory": past its bound a socket stops its paths' reads, and they resume. */
+START_TEST(reads_pause_for_a_socket_over_its_bound)
+{
+	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct path *p = &c->paths[1];
+	size_t unread;
+	int got;
+
+	ck_assert_int_eq(fake_accept(p), 0);
+	flood(p, 1, 40); /* 2.5 MiB, the bound is 1.4 MiB */
+	ck_assert(path_rx_paused(p));
+	ck_assert_uint_eq(p->rx_pauses, 1);
+	ck_assert_uint_gt(fake_unread_by_us(p), 0);
+	ck_assert_uint_le(s->rcv_queued, path_rx_bound(s) + 2 * 65536);
+	unread = fake_unread_by_us(p);
+	fake_rx_poll(p); /* nothing read yet: still paused, nothing more read */
+	ck_assert(path_rx_paused(p));
+	ck_assert_uint_eq(fake_unread_by_us(p), unread);
+	got = app_read_all(s);
+	fake_rx_poll(p);
+	ck_assert(!path_rx_paused(p));
+	ck_assert_uint_eq(fake_unread_by_us(p), 0);
+	got += app_read_all(s);
+	ck_assert_int_eq(got, 40);
+	ck_assert_int_eq(p->state, PATH_UP);
+	free_sock(s);
+}
+END_TEST
+
+/* What the peer's TCP delivered before it closed is read once reads resume, then it ends. */
+START_TEST(a_close_while_paused_waits_for_the_reads)
+{
+	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct path *p = &c->paths[1];
+	int got;
+
+	ck_assert_int_eq(fake_accept(p), 0);
+	flood(p, 1, 40);
+	ck_assert(path_rx_paused(p));
+	fake_peer_close(p);
+	ck_assert_int_eq(p->state, PATH_UP);
+	got = app_read_all(s);
+	fake_rx_poll(p);
+	got += app_read_all(s);
+	ck_assert_int_eq(got, 40);
+	ck_assert_int_eq(p->state, PATH_DOWN);
+	free_sock(s);
+}
+END_TEST
+
+/* A connection failing while reads are paused stops writing and ends once they resume. */
+START_TEST(a_failure_while_paused_is_held_for_the_reads)
+{
+	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct path *p = &c->paths[1];
+	struct fake_msg m;
+	int got;
+
+	ck_assert_int_eq(fake_accept(p), 0);
+	fake_peer_read_all(p);
+	flood(p, 1, 40);
+	path_drop(p, "a write failed");
+	ck_assert(p->tx_dead);
+	ck_assert(fake_peer_next(&c->paths[1], &m) == false);
+	ck_assert(c->paths[1].tr->is_open(&c->paths[1]));
+	got = app_read_all(s);
+	fake_rx_poll(p);
+	got += app_read_all(s);
+	ck_assert_int_eq(got, 40);
+	ck_assert_int_eq(p->state, PATH_DOWN);
+	ck_assert(!p->tx_dead);
+	free_sock(s);
+}
+END_TEST
+
+static Suite *protocol_suite(void)
+{
+	Suite *s = suite_create("protocol");
+	TCase *hs = tcase_create("handshake"), *lanes = tcase_create("lanes");
+	TCase *rtx = tcase_create("retransmit"), *gen = tcase_create("generation");
+	TCase *cong = tcase_create("congestion"), *pause = tcase_create("pausing");
+
+	tcase_add_checked_fixture(hs, setup, teardown);
+	tcase_add_test(hs, probe_carries_npaths_and_gen_num);
+	tcase_add_test(hs, npaths_is_the_minimum_of_both_offers);
+	tcase_add_test(hs, our_probe_offers_our_own_limit);
+	tcase_add_test(hs, legacy_peer_gets_one_path);
+	tcase_add_test(hs, silent_peer_gets_held_messages_on_path0);
+	tcase_add_test(hs, peer_probe_gets_a_pong_with_our_npaths);
+	suite_add_tcase(s, hs);
+	tcase_add_checked_fixture(lanes, setup, teardown);
+	tcase_add_test(lanes, lanes_open_after_the_handshake_and_wait_for_path0);
+	tcase_add_test(lanes, lanes_open_one_at_a_time_without_sport_idx);
+	tcase_add_test(lanes, refused_connect_is_retried);
+	suite_add_tcase(s, lanes);
+	tcase_add_checked_fixture(rtx, setup, teardown);
+	tcase_add_test(rtx, unacked_messages_are_resent_after_reconnect);
+	tcase_add_test(rtx, unacked_messages_go_on_the_peers_new_connection);
+	tcase_add_test(rtx, duplicates_after_a_reconnect_are_dropped);
+	suite_add_tcase(s, rtx);
+	tcase_add_checked_fixture(gen, setup, teardown);
+	tcase_add_test(gen, peer_restart_restarts_receive_sequences);
+	tcase_add_test(gen, peer_restart_drops_stale_retransmissions);
+	suite_add_tcase(s, gen);
+	tcase_add_checked_fixture(cong, setup, teardown);
+	tcase_add_test(cong, congestion_map_is_sent_on_every_path_up);
+	tcase_add_test(cong, a_congested_port_is_announced_and_cleared);
+	tcase_add_test(cong, peer_map_blocks_its_congested_ports);
+	suite_add_tcase(s, cong);
+	tcase_add_checked_fixture(pause, setup, teardown);
+	tcase_add_test(pause, reads_pause_for_a_socket_over_its_bound);
+	tcase_add_test(pause, a_close_while_paused_waits_for_the_reads);
+	tcase_add_test(pause, a_failure_while_paused_is_held_for_the_reads);
+	suite_add_tcase(s, pause);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(protocol_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
