@@ -303,46 +303,46 @@ const struct transport fake_transport = {
 	.info = fake_info,
 };
 
+struct engine *fake_engine;
+
 void fake_engine_setup(int npaths)
 {
-	conn_free_all();
-	timers_fini(&engine.timers);
-	timers_init(&engine.timers);
-	sock_after_fork(); /* no socket bound */
-	memset(&engine.cfg, 0, sizeof(engine.cfg));
-	engine.cfg.npaths = npaths;
-	engine.cfg.tcp_port = WIRE_TCP_PORT;
-	engine.cfg.gen_num = FAKE_GEN_NUM;
-	engine.cfg.sport_idx = WIRE_MAX_PATHS % npaths == 0;
-	engine.cfg.wmem_max = engine.cfg.rmem_max = 212992;
-	engine.cfg.wmem_default = engine.cfg.rmem_default = 212992;
-	engine.transport = &fake_transport;
-	TAILQ_INIT(&engine.kicks);
+	struct config cfg = {
+		.npaths = npaths,
+		.tcp_port = WIRE_TCP_PORT,
+		.gen_num = FAKE_GEN_NUM,
+		.sport_idx = WIRE_MAX_PATHS % npaths == 0,
+		.wmem_max = 212992,
+		.rmem_max = 212992,
+		.wmem_default = 212992,
+		.rmem_default = 212992,
+	};
+
+	engine_free(fake_engine); /* each test starts with a fresh engine */
+	fake_engine = engine_new(&cfg);
+	if (!fake_engine)
+		abort();
+	fake_engine->transport = &fake_transport;
 }
 
 void fake_engine_teardown(void)
 {
-	conn_free_all();
+	engine_free(fake_engine);
+	fake_engine = NULL;
 }
 
 /* engine.c's on_wake, without the wake-up. */
 void fake_run_kicks(void)
 {
-	struct path *p;
-
-	while ((p = TAILQ_FIRST(&engine.kicks))) {
-		TAILQ_REMOVE(&engine.kicks, p, kick_link);
-		p->kicked = false;
-		path_service(p);
-	}
+	engine_run_kicks(fake_engine);
 }
 
 void fake_run_timers(void)
 {
-	double due = timers_next_due(&engine.timers);
+	double due = timers_next_due(&fake_engine->timers);
 
 	if (due >= 0)
-		timers_run(&engine.timers, due);
+		timers_run(&fake_engine->timers, due);
 }
 
 bool fake_connecting(const struct path *p)

@@ -27,6 +27,8 @@ extern const struct transport fake_transport;
  * conn, an empty kick list; and no connections, no bound sockets.
  */
 void fake_engine_setup(int npaths);
+/* The engine fake_engine_setup() made (freed by the next setup or by the teardown). */
+extern struct engine *fake_engine;
 /* Frees every connection (and what is queued on them). */
 void fake_engine_teardown(void);
 /* What the loop thread does when woken: path_service() on each kicked path, until none is. */

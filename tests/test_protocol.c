@@ -50,7 +50,7 @@ static void teardown(void)
 
 static struct sock *bound_sock(const struct addr *a, uint16_t port)
 {
-	struct sock *s = sock_new(-1, -1);
+	struct sock *s = sock_new(fake_engine, -1, -1);
 
 	ck_assert_ptr_nonnull(s);
 	ck_assert_int_eq(sock_bind_port(s, a, port), 0);
@@ -73,7 +73,7 @@ static void free_sock(struct sock *s)
 /* sendmsg below its argument checks (send.c): charged to s, queued, the path kicked. */
 static void app_send(struct sock *s, const struct addr *dst, uint16_t dport, const char *text)
 {
-	struct conn *c = conn_get(&s->bound_addr, dst);
+	struct conn *c = conn_get(fake_engine, &s->bound_addr, dst);
 	size_t n = strlen(text);
 	uint8_t *data = n ? malloc(n) : NULL;
 	struct msg *m;
@@ -82,12 +82,12 @@ static void app_send(struct sock *s, const struct addr *dst, uint16_t dport, con
 	ck_assert_ptr_nonnull(c);
 	if (n)
 		memcpy(data, text, n);
-	m = msg_new(s->bound_port, dport, data, (uint32_t)n);
+	m = msg_new(fake_engine, s->bound_port, dport, data, (uint32_t)n);
 	ck_assert_ptr_nonnull(m);
 	m->sender = s;
 	p = conn_send(c, m);
 	if (p)
-		engine_kick(p);
+		engine_kick(fake_engine, p);
 	sock_charge(s, n);
 }
 
@@ -193,7 +193,7 @@ static struct conn *handshake_as_smaller(struct sock *s, int npaths, uint32_t ge
 	struct wire_header pong;
 
 	app_send(s, &a_large, 5000, "first");
-	c = conn_find(&a_small, &a_large);
+	c = conn_find(fake_engine, &a_small, &a_large);
 	ck_assert_ptr_nonnull(c);
 	fake_run_kicks();
 	ck_assert(fake_connecting(&c->paths[0]));
@@ -214,7 +214,7 @@ START_TEST(probe_carries_npaths_and_gen_num)
 	struct conn *c;
 
 	app_send(s, &a_large, 5000, "first");
-	c = conn_find(&a_small, &a_large);
+	c = conn_find(fake_engine, &a_small, &a_large);
 	fake_run_kicks();
 	ck_assert(fake_connecting(&c->paths[0]));
 	for (int i = 1; i < WIRE_MAX_PATHS; i++)
@@ -270,7 +270,7 @@ START_TEST(our_probe_offers_our_own_limit)
 	fake_engine_setup(2);
 	s = bound_sock(&a_small, 4000);
 	app_send(s, &a_large, 5000, "first");
-	c = conn_find(&a_small, &a_large);
+	c = conn_find(fake_engine, &a_small, &a_large);
 	fake_run_kicks();
 	fake_connect_complete(&c->paths[0]);
 	m = read_map_and_probe(c);
@@ -310,7 +310,7 @@ START_TEST(silent_peer_gets_held_messages_on_path0)
 	struct conn *c;
 
 	app_send(s, &a_large, 5000, "first");
-	c = conn_find(&a_small, &a_large);
+	c = conn_find(fake_engine, &a_small, &a_large);
 	fake_run_kicks();
 	fake_connect_complete(&c->paths[0]);
 	read_map_and_probe(c);
@@ -334,7 +334,7 @@ START_TEST(peer_probe_gets_a_pong_with_our_npaths)
 	bool pong = false;
 
 	fake_engine_setup(4);
-	c = conn_accept_get(&a_large, &a_small);
+	c = conn_accept_get(fake_engine, &a_large, &a_small);
 	ck_assert(!c->smaller);
 	ck_assert_int_eq(fake_accept(&c->paths[0]), 0);
 	read_map_and_probe(c); /* every path-0 connection probes, on this side too (7.0+) */
@@ -368,7 +368,7 @@ START_TEST(lanes_open_after_the_handshake_and_wait_for_path0)
 	struct fake_msg m;
 
 	app_send(s, &a_large, 5000, "first");
-	c = conn_find(&a_small, &a_large);
+	c = conn_find(fake_engine, &a_small, &a_large);
 	fake_run_kicks();
 	fake_connect_complete(&c->paths[0]);
 	fake_run_kicks();
@@ -426,7 +426,7 @@ START_TEST(refused_connect_is_retried)
 	struct conn *c;
 
 	app_send(s, &a_large, 5000, "first");
-	c = conn_find(&a_small, &a_large);
+	c = conn_find(fake_engine, &a_small, &a_large);
 	fake_run_kicks();
 	fake_connect_refuse(&c->paths[0]);
 	ck_assert_int_eq(c->paths[0].state, PATH_DOWN);
@@ -487,7 +487,7 @@ END_TEST
 /* wire.md §7: on the accepting side, the peer's new connection gets the unacknowledged. */
 START_TEST(unacked_messages_go_on_the_peers_new_connection)
 {
-	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	struct path *p = &c->paths[0];
 	struct wire_header probe = handshake(true, 1, 1, PEER_GEN, true);
@@ -520,7 +520,7 @@ END_TEST
 /* wire.md §8: a retransmitted message already delivered is dropped; the rest are taken. */
 START_TEST(duplicates_after_a_reconnect_are_dropped)
 {
-	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	struct path *p = &c->paths[2];
 
@@ -550,7 +550,7 @@ END_TEST
 /* wire.md §13: a new GEN_NUM: the peer's numbers start again, even on a retransmission. */
 START_TEST(peer_restart_restarts_receive_sequences)
 {
-	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	struct wire_header probe = handshake(true, 1, 8, PEER_GEN, true);
 	struct path *p0 = &c->paths[0], *lane = &c->paths[1];
@@ -666,7 +666,7 @@ END_TEST
 /* wire.md §10: a socket over its rcvbuf is congested: the peer is told, and told again. */
 START_TEST(a_congested_port_is_announced_and_cleared)
 {
-	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	struct path *p0 = &c->paths[0];
 	static char big[60001];
@@ -694,7 +694,7 @@ END_TEST
 /* wire.md §10: the peer's map blocks sends to its congested ports, until it is gone. */
 START_TEST(peer_map_blocks_its_congested_ports)
 {
-	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	struct wire_header h = { .len = WIRE_CONG_MAP_BYTES, .flags = WIRE_FLAG_CONG_BITMAP };
 	static uint8_t map[WIRE_CONG_MAP_BYTES];
@@ -726,7 +726,7 @@ static void flood(struct path *p, uint64_t first_seq, int n)
 /* README "Memory": past its bound a socket stops its paths' reads, and they resume. */
 START_TEST(reads_pause_for_a_socket_over_its_bound)
 {
-	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	struct path *p = &c->paths[1];
 	size_t unread;
@@ -756,7 +756,7 @@ END_TEST
 /* What the peer's TCP delivered before it closed is read once reads resume, then it ends. */
 START_TEST(a_close_while_paused_waits_for_the_reads)
 {
-	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	struct path *p = &c->paths[1];
 	int got;
@@ -778,7 +778,7 @@ END_TEST
 /* A connection failing while reads are paused stops writing and ends once they resume. */
 START_TEST(a_failure_while_paused_is_held_for_the_reads)
 {
-	struct conn *c = conn_accept_get(&a_large, &a_small);
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
 	struct sock *s = bound_sock(&a_large, 5000);
 	struct path *p = &c->paths[1];
 	struct fake_msg m;
