@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "mprds/apisock.h"
+#include "mprds/clock.h"
 #include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
@@ -56,7 +57,7 @@ double api_deadline(const struct sock *s, int optname)
 {
 	int ms = sys_timeout_ms(s->app_fd, optname);
 
-	return ms < 0 ? -1 : engine_now() + ms / 1000.0;
+	return ms < 0 ? -1 : clock_now() + ms / 1000.0;
 }
 
 /*
@@ -82,18 +83,33 @@ bool api_signal_restarts(void)
 	return true;
 }
 
+/* Waits, without the engine lock, for the app fd to poll events: 0, -EAGAIN, -EINTR. */
+static int wait_unlocked(struct sock *s, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = s->app_fd, .events = events };
+	int n, err;
+
+	engine_unlock(s->eng);
+	n = poll(&pfd, 1, timeout_ms);
+	err = errno;
+	engine_lock(s->eng);
+	if (n < 0)
+		return -err;
+	return n == 0 ? -EAGAIN : 0;
+}
+
 int api_wait(struct sock *s, short events, double deadline)
 {
 	int ms = -1, err;
 
 	if (deadline >= 0) {
-		double left = deadline - engine_now();
+		double left = deadline - clock_now();
 
 		if (left <= 0)
 			return -ETIMEDOUT;
 		ms = (int)(left * 1000) + 1;
 	}
-	err = sock_wait(s, events, ms);
+	err = wait_unlocked(s, events, ms);
 	if (s->released)
 		return -EBADF;
 	if (err == -EINTR && deadline < 0 && api_signal_restarts())
@@ -181,7 +197,7 @@ void api_release(struct api_sock *as)
 	engine_lock(e);
 	if (!e->stale) {
 		conn_forget_sender(s);
-		cong_sock_release(s);
+		sock_cong_release(s);
 		sock_unbind(s);
 		sock_unlist(s);
 		msg_queue_free(&s->rxq);

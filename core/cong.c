@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Local and peer congestion maps, their update messages and monitor notifications. */
+/*
+ * The local congestion maps (wire.md §10), one per local address, and the message that
+ * carries one to a peer; sock.c decides when a port is congested, conn.c sends the maps.
+ */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -7,7 +11,6 @@
 #include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
-#include "mprds/log.h"
 #include "mprds/msg.h"
 #include "mprds/sock.h"
 
@@ -42,41 +45,17 @@ static struct cong_map *map_get(struct engine *e, const struct addr *a)
 	return m;
 }
 
-static void notify_monitor(struct sock *s, void *arg);
-
-static void set_port(struct sock *s, bool congested)
+int cong_map_set(struct engine *e, const struct addr *a, uint16_t port, bool congested)
 {
-	struct cong_map *m = map_get(s->eng, &s->bound_addr);
+	struct cong_map *m = map_get(e, a);
 
 	if (!m)
-		return;
-	s->congested = congested;
-	log_debug("port %u %s (%zu bytes unread, rcvbuf %zu)", s->bound_port,
-		  congested ? "congested" : "uncongested", s->rcv_queued, s->rcvbuf);
+		return -ENOMEM;
 	if (congested)
-		wire_cong_set(m->bits, s->bound_port);
+		wire_cong_set(m->bits, port);
 	else
-		wire_cong_clear(m->bits, s->bound_port);
-	conn_cong_changed(s->eng, &s->bound_addr);
-	/* our own senders to this address see the change at once, as the loop transport's do */
-	sock_foreach(s->eng, notify_monitor, NULL);
-}
-
-/* wire.md §10: set above rcvbuf, cleared below half of it. */
-void cong_sock_update(struct sock *s)
-{
-	if (!s->bound)
-		return;
-	if (!s->congested && s->rcv_queued > s->rcvbuf)
-		set_port(s, true);
-	else if (s->congested && s->rcv_queued < s->rcvbuf / 2)
-		set_port(s, false);
-}
-
-void cong_sock_release(struct sock *s)
-{
-	if (s->bound && s->congested)
-		set_port(s, false);
+		wire_cong_clear(m->bits, port);
+	return 0;
 }
 
 struct msg *cong_map_message(const struct conn *c)
@@ -96,22 +75,6 @@ struct msg *cong_map_message(const struct conn *c)
 	}
 	m->h.flags = WIRE_FLAG_CONG_BITMAP;
 	return m;
-}
-
-/* On TCP every update carries an all-ones port mask: every armed bit fires. */
-static void notify_monitor(struct sock *s, void *arg)
-{
-	(void)arg;
-	if (!s->cong_monitor || !s->cong_mask)
-		return;
-	s->cong_notify |= s->cong_mask;
-	s->cong_mask = 0;
-	sock_update_readiness(s);
-}
-
-void cong_peer_updated(struct conn *c)
-{
-	sock_foreach(c->eng, notify_monitor, NULL);
 }
 
 bool cong_blocks(struct sock *s, const uint8_t *map, uint16_t dport)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mprds/clock.h"
 #include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
@@ -62,7 +63,7 @@ static void queue_probe(struct conn *c);
  */
 static void start_timer(struct conn *c, struct timer *t, double secs)
 {
-	if (timer_start(&c->eng->timers, t, engine_now() + secs) < 0)
+	if (timer_start(&c->eng->timers, t, clock_now() + secs) < 0)
 		log_warn("out of memory for a timer: it waits for the connection's next event");
 }
 
@@ -72,7 +73,7 @@ static void open_lanes(struct conn *c)
 	timer_stop(&c->eng->timers, &c->hs_timer);
 	if (c->smaller)
 		for (int i = 1; i < c->npaths; i++)
-			engine_kick(c->eng, &c->paths[i]);
+			kick_path(&c->eng->kicks, &c->paths[i]);
 }
 
 static void on_hs_timeout(struct timer *t, void *arg)
@@ -125,7 +126,7 @@ struct path *conn_send(struct conn *c, struct msg *m)
 	if (c->npaths == 0 && !c->hold_expired) {
 		conn_probe(c);
 		TAILQ_INSERT_TAIL(&c->held, m, link);
-		engine_kick(c->eng, &c->paths[0]);
+		kick_path(&c->eng->kicks, &c->paths[0]);
 		return NULL;
 	}
 	p = conn_pick_path(c, m->h.sport);
@@ -134,6 +135,16 @@ struct path *conn_send(struct conn *c, struct msg *m)
 }
 
 static void on_reap(struct timer *t, void *arg);
+
+static const struct path_owner_ops path_owner = {
+	.has_app_data = conn_has_app_data,
+	.lane_may_send = conn_lane_may_send,
+	.map_path = conn_map_path,
+	.path0_up = conn_path0_up,
+	.path0_down = conn_path0_down,
+	.path_down = conn_path_down,
+	.want_cong_map = conn_want_cong_map,
+};
 
 static struct conn *conn_new(struct engine *e, const struct addr *laddr, const struct addr *faddr)
 {
@@ -146,7 +157,7 @@ static struct conn *conn_new(struct engine *e, const struct addr *laddr, const s
 	c->faddr = *faddr;
 	c->smaller = addr_cmp(laddr, faddr) < 0;
 	for (int i = 0; i < WIRE_MAX_PATHS; i++) {
-		if (path_init(&c->paths[i], c, i, e->transport) < 0) {
+		if (path_init(&c->paths[i], c, i, e->transport, &path_owner) < 0) {
 			while (i-- > 0)
 				path_release(&c->paths[i]);
 			free(c);
@@ -225,11 +236,11 @@ static void evict_peer(struct engine *e, const struct addr *peer, int peers)
 	char f[ADDR_STRLEN];
 
 	/* One line per EVICT_LOG_S at most: this is what a flood looks like. */
-	if (++t->evicted == 1 || engine_now() >= t->evict_logged + EVICT_LOG_S) {
+	if (++t->evicted == 1 || clock_now() >= t->evict_logged + EVICT_LOG_S) {
 		log_warn("%d peers connected and sent nothing yet: closing the connections of the "
 			 "oldest, %s (%u so far)",
 			 peers, addr_str(peer, f), t->evicted);
-		t->evict_logged = engine_now();
+		t->evict_logged = clock_now();
 	}
 	for (c = LIST_FIRST(&t->list); c; c = next) {
 		next = LIST_NEXT(c, link);
@@ -315,7 +326,7 @@ void conn_path_down(struct conn *c)
 	 */
 	if (!map_clear(c->peer_cong)) {
 		memset(c->peer_cong, 0, sizeof(c->peer_cong));
-		cong_peer_updated(c);
+		sock_peer_map_changed(c->eng);
 	}
 	if (c->provisional && !timer_active(&c->reap))
 		start_timer(c, &c->reap, 0);
@@ -352,7 +363,7 @@ void conn_want_cong_map(struct conn *c)
 
 	c->cong_pending = true;
 	if (p)
-		engine_kick(c->eng, p);
+		kick_path(&c->eng->kicks, p);
 }
 
 void conn_cong_changed(struct engine *e, const struct addr *laddr)
@@ -421,7 +432,7 @@ static void peer_restarted(struct conn *c, uint32_t gen)
 		c->catchup_seq = c->paths[0].next_tx_seq;
 	/* The old incarnation's congestion map means nothing now; the new one sends its own. */
 	memset(c->peer_cong, 0, sizeof(c->peer_cong));
-	cong_peer_updated(c);
+	sock_peer_map_changed(c->eng);
 	log_info("peer %s restarted (generation %08x -> %08x): sequence numbers start again, "
 		 "%llu stale retransmissions dropped",
 		 addr_str(&c->faddr, f), c->peer_gen, gen, (unsigned long long)flushed);

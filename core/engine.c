@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mprds/clock.h"
 #include "mprds/engine.h"
 #include "mprds/fdreg.h"
 #include "mprds/log.h"
@@ -35,14 +36,6 @@ void engine_unlock(struct engine *e)
 bool engine_on_loop_thread(const struct engine *e)
 {
 	return e->started && pthread_equal(pthread_self(), e->thread);
-}
-
-double engine_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static long env_long(const char *name, long def, long min, long max)
@@ -137,11 +130,8 @@ void engine_run_kicks(struct engine *e)
 	struct path *p;
 
 	listen_start_pending(e);
-	while ((p = TAILQ_FIRST(&e->kicks))) {
-		TAILQ_REMOVE(&e->kicks, p, kick_link);
-		p->kicked = false;
+	while ((p = kicks_take(&e->kicks)))
 		path_service(p);
-	}
 }
 
 static void on_wake(struct ev_loop *loop, ev_io *w, int revents)
@@ -157,24 +147,12 @@ static void on_wake(struct ev_loop *loop, ev_io *w, int revents)
 		engine_run_kicks(e);
 }
 
-static void wake_loop(struct engine *e)
+static void wake_loop(void *arg)
 {
+	struct engine *e = arg;
 	uint64_t one = 1;
 
 	(void)!sys_write(e->wake_fd, &one, sizeof(one));
-}
-
-void engine_kick(struct engine *e, struct path *p)
-{
-	bool was_empty = TAILQ_EMPTY(&e->kicks);
-
-	if (p && !p->kicked) {
-		p->kicked = true;
-		TAILQ_INSERT_TAIL(&e->kicks, p, kick_link);
-	}
-	/* Unit tests drive the rooms without a loop thread. */
-	if (was_empty && e->started)
-		wake_loop(e);
 }
 
 static void on_timers_due(struct ev_loop *loop, ev_timer *w, int revents)
@@ -182,7 +160,7 @@ static void on_timers_due(struct ev_loop *loop, ev_timer *w, int revents)
 	struct engine *e = ev_userdata(loop);
 
 	(void)w, (void)revents;
-	timers_run(&e->timers, engine_now());
+	timers_run(&e->timers, clock_now());
 }
 
 /* Before the loop blocks: its libev timer is set for the earliest of the rooms' timeouts. */
@@ -195,7 +173,7 @@ static void on_timers_arm(struct ev_loop *loop, ev_prepare *w, int revents)
 	ev_timer_stop(loop, &e->timers_due);
 	if (due < 0)
 		return;
-	due -= engine_now();
+	due -= clock_now();
 	ev_timer_set(&e->timers_due, due > 0 ? due : 0, 0);
 	ev_timer_start(loop, &e->timers_due);
 }
@@ -207,7 +185,7 @@ static void on_earlier_timer(struct timers *set, void *arg)
 
 	(void)set;
 	if (e->started && !engine_on_loop_thread(e))
-		engine_kick(e, NULL);
+		kick_path(&e->kicks, NULL);
 }
 
 static void on_syserr(const char *msg)
@@ -296,11 +274,12 @@ struct engine *engine_new(const struct config *cfg)
 	e->cfg = *cfg;
 	e->transport = &tcp_transport;
 	e->wake_fd = e->backend_fd = -1;
-	TAILQ_INIT(&e->kicks);
+	kicks_init(&e->kicks); /* no wake-up until the loop thread runs */
 	timers_init(&e->timers);
 	e->timers.on_earlier = on_earlier_timer;
 	e->timers.on_earlier_arg = e;
 	sock_table_init(&e->socks);
+	e->socks.local_map_changed = conn_cong_changed;
 	LIST_INIT(&e->conns.list);
 	LIST_INIT(&e->cong.maps);
 	LIST_INIT(&e->listeners.list);
@@ -361,7 +340,13 @@ static int start_locked(struct engine *e)
 		close_loop(e);
 		return err;
 	}
+	engine_lock(e); /* the loop thread may already be running */
 	e->started = true;
+	e->socks.loop = e->thread;
+	e->socks.has_loop = true;
+	e->kicks.wake = wake_loop;
+	e->kicks.wake_arg = e;
+	engine_unlock(e);
 	log_debug("engine started: npaths %d, tcp port %u, gen %08x", e->cfg.npaths,
 		  e->cfg.tcp_port, e->cfg.gen_num);
 	return 0;
@@ -434,13 +419,13 @@ void engine_linger(struct engine *e)
 
 	if (!e || !e->started)
 		return;
-	deadline = engine_now() + e->cfg.linger_ms / 1000.0;
+	deadline = clock_now() + e->cfg.linger_ms / 1000.0;
 	for (;;) {
 		engine_lock(e);
 		bool idle = conn_all_idle(e);
 
 		engine_unlock(e);
-		if (idle || engine_now() >= deadline)
+		if (idle || clock_now() >= deadline)
 			break;
 		usleep(1000);
 	}

@@ -92,7 +92,7 @@ int listen_ensure(struct engine *e, const struct addr *a)
 	ev_init(&l->pause, on_pause_end);
 	l->io.data = l->pause.data = l;
 	LIST_INSERT_HEAD(&e->listeners.list, l, link);
-	engine_kick(e, NULL);
+	kick_path(&e->kicks, NULL);
 	return 0;
 }
 
@@ -166,7 +166,7 @@ static void accept_from_larger(struct conn *c, int fd)
 	/* wire.md §1: a poke. Refuse it and connect path 0 ourselves. */
 	tcp_reset(fd);
 	log_debug("poked by %s: connecting path 0", addr_str(&c->faddr, f));
-	engine_kick(c->eng, &c->paths[0]);
+	kick_path(&c->eng->kicks, &c->paths[0]);
 }
 
 static void accept_from_smaller(struct conn *c, int fd, uint16_t port)

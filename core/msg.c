@@ -28,14 +28,6 @@ void msg_free(struct msg *m)
 	obj_cache_put(&e->msgs, m);
 }
 
-uint64_t msg_clock_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void msg_queue_free(struct msg_queue *q)
 {
 	struct msg *m;

@@ -38,12 +38,14 @@
 #include "mprds/path_log.h"
 #include "mprds/sock.h"
 
-int path_init(struct path *p, struct conn *c, int index, const struct transport *tr)
+int path_init(struct path *p, struct conn *c, int index, const struct transport *tr,
+	      const struct path_owner_ops *owner)
 {
 	memset(p, 0, sizeof(*p));
 	p->conn = c;
 	p->index = index;
 	p->tr = tr;
+	p->owner = owner;
 	p->next_tx_seq = 1;
 	TAILQ_INIT(&p->sendq);
 	TAILQ_INIT(&p->unacked);
@@ -123,7 +125,7 @@ bool path_should_connect(const struct path *p)
 		return false;
 	/* The larger side pokes while it holds messages: the smaller may have restarted. */
 	if (!c->smaller)
-		return p->index == 0 && conn_has_app_data(c);
+		return p->index == 0 && p->owner->has_app_data(c);
 	if (p->index == 0)
 		return true;
 	if (c->npaths <= p->index || !c->lanes_ok)
@@ -168,7 +170,7 @@ void path_queue(struct path *p, struct msg *m)
 void path_enqueue(struct path *p, struct msg *m)
 {
 	path_queue(p, m);
-	engine_kick(p->conn->eng, p);
+	kick_path(&p->conn->eng->kicks, p);
 }
 
 /*
@@ -234,7 +236,7 @@ bool path_rx_may_resume(struct path *p)
 {
 	struct sock *s = p->rx_blocker;
 
-	if (s && !s->released && s->bound && s->rcv_queued > path_rx_bound(s) / 2)
+	if (s && !s->released && s->bound && s->rcv_queued > sock_rx_bound(s) / 2)
 		return false;
 	stop_rx_pause(p);
 	return true;
@@ -271,7 +273,7 @@ static void shut(struct path *p, const char *why)
 	}
 	stop_rx_pause(p);
 	if (p->state == PATH_UP && p->index == 0)
-		conn_path0_down(c);
+		p->owner->path0_down(c);
 	set_state(p, PATH_DOWN);
 	p->poke = false;
 	p->tx_offset = 0;
@@ -279,10 +281,9 @@ static void shut(struct path *p, const char *why)
 	requeue_unacked(p);
 	if (path_should_connect(p))
 		p->tr->retry(p);
-	else if (!c->smaller && p->index != 0 && conn_has_app_data(c))
-		engine_kick(p->conn->eng,
-			    &c->paths[0]); /* path 0 pokes for the lanes' messages too */
-	conn_path_down(c);
+	else if (!c->smaller && p->index != 0 && p->owner->has_app_data(c))
+		kick_path(&c->eng->kicks, &c->paths[0]); /* path 0 pokes for the lanes' too */
+	p->owner->path_down(c);
 }
 
 void path_drop(struct path *p, const char *why)
@@ -320,10 +321,7 @@ void path_release(struct path *p)
 
 	p->tr->path_fini(p);
 	stop_rx_pause(p);
-	if (p->kicked) {
-		TAILQ_REMOVE(&p->conn->eng->kicks, p, kick_link);
-		p->kicked = false;
-	}
+	kicks_forget(&p->conn->eng->kicks, p);
 	p->head_off = 0;
 	TAILQ_CONCAT(&p->unacked, &p->sendq, link);
 	while ((m = TAILQ_FIRST(&p->unacked))) {
@@ -363,11 +361,11 @@ void path_connected(struct path *p)
 	p->connects++;
 	PATH_LOG(LOG_INFO, p, "up");
 	if (p->index == 0)
-		conn_path0_up(c);
-	conn_want_cong_map(c); /* wire.md §9: every path up sends our map */
+		p->owner->path0_up(c);
+	p->owner->want_cong_map(c); /* wire.md §9: every path up sends our map */
 	path_service(p);
 	if (p->index + 1 < c->npaths && path_should_connect(&c->paths[p->index + 1]))
-		engine_kick(p->conn->eng, &c->paths[p->index + 1]);
+		kick_path(&p->conn->eng->kicks, &c->paths[p->index + 1]);
 }
 
 bool path_drop_acked(struct path *p, uint64_t acked)
@@ -390,7 +388,7 @@ bool path_drop_acked(struct path *p, uint64_t acked)
 	if (progress && p->index == 0 && p->conn->catchup_seq)
 		for (int i = 1; i < p->conn->npaths; i++)
 			if (!TAILQ_EMPTY(&p->conn->paths[i].sendq))
-				engine_kick(p->conn->eng, &p->conn->paths[i]);
+				kick_path(&p->conn->eng->kicks, &p->conn->paths[i]);
 	return progress;
 }
 
@@ -412,9 +410,9 @@ bool path_may_send(struct path *p)
 {
 	if (p->tx_dead)
 		return false;
-	if (p->conn->cong_pending && p == conn_map_path(p->conn))
+	if (p->conn->cong_pending && p == p->owner->map_path(p->conn))
 		insert_cong_map(p);
-	return !TAILQ_EMPTY(&p->sendq) && conn_lane_may_send(p->conn, p);
+	return !TAILQ_EMPTY(&p->sendq) && p->owner->lane_may_send(p->conn, p);
 }
 
 int path_tx_iov(struct path *p, struct iovec *iov, int max)

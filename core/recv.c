@@ -5,13 +5,14 @@
  */
 #include <errno.h>
 #include <linux/rds.h>
+#include <linux/time_types.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <linux/time_types.h>
 #include <sys/time.h>
 
 #include "mprds/apisock.h"
+#include "mprds/clock.h"
 #include "mprds/engine.h"
 
 /* Adds one control message; sets MSG_CTRUNC and returns false if it does not fit. */
@@ -150,7 +151,7 @@ static void put_rx_trace(const struct sock *s, const struct msg *m, struct msghd
 			 size_t *used)
 {
 	struct rds_cmsg_rx_trace t = { .rx_traces = s->rx_traces };
-	uint64_t now = msg_clock_ns();
+	uint64_t now = clock_ns();
 	uint64_t span[3] = { 0, m->rx_stamp_ns[1] - m->rx_stamp_ns[0], now - m->rx_stamp_ns[1] };
 
 	for (int i = 0; i < s->rx_traces; i++) {
@@ -195,7 +196,9 @@ ssize_t api_recvmsg(struct api_sock *as, struct msghdr *msg, int flags)
 		return err;
 	err = wait_for_message(s, flags, &m);
 	if (err || !m) {
-		ret = err ? err : s->cong_notify ? take_cong_notify(s, msg) : take_zcopy_only(s, msg);
+		ret = err	     ? err :
+		      s->cong_notify ? take_cong_notify(s, msg) :
+				       take_zcopy_only(s, msg);
 		api_leave(s);
 		return ret;
 	}

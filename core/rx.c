@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "mprds/clock.h"
 #include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
@@ -45,11 +46,6 @@ static void answer_ping(struct path *p, const struct wire_header *h, bool probe)
 	path_enqueue(p, pong);
 }
 
-size_t path_rx_bound(const struct sock *s)
-{
-	return 4 * s->rcvbuf + WIRE_MAX_PAYLOAD;
-}
-
 static void deliver(struct path *p, const struct wire_header *h, uint8_t *payload)
 {
 	struct sock *s = sock_lookup(p->conn->eng, &p->conn->laddr, h->dport);
@@ -62,13 +58,13 @@ static void deliver(struct path *p, const struct wire_header *h, uint8_t *payloa
 	m->h = *h;
 	m->src = p->conn->faddr;
 	if (s->rx_traces)
-		m->rx_stamp_ns[0] = msg_clock_ns();
+		m->rx_stamp_ns[0] = clock_ns();
 	sock_deliver(s, m);
 	/*
 	 * A peer that ignores the congestion map cannot fill our memory: past this bound the
 	 * path stops reading and TCP pushes back (README, "Memory").
 	 */
-	if (!p->rx_blocker && s->rcv_queued > path_rx_bound(s)) {
+	if (!p->rx_blocker && s->rcv_queued > sock_rx_bound(s)) {
 		sock_get(s);
 		p->rx_blocker = s;
 		p->rx_pauses++;
@@ -90,7 +86,7 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 	if (kind == WIRE_KIND_CONG_MAP) {
 		if (h->len == WIRE_CONG_MAP_BYTES) {
 			memcpy(p->conn->peer_cong, payload, WIRE_CONG_MAP_BYTES);
-			cong_peer_updated(p->conn);
+			sock_peer_map_changed(p->conn->eng);
 		} else {
 			/* §10: the kernel ignores it silently; the stream is still in step. */
 			PATH_WARN_ONCE(p, PATH_WARN_CONG_LEN,

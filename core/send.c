@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "mprds/apisock.h"
+#include "mprds/clock.h"
 #include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
@@ -167,7 +168,7 @@ static int wait_for_room(struct sock *s, const uint8_t *map, uint16_t dport, int
 		 */
 		if (deadline < 0)
 			deadline = api_deadline(s, SO_SNDTIMEO);
-		if (deadline >= 0 && engine_now() >= deadline)
+		if (deadline >= 0 && clock_now() >= deadline)
 			return -ETIMEDOUT;
 		engine_unlock(s->eng);
 		err = usleep(2000) < 0 ? -errno : 0;
@@ -265,7 +266,7 @@ static ssize_t queue_message(struct sock *s, const struct addr *dst, uint16_t dp
 	 */
 	p = conn_send(c, m);
 	if (p && !path_write_direct(p))
-		engine_kick(s->eng, p);
+		kick_path(&s->eng->kicks, p);
 	sock_charge(s, len);
 	return (ssize_t)len;
 }

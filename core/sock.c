@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mprds/clock.h"
 #include "mprds/cong.h"
 #include "mprds/engine.h"
 #include "mprds/log.h"
@@ -134,6 +135,59 @@ void sock_unbind(struct sock *s)
 	s->bound = false;
 }
 
+size_t sock_rx_bound(const struct sock *s)
+{
+	return 4 * s->rcvbuf + WIRE_MAX_PAYLOAD;
+}
+
+/* On TCP every update carries an all-ones port mask: every armed bit fires. */
+static void notify_monitor(struct sock *s, void *arg)
+{
+	(void)arg;
+	if (!s->cong_monitor || !s->cong_mask)
+		return;
+	s->cong_notify |= s->cong_mask;
+	s->cong_mask = 0;
+	sock_update_readiness(s);
+}
+
+void sock_peer_map_changed(struct engine *e)
+{
+	sock_foreach(e, notify_monitor, NULL);
+}
+
+static void set_congested(struct sock *s, bool congested)
+{
+	struct engine *e = s->eng;
+
+	if (cong_map_set(e, &s->bound_addr, s->bound_port, congested) < 0)
+		return;
+	s->congested = congested;
+	log_debug("port %u %s (%zu bytes unread, rcvbuf %zu)", s->bound_port,
+		  congested ? "congested" : "uncongested", s->rcv_queued, s->rcvbuf);
+	if (e->socks.local_map_changed)
+		e->socks.local_map_changed(e, &s->bound_addr);
+	/* our own senders to this address see the change at once, as the loop transport's do */
+	sock_foreach(e, notify_monitor, NULL);
+}
+
+/* wire.md §10: set above rcvbuf, cleared below half of it. */
+static void update_congestion(struct sock *s)
+{
+	if (!s->bound)
+		return;
+	if (!s->congested && s->rcv_queued > s->rcvbuf)
+		set_congested(s, true);
+	else if (s->congested && s->rcv_queued < s->rcvbuf / 2)
+		set_congested(s, false);
+}
+
+void sock_cong_release(struct sock *s)
+{
+	if (s->bound && s->congested)
+		set_congested(s, false);
+}
+
 static bool rx_pending(const struct sock *s)
 {
 	return !TAILQ_EMPTY(&s->rxq) || s->cong_notify || s->zc_count;
@@ -155,6 +209,11 @@ static void readiness_now(struct sock *s)
 	}
 }
 
+static bool on_loop_thread(const struct sock_table *t)
+{
+	return t->has_loop && pthread_equal(pthread_self(), t->loop);
+}
+
 /*
  * The loop thread holds the engine lock until its iteration ends. A reader it woke at once
  * found the lock taken, slept on it and was woken a second time (futex: 3.4 calls per
@@ -162,7 +221,7 @@ static void readiness_now(struct sock *s)
  */
 void sock_update_readiness(struct sock *s)
 {
-	if (rx_pending(s) && !s->rx_signalled && engine_on_loop_thread(s->eng)) {
+	if (rx_pending(s) && !s->rx_signalled && on_loop_thread(&s->eng->socks)) {
 		if (!s->rx_signal_due && !s->released) {
 			s->rx_signal_due = true;
 			sock_get(s);
@@ -200,13 +259,13 @@ void sock_deliver(struct sock *s, struct msg *m)
 	if (s->timestamp)
 		clock_gettime(CLOCK_REALTIME, &m->rx_time);
 	if (s->rx_traces) {
-		m->rx_stamp_ns[1] = msg_clock_ns();
+		m->rx_stamp_ns[1] = clock_ns();
 		if (!m->rx_stamp_ns[0])
 			m->rx_stamp_ns[0] = m->rx_stamp_ns[1];
 	}
 	TAILQ_INSERT_TAIL(&s->rxq, m, link);
 	s->rcv_queued += m->h.len;
-	cong_sock_update(s);
+	update_congestion(s);
 	sock_update_readiness(s);
 }
 
@@ -218,7 +277,7 @@ struct msg *sock_rx_take(struct sock *s, bool peek)
 		return m;
 	TAILQ_REMOVE(&s->rxq, m, link);
 	s->rcv_queued -= m->h.len;
-	cong_sock_update(s);
+	update_congestion(s);
 	sock_update_readiness(s);
 	return m;
 }
@@ -254,18 +313,4 @@ void sock_credit(struct sock *s, size_t bytes)
 	s->snd_queued = bytes > s->snd_queued ? 0 : s->snd_queued - bytes;
 	if (s->snd_queued < s->sndbuf && s->tx_blocked && !s->released)
 		tx_unblock(s);
-}
-
-int sock_wait(struct sock *s, short events, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = s->app_fd, .events = events };
-	int n, err;
-
-	engine_unlock(s->eng);
-	n = poll(&pfd, 1, timeout_ms);
-	err = errno;
-	engine_lock(s->eng);
-	if (n < 0)
-		return -err;
-	return n == 0 ? -EAGAIN : 0;
 }

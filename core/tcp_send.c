@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "mprds/clock.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/sysio.h"
@@ -34,7 +35,7 @@ static void check_acks(struct path *p)
 
 	free_acked(p);
 	/* kept running a while after the last write, so that path_write_direct() finds it on */
-	if (TAILQ_EMPTY(&p->unacked) && engine_now() - t->last_write > ACK_POLL_LINGER_S)
+	if (TAILQ_EMPTY(&p->unacked) && clock_now() - t->last_write > ACK_POLL_LINGER_S)
 		ev_timer_stop(p->conn->eng->loop, &t->ack_poll);
 	else if (!ev_is_active(&t->ack_poll) && !TAILQ_EMPTY(&p->unacked)) {
 		ev_timer_set(&t->ack_poll, ACK_POLL_S, ACK_POLL_S);
@@ -80,7 +81,7 @@ bool tcp_path_xmit_direct(struct path *p)
 	if (w < 0)
 		return false;
 	path_tx_written(p, (size_t)w);
-	t->last_write = engine_now();
+	t->last_write = clock_now();
 	return TAILQ_EMPTY(&p->sendq);
 }
 
@@ -104,7 +105,7 @@ void tcp_path_xmit(struct path *p)
 			return;
 		}
 		path_tx_written(p, (size_t)w);
-		t->last_write = engine_now();
+		t->last_write = clock_now();
 	}
 	ev_io_stop(p->conn->eng->loop, &t->wio);
 	check_acks(p);

@@ -19,6 +19,7 @@
 #include "../core/cong.c"
 #include "../core/conn.c"
 #include "../core/fdreg.c"
+#include "../core/kick.c"
 #include "../core/log.c"
 #include "../core/msg.c"
 #include "../core/path.c"
@@ -51,7 +52,13 @@ void engine_unlock(struct engine *e)
 	(void)e;
 }
 
-double engine_now(void)
+/* A clock that stands still: runs repeat exactly. */
+double clock_now(void)
+{
+	return 0;
+}
+
+uint64_t clock_ns(void)
 {
 	return 0;
 }
@@ -60,14 +67,6 @@ bool engine_on_loop_thread(const struct engine *e)
 {
 	(void)e;
 	return false; /* readiness is sent at once, as in the unit tests */
-}
-
-void engine_kick(struct engine *e, struct path *p)
-{
-	if (p && !p->kicked) {
-		p->kicked = true;
-		TAILQ_INSERT_TAIL(&e->kicks, p, kick_link);
-	}
 }
 
 #define NSOCKS 3
@@ -107,9 +106,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	eng->cfg.gen_num = 0x9abcdef0;
 	eng->cfg.wmem_default = eng->cfg.rmem_default = 212992;
 	eng->loop = ev_loop_new(EVFLAG_NOENV);
-	TAILQ_INIT(&eng->kicks);
+	kicks_init(&eng->kicks);
 	timers_init(&eng->timers);
 	sock_table_init(&eng->socks);
+	eng->socks.local_map_changed = conn_cong_changed;
 	LIST_INIT(&eng->conns.list);
 	LIST_INIT(&eng->cong.maps);
 	a_small = v4("198.18.0.1");
@@ -122,9 +122,7 @@ static void run_kicks(void)
 {
 	struct path *p;
 
-	while ((p = TAILQ_FIRST(&eng->kicks))) {
-		TAILQ_REMOVE(&eng->kicks, p, kick_link);
-		p->kicked = false;
+	while ((p = kicks_take(&eng->kicks))) {
 		if (p->state == PATH_UP)
 			path_service(p);
 	}
@@ -216,7 +214,7 @@ static void app_send(struct conn *c, int k, const uint8_t *data, size_t n)
 	m->sender = s;
 	p = conn_send(c, m);
 	if (p)
-		engine_kick(eng, p);
+		kick_path(&eng->kicks, p);
 	sock_charge(s, n);
 }
 
@@ -339,11 +337,11 @@ static void teardown(void)
 		peer_end[i] = -1;
 	}
 	for (int k = 0; k < NSOCKS; k++) {
-		cong_sock_release(socks[k]);
+		sock_cong_release(socks[k]);
 		sock_unbind(socks[k]);
 		sock_put(socks[k]);
 	}
-	fuzz_check(TAILQ_EMPTY(&eng->kicks), "no kicks left for freed paths");
+	fuzz_check(TAILQ_EMPTY(&eng->kicks.paths), "no kicks left for freed paths");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -396,7 +396,7 @@ START_TEST(flood_to_an_unread_socket_pauses_reading)
 paused:
 	ck_assert(path_rx_paused(p));
 	ck_assert_uint_eq(p->rx_pauses, 1);
-	ck_assert_uint_le(s->rcv_queued, path_rx_bound(s) + sizeof(eng->rxbuf) + 65536);
+	ck_assert_uint_le(s->rcv_queued, sock_rx_bound(s) + sizeof(eng->rxbuf) + 65536);
 	/* the application reads: a moment later the path reads again */
 	while ((m = sock_rx_take(s, false)))
 		msg_free(m);

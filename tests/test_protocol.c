@@ -65,7 +65,7 @@ static void free_sock(struct sock *s)
 	while ((m = sock_rx_take(s, false)))
 		msg_free(m);
 	conn_forget_sender(s);
-	cong_sock_release(s);
+	sock_cong_release(s);
 	sock_unbind(s);
 	sock_put(s);
 }
@@ -87,7 +87,7 @@ static void app_send(struct sock *s, const struct addr *dst, uint16_t dport, con
 	m->sender = s;
 	p = conn_send(c, m);
 	if (p)
-		engine_kick(fake_engine, p);
+		kick_path(&fake_engine->kicks, p);
 	sock_charge(s, n);
 }
 
@@ -737,7 +737,7 @@ START_TEST(reads_pause_for_a_socket_over_its_bound)
 	ck_assert(path_rx_paused(p));
 	ck_assert_uint_eq(p->rx_pauses, 1);
 	ck_assert_uint_gt(fake_unread_by_us(p), 0);
-	ck_assert_uint_le(s->rcv_queued, path_rx_bound(s) + 2 * 65536);
+	ck_assert_uint_le(s->rcv_queued, sock_rx_bound(s) + 2 * 65536);
 	unread = fake_unread_by_us(p);
 	fake_rx_poll(p); /* nothing read yet: still paused, nothing more read */
 	ck_assert(path_rx_paused(p));

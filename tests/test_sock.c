@@ -38,7 +38,6 @@ static void setup(void)
 
 static void teardown(void)
 {
-	eng->started = false;
 	sock_put(s);
 	close(fds[0]);
 	close(fds[1]);
@@ -60,8 +59,8 @@ END_TEST
 
 START_TEST(the_loop_thread_signals_as_it_lets_go)
 {
-	eng->started = true; /* this thread plays the loop thread */
-	eng->thread = pthread_self();
+	eng->socks.has_loop = true; /* this thread plays the loop thread */
+	eng->socks.loop = pthread_self();
 	sock_deliver(s, msg_new(eng, 1, 2, NULL, 0));
 	sock_deliver(s, msg_new(eng, 1, 2, NULL, 0));
 	ck_assert(!readable());
@@ -71,7 +70,7 @@ START_TEST(the_loop_thread_signals_as_it_lets_go)
 	ck_assert_int_eq(s->refs, 1);
 	ck_assert_ptr_null(LIST_FIRST(&eng->socks.signals_due));
 	/* an application thread takes them: the fd goes quiet at once */
-	eng->started = false;
+	eng->socks.has_loop = false;
 	msg_free(sock_rx_take(s, false));
 	msg_free(sock_rx_take(s, false));
 	ck_assert(!readable());
@@ -80,8 +79,8 @@ END_TEST
 
 START_TEST(a_socket_released_before_the_edge_gets_none)
 {
-	eng->started = true;
-	eng->thread = pthread_self();
+	eng->socks.has_loop = true;
+	eng->socks.loop = pthread_self();
 	sock_deliver(s, msg_new(eng, 1, 2, NULL, 0));
 	s->released = true;
 	sock_signal_due(eng);

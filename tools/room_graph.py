@@ -1,15 +1,11 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""room_graph.py [--known FILE] OBJDIR: the rooms of core/ must depend on each other one way.
+"""room_graph.py OBJDIR: the rooms of core/ must depend on each other one way.
 
 Each object file in OBJDIR is a room. A room uses another when one of its undefined symbols
 (functions or data) is defined there, as nm reports them. The graph must have no cycle
 (DESIGN.md: a lower room reports upward by return values or callbacks, never by calling up).
-Every cycle is printed with the symbols that make each of its edges.
-
-While the one-way engine is being built (issue 11), FILE lists the edges of cycles that are
-still allowed, one "from -> to" a line; the check fails on any cycle edge not listed, so a new
-back-call fails at once, and it says which listed edges are gone so that the list only shrinks.
+Every cycle is printed with the symbols that make each of its edges, and the check fails.
 """
 import subprocess
 import sys
@@ -78,22 +74,7 @@ def strongly_connected(nodes, succ):
     return comps
 
 
-def read_known(path):
-    known = set()
-    for line in Path(path).read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            a, b = (x.strip() for x in line.split("->"))
-            known.add((a, b))
-    return known
-
-
 def main(argv):
-    known, known_path = None, None
-    if len(argv) > 2 and argv[0] == "--known":
-        known_path = argv[1]
-        known = read_known(known_path)
-        argv = argv[2:]
     if len(argv) != 1:
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
         return 2
@@ -103,23 +84,15 @@ def main(argv):
         succ[a].add(b)
     nodes = sorted({a for a, _ in edges} | {b for _, b in edges})
     comps = strongly_connected(nodes, succ)
-    cycle_edges = {(a, b) for comp in comps for (a, b) in edges if a in comp and b in comp}
     for comp in comps:
         print(f"rooms: cycle among {' '.join(sorted(comp))}")
-    allowed = known if known is not None else set()
-    bad = sorted(cycle_edges - allowed)
-    for a, b in sorted(cycle_edges):
-        mark = "" if (a, b) in allowed else "  NEW"
-        print(f"  {a} -> {b}: {' '.join(sorted(edges[(a, b)]))}{mark}")
-    if known is not None:
-        gone = sorted(known - cycle_edges)
-        for a, b in gone:
-            print(f"rooms: {a} -> {b} is no longer in a cycle: remove it from {known_path}")
-    if bad:
-        print(f"rooms: {len(bad)} back-call(s) make a cycle: core/ must depend one way")
+        for a, b in sorted(edges):
+            if a in comp and b in comp:
+                print(f"  {a} -> {b}: {' '.join(sorted(edges[(a, b)]))}")
+    if comps:
+        print("rooms: a lower room calls up: core/ must depend one way (DESIGN.md)")
         return 1
-    print(f"rooms: {len(nodes)} rooms, {len(edges)} edges, "
-          f"{len(cycle_edges)} edges in cycles still allowed")
+    print(f"rooms: {len(nodes)} rooms, {len(edges)} edges, no cycle")
     return 0
 
 

@@ -25,14 +25,10 @@ struct cong_table {
  * whenever a path comes up; and each peer's map, tested before queueing a message to it.
  */
 
-/* The socket's unread byte count changed: set or clear its port's bit, tell the peers. */
-void cong_sock_update(struct sock *s);
-/* The socket is going away: its port is no longer congested. */
-void cong_sock_release(struct sock *s);
+/* Sets or clears port's bit in the local map of a: 0, or -ENOMEM (no map yet, none made). */
+int cong_map_set(struct engine *e, const struct addr *a, uint16_t port, bool congested);
 /* A snapshot of c's local map as a message to send, or NULL (no map, no memory). */
 struct msg *cong_map_message(const struct conn *c);
-/* A peer map arrived on c: notify RDS_CONG_MONITOR sockets (socket-api.md §6, §7). */
-void cong_peer_updated(struct conn *c);
 /* Is port congested in map (a peer's, or ours; NULL = none) for a sender on s? Arms the
  * monitor bit as the kernel does. */
 bool cong_blocks(struct sock *s, const uint8_t *map, uint16_t dport);

@@ -12,6 +12,7 @@
 #include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/control.h"
+#include "mprds/kick.h"
 #include "mprds/listen.h"
 #include "mprds/sock.h"
 #include "mprds/timer.h"
@@ -50,7 +51,7 @@ struct engine {
 	pthread_t thread;
 	ev_io wake; /* an eventfd of our own, not ev_async: fdreg must know every engine fd */
 	/*
-	 * The rooms' timeouts, on engine_now()'s clock (timer.h): one libev timer armed for the
+	 * The rooms' timeouts, on clock_now()'s clock (timer.h): one libev timer armed for the
 	 * earliest, re-armed before the loop blocks; unit tests run them on a clock of their own.
 	 */
 	struct timers timers;
@@ -63,7 +64,7 @@ struct engine {
 	bool stale; /* a forked child's copy of its parent's engine: never used again */
 	struct config cfg;
 	const struct transport *transport; /* below every path (transport.h) */
-	TAILQ_HEAD(, path) kicks; /* paths the loop must look at */
+	struct kicks kicks; /* paths the loop must look at (kick.h) */
 	uint8_t rxbuf[256 * 1024]; /* loop thread only */
 	struct buf_pool bufs; /* message payloads, under lock */
 	struct obj_cache msgs; /* struct msg, under lock */
@@ -87,12 +88,8 @@ int engine_start(struct engine *e);
 void engine_free(struct engine *e);
 void engine_lock(struct engine *e);
 void engine_unlock(struct engine *e);
-/* Asks the loop thread to service a path (connect, write); wakes it on the first request. */
-void engine_kick(struct engine *e, struct path *p);
 /* The loop thread's next iteration runs the kicked paths (unit tests: without a thread). */
 void engine_run_kicks(struct engine *e);
-/* CLOCK_MONOTONIC in seconds: the clock of every engine's timers. */
-double engine_now(void);
 /* True in the loop thread (false before the engine starts: unit tests run without one). */
 bool engine_on_loop_thread(const struct engine *e);
 /*

@@ -35,7 +35,5 @@ TAILQ_HEAD(msg_queue, msg);
 struct msg *msg_new(struct engine *e, uint16_t sport, uint16_t dport, uint8_t *data, uint32_t len);
 void msg_free(struct msg *m);
 void msg_queue_free(struct msg_queue *q);
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t msg_clock_ns(void);
 
 #endif

@@ -17,6 +17,27 @@ struct sock;
 enum path_state { PATH_DOWN, PATH_CONNECTING, PATH_UP };
 
 /*
+ * What a path asks of, and tells, the connection that owns it: conn.c gives these to
+ * path_init, as the kernel's rds_connection owns its rds_conn_path array. A path never
+ * calls its conn by name, so the rooms depend one way (conn on path).
+ */
+struct path_owner_ops {
+	/* Some path of c, or c itself, holds an application message. */
+	bool (*has_app_data)(const struct conn *c);
+	/* May lane p transmit, or must it wait for path 0 to catch up (wire.md §8)? */
+	bool (*lane_may_send)(struct conn *c, const struct path *p);
+	/* The path our congestion map goes on (wire.md §10). */
+	struct path *(*map_path)(struct conn *c);
+	/* Path 0 came up / went down (wire.md §6: every path-0 connection handshakes). */
+	void (*path0_up)(struct conn *c);
+	void (*path0_down)(struct conn *c);
+	/* A path of c went down. */
+	void (*path_down)(struct conn *c);
+	/* Our map must go out to c (a path came up: wire.md §9). */
+	void (*want_cong_map)(struct conn *c);
+};
+
+/*
  * One path: the protocol state of one connection of a conn, its queues and sequence numbers.
  * The connection itself (a TCP socket, its watchers and timers) is the transport's
  * (transport.h); the life cycle is written down at the top of path.c.
@@ -26,6 +47,7 @@ struct path {
 	int index;
 	enum path_state state;
 	const struct transport *tr;
+	const struct path_owner_ops *owner;
 	void *tr_state; /* the transport's own per-path state */
 	bool poke; /* our connect from the larger address: dropped once established (§1) */
 	bool dropping; /* inside path_drop: what it calls must not drop this path again */
@@ -50,7 +72,8 @@ struct path {
 };
 
 /* 0, or -ENOMEM when the transport's state cannot be had. */
-int path_init(struct path *p, struct conn *c, int index, const struct transport *tr);
+int path_init(struct path *p, struct conn *c, int index, const struct transport *tr,
+	      const struct path_owner_ops *owner);
 /* Assigns the next sequence number and queues m; kicks the loop. */
 void path_enqueue(struct path *p, struct msg *m);
 /* The same without the kick. */
@@ -101,7 +124,5 @@ bool path_idle(const struct path *p);
 bool path_should_connect(const struct path *p);
 /* Reads are paused because a socket fed by this path holds more than its bound. */
 bool path_rx_paused(const struct path *p);
-/* A socket may hold this many unread bytes before the paths feeding it stop reading. */
-size_t path_rx_bound(const struct sock *s);
 
 #endif

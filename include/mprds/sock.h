@@ -2,6 +2,7 @@
 #ifndef MPRDS_SOCK_H
 #define MPRDS_SOCK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,6 +20,11 @@ struct sock_table {
 	LIST_HEAD(, sock) bound[SOCK_BIND_BUCKETS];
 	LIST_HEAD(, sock) all;
 	LIST_HEAD(, sock) signals_due;
+	/* Our map of this address changed: every peer connection must get it (conn.c). */
+	void (*local_map_changed)(struct engine *e, const struct addr *a);
+	/* The loop thread, once running: readable edges it makes wait until it lets go. */
+	bool has_loop;
+	pthread_t loop;
 };
 
 void sock_table_init(struct sock_table *t);
@@ -73,11 +79,15 @@ struct msg *sock_rx_take(struct sock *s, bool peek);
 void sock_credit(struct sock *s, size_t bytes);
 void sock_charge(struct sock *s, size_t bytes);
 void sock_update_readiness(struct sock *s);
+/* The socket is going away: its port is no longer congested (wire.md §10). */
+void sock_cong_release(struct sock *s);
+/* A peer's map arrived or went stale: RDS_CONG_MONITOR sockets hear of it (socket-api.md §6). */
+void sock_peer_map_changed(struct engine *e);
+/* A socket may hold this many unread bytes before the paths feeding it stop reading. */
+size_t sock_rx_bound(const struct sock *s);
 /* Loop thread, about to release the engine lock: sends the readable edges it deferred. */
 void sock_signal_due(struct engine *e);
 /* A MSG_ZEROCOPY message is acknowledged: its cookie is reported by a later recvmsg. */
 void sock_zcopy_done(struct sock *s, uint32_t cookie);
-/* Waits for the app fd to poll events; returns 0, -EAGAIN on timeout, -EINTR. */
-int sock_wait(struct sock *s, short events, int timeout_ms);
 
 #endif

@@ -18,7 +18,7 @@ struct tcp_path {
 	ev_timer rx_poll; /* while reads are paused: has rx_blocker's queue shrunk? */
 	double backoff; /* seconds; wire.md §9 */
 	uint16_t sport_group; /* wire.md §1 (7.0+): the next source-port group to try */
-	double last_write; /* engine_now() of the last write */
+	double last_write; /* clock_now() of the last write */
 };
 
 static inline struct tcp_path *tcp_of(const struct path *p)
