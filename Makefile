@@ -180,7 +180,16 @@ $(TOOLS): $(BUILD)/tools/%: tools/%.c
 $(FUZZERS): $(BUILD)/fuzz/%: tests/%.c
 	$(call msg,CLANG,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< -lev -lpthread
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $< $(filter %.o,$^) -lev -lpthread
+
+# fuzz_api drives the whole engine through api.h: it links the core built with its flags.
+FUZZ_CORE_OBJ := $(CORE_SRC:core/%.c=$(BUILD)/fuzz/core/%.o)
+$(BUILD)/fuzz/fuzz_api: $(FUZZ_CORE_OBJ)
+$(FUZZ_CORE_OBJ): $(BUILD)/fuzz/core/%.o: core/%.c
+	$(call msg,CLANG,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) \
+		-c -o $@ $<
 
 # The steps of check, each also usable alone once things are built.
 # rooms: core/'s object graph (nm: who calls whom) must have no cycle (DESIGN.md).
