@@ -103,6 +103,7 @@ struct slot {
 };
 
 static struct slot slots[SLOTS];
+static struct engine *engine;
 static size_t sent_bytes;
 
 static const char *const addresses[] = {
@@ -246,7 +247,7 @@ static void op_socket(struct slot *sl, struct input *in)
 	int fd;
 
 	release(sl);
-	fd = api_socket(type, protocol, &s);
+	fd = api_socket(engine, type, protocol, &s);
 	if (fd < 0)
 		return;
 	sl->s = s;
@@ -576,6 +577,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc, (void)argv;
 	setenv("MPRDS_TCP_PORT", FUZZ_TCP_PORT, 1);
 	setenv("MPRDS_LOG", "error", 0); /* hostile calls are logged as warnings */
+	/* one engine for the whole run, as the shim keeps one for its process */
+	if (api_engine_new(&engine) < 0)
+		abort();
 	return 0;
 }
 
