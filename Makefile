@@ -195,7 +195,7 @@ $(FUZZ_CORE_OBJ): $(BUILD)/fuzz/core/%.o: core/%.c
 # rooms: core/'s object graph (nm: who calls whom) must have no cycle (DESIGN.md).
 rooms: $(CORE_OBJ)
 	@mkdir -p $(BUILD)/check
-	$(Q)if python3 tools/room_graph.py $(BUILD)/core \
+	$(Q)if python3 tools/room_graph.py $(CORE_OBJ) \
 		> $(BUILD)/check/rooms.out; then \
 		tail -n 1 $(BUILD)/check/rooms.out; echo "ok 1 - core/ rooms depend one way" \
 		> $(BUILD)/check/rooms.log; \

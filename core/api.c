@@ -17,7 +17,7 @@
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/fdreg.h"
-#include "mprds/listen.h"
+#include "mprds/tcp_listen.h"
 #include "mprds/log.h"
 #include "mprds/sysio.h"
 

@@ -7,6 +7,7 @@
  * CONTROL_MAX_CLIENTS are served at once.
  */
 #include <errno.h>
+#include <ev.h>
 #include <linux/rds.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +27,10 @@
 
 #define CONTROL_MAX_CLIENTS 16
 #define CONTROL_IDLE_S 5.0
+
+struct control_watch {
+	ev_io io;
+};
 
 struct control_client {
 	struct engine *eng;
@@ -224,11 +229,16 @@ void control_start(struct engine *e)
 			sys_close(fd);
 		return;
 	}
+	e->control.watch = calloc(1, sizeof(*e->control.watch));
+	if (!e->control.watch) {
+		sys_close(fd);
+		return;
+	}
 	e->control.listen_fd = fd;
 	fdreg_add(fd);
-	ev_io_init(&e->control.listen_io, on_accept, fd, EV_READ);
-	e->control.listen_io.data = e;
-	ev_io_start(e->loop, &e->control.listen_io);
+	ev_io_init(&e->control.watch->io, on_accept, fd, EV_READ);
+	e->control.watch->io.data = e;
+	ev_io_start(e->loop, &e->control.watch->io);
 }
 
 /* In a forked child (stale) the watchers are the parent's loop's: only the fds go. */
@@ -238,7 +248,7 @@ void control_stop(struct engine *e)
 	bool live = e->loop && !e->stale;
 
 	if (srv->listen_fd >= 0 && live)
-		ev_io_stop(e->loop, &srv->listen_io);
+		ev_io_stop(e->loop, &srv->watch->io);
 	while (!LIST_EMPTY(&srv->clients)) {
 		struct control_client *c = LIST_FIRST(&srv->clients);
 
@@ -251,4 +261,6 @@ void control_stop(struct engine *e)
 	if (srv->listen_fd >= 0)
 		sys_close(srv->listen_fd);
 	srv->listen_fd = -1;
+	free(srv->watch);
+	srv->watch = NULL;
 }

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <ev.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,13 @@
 #include "mprds/path.h"
 #include "mprds/sysio.h"
 #include "mprds/transport.h"
+
+/* The loop's own watchers: wake-ups from application threads and the rooms' timeouts. */
+struct engine_watchers {
+	ev_io wake;
+	ev_timer timers_due;
+	ev_prepare timers_arm;
+};
 
 void engine_lock(struct engine *e)
 {
@@ -170,12 +178,12 @@ static void on_timers_arm(struct ev_loop *loop, ev_prepare *w, int revents)
 	double due = timers_next_due(&e->timers);
 
 	(void)w, (void)revents;
-	ev_timer_stop(loop, &e->timers_due);
+	ev_timer_stop(loop, &e->watchers->timers_due);
 	if (due < 0)
 		return;
 	due -= clock_now();
-	ev_timer_set(&e->timers_due, due > 0 ? due : 0, 0);
-	ev_timer_start(loop, &e->timers_due);
+	ev_timer_set(&e->watchers->timers_due, due > 0 ? due : 0, 0);
+	ev_timer_start(loop, &e->watchers->timers_due);
 }
 
 /* An application thread armed a timeout earlier than the loop waits for: wake it to re-arm. */
@@ -269,6 +277,11 @@ struct engine *engine_new(const struct config *cfg)
 
 	if (!e)
 		return NULL;
+	e->watchers = calloc(1, sizeof(*e->watchers));
+	if (!e->watchers) {
+		free(e);
+		return NULL;
+	}
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_mutex_init(&e->start_lock, NULL);
 	e->cfg = *cfg;
@@ -305,13 +318,13 @@ static int open_loop(struct engine *e)
 	}
 	fdreg_add(e->wake_fd);
 	ev_set_userdata(e->loop, e);
-	ev_io_init(&e->wake, on_wake, e->wake_fd, EV_READ);
-	ev_set_priority(&e->wake, EV_MAXPRI);
-	ev_io_start(e->loop, &e->wake);
+	ev_io_init(&e->watchers->wake, on_wake, e->wake_fd, EV_READ);
+	ev_set_priority(&e->watchers->wake, EV_MAXPRI);
+	ev_io_start(e->loop, &e->watchers->wake);
 	ev_set_loop_release_cb(e->loop, loop_release, loop_acquire);
-	ev_init(&e->timers_due, on_timers_due);
-	ev_prepare_init(&e->timers_arm, on_timers_arm);
-	ev_prepare_start(e->loop, &e->timers_arm);
+	ev_init(&e->watchers->timers_due, on_timers_due);
+	ev_prepare_init(&e->watchers->timers_arm, on_timers_arm);
+	ev_prepare_start(e->loop, &e->watchers->timers_arm);
 	return 0;
 }
 
@@ -387,6 +400,7 @@ void engine_free(struct engine *e)
 	obj_cache_drain(&e->msgs);
 	pthread_mutex_destroy(&e->lock);
 	pthread_mutex_destroy(&e->start_lock);
+	free(e->watchers);
 	free(e);
 }
 

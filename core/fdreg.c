@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* The set of fds the engine owns: one atomic byte per fd, grown under a lock, never shrunk. */
+/*
+ * The fds the library owns in this process (every engine's and the shim's): one atomic byte per
+ * fd, grown under a lock, never shrunk. Process-wide on purpose: it guards the process's fd table.
+ */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -13,7 +13,7 @@
 #include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
-#include "mprds/listen.h"
+#include "mprds/tcp_listen.h"
 #include "mprds/sysio.h"
 
 /* MSG_CMSG_COMPAT, the third flag §5 allows, is kernel-internal: userspace cannot pass it. */

@@ -11,7 +11,7 @@
 
 #include "mprds/conn.h"
 #include "mprds/engine.h"
-#include "mprds/listen.h"
+#include "mprds/tcp_listen.h"
 #include "test_engine.h"
 
 static struct engine *eng;

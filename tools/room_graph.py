@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""room_graph.py OBJDIR: the rooms of core/ must depend on each other one way.
+"""room_graph.py OBJ...: the rooms of core/ must depend on each other one way.
 
-Each object file in OBJDIR is a room. A room uses another when one of its undefined symbols
+Each object file is a room (a directory: every *.o in it). A room uses another when one of its undefined symbols
 (functions or data) is defined there, as nm reports them. The graph must have no cycle
 (DESIGN.md: a lower room reports upward by return values or callbacks, never by calling up).
 Every cycle is printed with the symbols that make each of its edges, and the check fails.
@@ -18,9 +18,9 @@ def nm_symbols(obj, *flags):
     return [line.split()[-1] for line in out.stdout.splitlines() if line.strip()]
 
 
-def room_edges(objdir):
-    """{(from, to): {symbols}} over the objects of objdir."""
-    objs = sorted(Path(objdir).glob("*.o"))
+def room_edges(paths):
+    """{(from, to): {symbols}} over the objects (or directories of objects) given."""
+    objs = sorted(o for p in map(Path, paths) for o in (p.glob("*.o") if p.is_dir() else [p]))
     owner = {}
     for o in objs:
         for sym in nm_symbols(o, "--defined-only", "--extern-only"):
@@ -75,10 +75,10 @@ def strongly_connected(nodes, succ):
 
 
 def main(argv):
-    if len(argv) != 1:
+    if not argv:
         print(__doc__.strip().splitlines()[0], file=sys.stderr)
         return 2
-    edges = room_edges(argv[0])
+    edges = room_edges(argv)
     succ = defaultdict(set)
     for a, b in edges:
         succ[a].add(b)

@@ -16,7 +16,6 @@
  * addresses and ports inside the RDS_INFO_* structures, which are as in <linux/rds.h>.
  */
 
-#include <ev.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
@@ -75,11 +74,12 @@ _Static_assert(sizeof(struct control_process) == 24, "control_process is 24 byte
 _Static_assert(sizeof(struct control_path) == 128, "control_path is 128 bytes");
 
 struct engine;
+struct control_watch;
 
 /* The engine's server: its listener and the clients being answered (control.c). */
 struct control_server {
 	int listen_fd;
-	ev_io listen_io;
+	struct control_watch *watch; /* the listener's watcher (control.c) */
 	LIST_HEAD(, control_client) clients;
 	int nclients;
 };

@@ -2,7 +2,6 @@
 #ifndef MPRDS_ENGINE_H
 #define MPRDS_ENGINE_H
 
-#include <ev.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,10 +12,12 @@
 #include "mprds/conn.h"
 #include "mprds/control.h"
 #include "mprds/kick.h"
-#include "mprds/listen.h"
 #include "mprds/sock.h"
+#include "mprds/tcp_listen.h"
 #include "mprds/timer.h"
 
+struct ev_loop;
+struct engine_watchers;
 struct path;
 struct listener;
 struct transport;
@@ -47,17 +48,15 @@ struct config {
 struct engine {
 	pthread_mutex_t lock;
 	pthread_mutex_t start_lock; /* guards started; apart from lock: start-up makes the loop */
-	struct ev_loop *loop;
+	struct ev_loop *loop; /* only the transport and the engine's own watchers use it */
+	struct engine_watchers *watchers; /* the loop's own (engine.c) */
 	pthread_t thread;
-	ev_io wake; /* an eventfd of our own, not ev_async: fdreg must know every engine fd */
 	/*
 	 * The rooms' timeouts, on clock_now()'s clock (timer.h): one libev timer armed for the
 	 * earliest, re-armed before the loop blocks; unit tests run them on a clock of their own.
 	 */
 	struct timers timers;
-	ev_timer timers_due;
-	ev_prepare timers_arm;
-	int wake_fd;
+	int wake_fd; /* an eventfd of our own, not ev_async: fdreg must know every engine fd */
 	int backend_fd; /* libev's epoll fd, found at start (engine.c) */
 	bool started;
 	bool stopping; /* engine_free: the loop thread returns */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef MPRDS_LISTEN_H
-#define MPRDS_LISTEN_H
+#ifndef MPRDS_TCP_LISTEN_H
+#define MPRDS_TCP_LISTEN_H
 
 #include <stdbool.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * One TCP listener per local address this process has bound an RDS socket to, and the
+ * One TCP listener per local address the engine's sockets have bound, and the
  * accept rules of wire.md §1 and §7: a connection from a larger address is a poke, one from a
  * smaller address becomes the first free path.
  */
@@ -12,10 +12,10 @@
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/fdreg.h"
-#include "mprds/listen.h"
 #include "mprds/log.h"
 #include "mprds/sysio.h"
 #include "mprds/tcp.h"
+#include "mprds/tcp_listen.h"
 #include "mprds/tcp_path.h"
 
 #define LISTEN_BACKLOG 64
