@@ -73,71 +73,90 @@ static void deliver(struct path *p, const struct wire_header *h, uint8_t *payloa
 	}
 }
 
-/* wire.md §5: the receiver's classification of one complete message. */
-static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
+/* wire.md §10: a peer's map is never sequenced, retransmitted or answered. */
+static void take_cong_map(struct path *p, const struct wire_header *h, const uint8_t *payload)
 {
-	struct path *p = ctx;
-	enum wire_kind kind = wire_classify(h);
-	unsigned epoch = p->epoch;
-	struct wire_exts ex;
-
-	p->msgs_rx++;
-	p->bytes_rx += h->len;
-	if (kind == WIRE_KIND_CONG_MAP) {
-		if (h->len == WIRE_CONG_MAP_BYTES) {
-			memcpy(p->conn->peer_cong, payload, WIRE_CONG_MAP_BYTES);
-			sock_peer_map_changed(p->conn->eng);
-		} else {
-			/* §10: the kernel ignores it silently; the stream is still in step. */
-			PATH_WARN_ONCE(p, PATH_WARN_CONG_LEN,
-				       "congestion map of %u bytes (not 8192) ignored", h->len);
-		}
-		buf_pool_put(&p->conn->eng->bufs, payload, h->len);
-		conn_heard(p->conn);
-		return 0;
-	}
-	/* No kernel sets bits above 0x20 (§3): this is not an RDS peer, or a broken one. */
-	if (h->flags & ~WIRE_FLAGS_KNOWN) {
-		snprintf(p->bad, sizeof(p->bad), "unknown h_flags bits 0x%02x",
-			 h->flags & ~WIRE_FLAGS_KNOWN);
-		buf_pool_put(&p->conn->eng->bufs, payload, h->len);
-		return -EPROTO;
+	if (h->len == WIRE_CONG_MAP_BYTES) {
+		memcpy(p->conn->peer_cong, payload, WIRE_CONG_MAP_BYTES);
+		sock_peer_map_changed(p->conn->eng);
+	} else {
+		/* §10: the kernel ignores it silently; the stream is still in step. */
+		PATH_WARN_ONCE(p, PATH_WARN_CONG_LEN,
+			       "congestion map of %u bytes (not 8192) ignored", h->len);
 	}
 	conn_heard(p->conn);
+}
+
+/* wire.md §8: false for a duplicate (dropped); otherwise the message moves next_rx_seq. */
+static bool take_sequence(struct path *p, const struct wire_header *h)
+{
 	if (wire_is_duplicate(h, p->next_rx_seq)) {
 		p->dups++;
-		buf_pool_put(&p->conn->eng->bufs, payload, h->len);
-		return 0;
+		return false;
 	}
-	/* §8: taken, as the kernel takes it: a peer that restarted without GEN_NUM looks so. */
+	/* Taken, as the kernel takes it: a peer that restarted without GEN_NUM looks so. */
 	if (h->seq < p->next_rx_seq && !(h->flags & WIRE_FLAG_RETRANSMITTED))
 		PATH_LOG_ONCE(LOG_INFO, p, PATH_WARN_SEQ,
 			      "sequence number went back (%llu after %llu) on a message not marked "
 			      "retransmitted: taken, as from a restarted peer",
 			      (unsigned long long)h->seq, (unsigned long long)p->next_rx_seq - 1);
 	p->next_rx_seq = h->seq + 1;
-	if (kind != WIRE_KIND_DATA)
-		buf_pool_put(&p->conn->eng->bufs, payload, h->len);
-	switch (kind) {
-	case WIRE_KIND_PROBE:
-	case WIRE_KIND_PROBE_PONG:
-		wire_exts_parse(h->ext, &ex);
-		/* §4: what parsed before the overrun counts, as in the kernel. */
-		if (ex.overrun)
-			PATH_WARN_ONCE(p, PATH_WARN_EXT,
-				       "extension area runs past its 16 bytes: rest ignored");
-		conn_handshake(p->conn, &ex);
-		if (kind == WIRE_KIND_PROBE)
-			answer_ping(p, h, true);
-		break;
-	case WIRE_KIND_PING:
+	return true;
+}
+
+/* Probes, pongs and pings: answered, or the handshake taken (wire.md §6). */
+static void take_control(struct path *p, const struct wire_header *h, enum wire_kind kind)
+{
+	struct wire_exts ex;
+
+	if (kind == WIRE_KIND_PING) {
 		answer_ping(p, h, false);
-		break;
-	case WIRE_KIND_DATA:
-		deliver(p, h, payload);
-		break;
-	default:
-		break;
+		return;
+	}
+	if (kind != WIRE_KIND_PROBE && kind != WIRE_KIND_PROBE_PONG)
+		return;
+	wire_exts_parse(h->ext, &ex);
+	/* §4: what parsed before the overrun counts, as in the kernel. */
+	if (ex.overrun)
+		PATH_WARN_ONCE(p, PATH_WARN_EXT,
+			       "extension area runs past its 16 bytes: rest ignored");
+	conn_handshake(p->conn, &ex);
+	if (kind == WIRE_KIND_PROBE)
+		answer_ping(p, h, true);
+}
+
+/* wire.md §5: the receiver's classification of one complete message. */
+static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
+{
+	struct path *p = ctx;
+	struct buf_pool *bufs = &p->conn->eng->bufs;
+	enum wire_kind kind = wire_classify(h);
+	unsigned epoch = p->epoch;
+
+	p->msgs_rx++;
+	p->bytes_rx += h->len;
+	if (kind == WIRE_KIND_CONG_MAP) {
+		take_cong_map(p, h, payload);
+		buf_pool_put(bufs, payload, h->len);
+		return 0;
+	}
+	/* No kernel sets bits above 0x20 (§3): this is not an RDS peer, or a broken one. */
+	if (h->flags & ~WIRE_FLAGS_KNOWN) {
+		snprintf(p->bad, sizeof(p->bad), "unknown h_flags bits 0x%02x",
+			 h->flags & ~WIRE_FLAGS_KNOWN);
+		buf_pool_put(bufs, payload, h->len);
+		return -EPROTO;
+	}
+	conn_heard(p->conn);
+	if (!take_sequence(p, h)) {
+		buf_pool_put(bufs, payload, h->len);
+		return 0;
+	}
+	if (kind == WIRE_KIND_DATA) {
+		deliver(p, h, payload); /* the payload is the socket's now */
+	} else {
+		buf_pool_put(bufs, payload, h->len);
+		take_control(p, h, kind);
 	}
 	/* The handshake closed this very path (fewer paths now): parse no further. */
 	return p->epoch == epoch ? 0 : PATH_STOPPED;
