@@ -191,6 +191,16 @@ $(FUZZ_CORE_OBJ): $(BUILD)/fuzz/core/%.o: core/%.c
 	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) \
 		-c -o $@ $<
 
+# fuzz_recv drives the receive side through the fake transport (tests/fake_*.c) and the core.
+FUZZ_FAKE_OBJ := $(patsubst tests/%.c,$(BUILD)/fuzz/tests/%.o,$(wildcard tests/fake_*.c))
+$(BUILD)/fuzz/fuzz_recv: $(FUZZ_CORE_OBJ) $(FUZZ_FAKE_OBJ)
+# The fake is the fuzzer's harness: sanitized, but no coverage to steer by.
+$(FUZZ_FAKE_OBJ): $(BUILD)/fuzz/tests/%.o: tests/%.c
+	$(call msg,CLANG,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(CPPFLAGS) $(filter-out -fsanitize=%,$(FUZZ_CFLAGS)) \
+		-fsanitize=address,undefined -c -o $@ $<
+
 # The steps of check, each also usable alone once things are built.
 # rooms: core/'s object graph (nm: who calls whom) must have no cycle (DESIGN.md).
 rooms: $(CORE_OBJ)

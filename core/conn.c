@@ -308,10 +308,9 @@ static void on_reap(struct timer *t, void *arg)
 
 static bool map_clear(const uint8_t *map)
 {
-	for (size_t i = 0; i < WIRE_CONG_MAP_BYTES; i++)
-		if (map[i])
-			return false;
-	return true;
+	static const uint8_t zero[WIRE_CONG_MAP_BYTES];
+
+	return !memcmp(map, zero, sizeof(zero));
 }
 
 /* Called from inside c's own callbacks: the free happens from the loop, a moment later. */

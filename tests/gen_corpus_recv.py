@@ -9,6 +9,7 @@ import sys
 HDR = struct.Struct(">QQIHHBBIH")
 FEED, ATTACH, PEER_WRITE, PEER_READ, PEER_CLOSE, DROP, APP_READ, APP_SEND, RX_POLL, TIMERS = (
     0, 3, 4, 6, 7, 8, 9, 10, 11, 12)
+CONNECTED, REFUSED, RETRY, PEER_ACK_SOME, WINDOW = 14, 15, 16, 17, 18
 SMALLER, EIGHT_PATHS, GEN_KNOWN, TINY_RCVBUF = 0x01, 7 << 1, 0x10, 0x20
 
 
@@ -29,8 +30,8 @@ def probe(seq, gen=None):
     return hdr(seq, 0, 1, 0, 0, exts(gen=gen))
 
 
-def pong(seq, gen=None):
-    return hdr(seq, 0, 0, 1, 0, exts(gen=gen))
+def pong(seq, gen=None, sport_idx=True):
+    return hdr(seq, 0, 0, 1, 0, exts(gen=gen, sport_idx=sport_idx))
 
 
 def data(seq, dport, payload=b"hello", flags=0, sport=4000):
@@ -76,6 +77,26 @@ def seeds():
     s["fewer_paths"] = (Seed(SMALLER | EIGHT_PATHS | GEN_KNOWN).op(APP_SEND, 0, b"\x05x")
                         .op(APP_SEND, 0, b"\x07y").op(FEED, 0, hdr(1, 0, 0, 1, 0, exts(1, 0x99)))
                         .op(TIMERS))
+    # our side connects (fuzz_recv's fake transport: the peer completes or refuses)
+    s["connect_handshake_lanes"] = (Seed(SMALLER).op(APP_SEND, 0, b"\x00hi").op(CONNECTED)
+                                    .op(PEER_READ).op(PEER_WRITE, 0, pong(1, 0x11111111))
+                                    .op(CONNECTED, 1).op(CONNECTED, 2).op(CONNECTED, 3)
+                                    .op(PEER_READ).op(APP_SEND, 0, b"\x01x" * 20))
+    s["lanes_in_order"] = (Seed(SMALLER).op(APP_SEND, 0, b"\x00hi").op(CONNECTED)
+                           .op(PEER_WRITE, 0, pong(1, 0x11111111, sport_idx=False))
+                           .op(CONNECTED, 1).op(CONNECTED, 2).op(CONNECTED, 3).op(CONNECTED, 4))
+    s["refused_then_retry"] = (Seed(SMALLER).op(APP_SEND, 0, b"\x00hi").op(REFUSED).op(RETRY)
+                               .op(CONNECTED).op(PEER_WRITE, 0, pong(1)).op(PEER_READ))
+    s["reconnect_resends"] = (Seed(SMALLER | EIGHT_PATHS | GEN_KNOWN).op(APP_SEND, 0, b"\x02one")
+                              .op(CONNECTED).op(PEER_ACK_SOME, 0, b"\x01").op(PEER_CLOSE)
+                              .op(RETRY).op(CONNECTED).op(PEER_READ)
+                              .op(PEER_WRITE, 0, pong(1, 0x55667788)))
+    s["partial_writes"] = (Seed(0).op(WINDOW, 0, b"\x01").op(ATTACH).op(APP_SEND, 0, bytes(200))
+                           .op(APP_SEND, 0, bytes(100)).op(PEER_ACK_SOME, 0, b"\x00")
+                           .op(PEER_WRITE, 0, probe(1, 0x11111111)).op(PEER_READ))
+    s["poke"] = Seed(EIGHT_PATHS).op(APP_SEND, 0, b"\x00hi").op(CONNECTED).op(RETRY).op(REFUSED)
+    s["timeouts"] = (Seed(SMALLER).op(APP_SEND, 0, b"\x00held").op(CONNECTED).op(TIMERS)
+                     .op(PEER_READ))
     return s
 
 
