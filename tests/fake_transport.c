@@ -342,6 +342,11 @@ void fake_engine_teardown(void)
 	conn_free_all();
 }
 
+bool fake_engine_idle(void)
+{
+	return TAILQ_EMPTY(&engine.kicks) && timers_next_due(&engine.timers) < 0;
+}
+
 /* engine.c's on_wake, without the wake-up. */
 void fake_run_kicks(void)
 {

@@ -328,8 +328,7 @@ static void teardown(void)
 		sock_unbind(socks[k]);
 		sock_put(socks[k]);
 	}
-	fuzz_check(TAILQ_EMPTY(&engine.kicks), "no kicks left for freed paths");
-	fuzz_check(timers_next_due(&engine.timers) < 0, "no timeouts left for freed conns");
+	fuzz_check(fake_engine_idle(), "no kick nor timeout left for freed paths and conns");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
