@@ -342,10 +342,15 @@ void fake_engine_setup(int npaths)
 	fake_engine->transport = &fake_transport;
 }
 
+/* The engine stays (fake_engine_idle() may look at it) until the next set-up frees it. */
 void fake_engine_teardown(void)
 {
-	engine_free(fake_engine);
-	fake_engine = NULL;
+	conn_free_all(fake_engine);
+}
+
+bool fake_engine_idle(void)
+{
+	return TAILQ_EMPTY(&fake_engine->kicks.paths) && timers_next_due(&fake_engine->timers) < 0;
 }
 
 /* engine.c's on_wake, without the wake-up. */

@@ -31,6 +31,8 @@ void fake_engine_setup(int npaths);
 extern struct engine *fake_engine;
 /* Frees every connection (and what is queued on them). */
 void fake_engine_teardown(void);
+/* Nothing left for the loop: no kicked path, no timeout armed. */
+bool fake_engine_idle(void);
 /* What the loop thread does when woken: path_service() on each kicked path, until none is. */
 void fake_run_kicks(void);
 /* Time jumps to the earliest timeout armed (conn.c's): it runs, and any due with it. */

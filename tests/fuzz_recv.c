@@ -323,8 +323,7 @@ static void setup_handshake(struct conn *c, uint8_t cfg)
 static void teardown(void)
 {
 	conn_free_all(fake_engine);
-	fuzz_check(TAILQ_EMPTY(&fake_engine->kicks.paths), "no kicks left for freed paths");
-	fuzz_check(timers_next_due(&fake_engine->timers) < 0, "no timeouts left for freed conns");
+	fuzz_check(fake_engine_idle(), "no kick nor timeout left for freed paths and conns");
 	for (int k = 0; k < NSOCKS; k++) {
 		sock_cong_release(socks[k]);
 		sock_unbind(socks[k]);

@@ -46,6 +46,7 @@ static void setup(void)
 static void teardown(void)
 {
 	fake_engine_teardown();
+	ck_assert(fake_engine_idle());
 }
 
 static struct sock *bound_sock(const struct addr *a, uint16_t port)
