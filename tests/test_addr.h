@@ -32,7 +32,7 @@ static inline struct addr test_addr(const char *s)
 /* The n-th address of a /24: test_addr_n("198.18.9", 3) is 198.18.9.3. */
 static inline struct addr test_addr_n(const char *prefix, int n)
 {
-	char s[32];
+	char s[64];
 
 	snprintf(s, sizeof(s), "%s.%d", prefix, n);
 	return test_addr(s);
