@@ -30,6 +30,8 @@
 
 #include "mprds/api.h"
 
+#include "check_main.h"
+
 #define TEST_TCP_PORT "26385"
 #define A1 "127.0.0.61"
 #define A2 "127.0.0.62"
@@ -1326,13 +1328,7 @@ static Suite *api_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(api_suite());
-	int failed;
-
 	/* read by the engine when it starts, in each test's child */
 	setenv("MPRDS_TCP_PORT", TEST_TCP_PORT, 1);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(api_suite());
 }
