@@ -292,16 +292,21 @@ static int copy_name(const struct sockaddr_storage *ss, socklen_t real, struct s
 	return 0;
 }
 
+/* getsockname() and getpeername(): the kernel's checks of the arguments, then the socket. */
+static int enter_for_name(struct api_sock *as, const struct sockaddr *sa, const socklen_t *len,
+			  struct sock **s)
+{
+	if (!len || (!sa && *len))
+		return -EFAULT;
+	return api_enter(as, s);
+}
+
 int api_getsockname(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
 {
 	struct sockaddr_storage ss;
 	socklen_t real;
 	struct sock *s;
-	int err;
-
-	if (!len || (!sa && *len))
-		return -EFAULT;
-	err = api_enter(as, &s);
+	int err = enter_for_name(as, sa, len, &s);
 
 	if (err)
 		return err;
@@ -326,11 +331,7 @@ int api_getpeername(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
 {
 	struct sockaddr_storage ss;
 	struct sock *s;
-	int err;
-
-	if (!len || (!sa && *len))
-		return -EFAULT;
-	err = api_enter(as, &s);
+	int err = enter_for_name(as, sa, len, &s);
 
 	if (err)
 		return err;
