@@ -523,46 +523,28 @@ static void op_ioctl(struct slot *sl, struct input *in)
 	(void)api_ioctl(sl->s, request, how & 8 ? NULL : &arg);
 }
 
+static void op_release(struct slot *sl, struct input *in)
+{
+	(void)in;
+	release(sl);
+}
+
+/* The calls, by the op byte of the input (mod OPS). */
+static void (*const ops[])(struct slot *, struct input *) = {
+	op_socket,  op_release,	   op_bind,	  op_connect, op_sendmsg,
+	op_recvmsg, op_setsockopt, op_getsockopt, op_name,    op_ioctl,
+};
+#define OPS (sizeof(ops) / sizeof(ops[0]))
+
 static void run_op(struct input *in)
 {
 	uint8_t op = take_u8(in);
 	struct slot *sl = &slots[take_u8(in) % SLOTS];
 
-	if (op % 10 == 0) {
-		op_socket(sl, in);
+	/* 0 makes a socket in the slot; the others need one there */
+	if (op % OPS && !sl->s)
 		return;
-	}
-	if (!sl->s)
-		return;
-	switch (op % 10) {
-	case 1:
-		release(sl);
-		break;
-	case 2:
-		op_bind(sl, in);
-		break;
-	case 3:
-		op_connect(sl, in);
-		break;
-	case 4:
-		op_sendmsg(sl, in);
-		break;
-	case 5:
-		op_recvmsg(sl, in);
-		break;
-	case 6:
-		op_setsockopt(sl, in);
-		break;
-	case 7:
-		op_getsockopt(sl, in);
-		break;
-	case 8:
-		op_name(sl, in);
-		break;
-	default:
-		op_ioctl(sl, in);
-		break;
-	}
+	ops[op % OPS](sl, in);
 }
 
 /* Undefined behaviour is a finding too: stop at the first, as ASan does. */

@@ -149,11 +149,14 @@ static int set_int(struct rsock r, int level, int name, int v)
 	return api_setsockopt(r.s, level, name, &v, sizeof(v));
 }
 
-static int get_int(struct rsock r, int level, int name, int *v)
+/* The value of an int option; getting it must succeed. */
+static int opt_int(struct rsock r, int level, int name)
 {
-	socklen_t len = sizeof(*v);
+	socklen_t len = sizeof(int);
+	int v = -1;
 
-	return api_getsockopt(r.s, level, name, v, &len);
+	ck_assert_int_eq(api_getsockopt(r.s, level, name, &v, &len), 0);
+	return v;
 }
 
 /* What poll(2) says about the application's fd right now. */
@@ -1073,21 +1076,17 @@ END_TEST
 START_TEST(so_rds_transport_is_set_once_before_bind)
 {
 	struct rsock r = open_sock(SOCK_SEQPACKET), bound = bound_sock(A1, P1);
-	int v;
 
-	ck_assert_int_eq(get_int(r, SOL_RDS, SO_RDS_TRANSPORT, &v), 0);
-	ck_assert_int_eq(v, RDS_TRANS_NONE);
+	ck_assert_int_eq(opt_int(r, SOL_RDS, SO_RDS_TRANSPORT), RDS_TRANS_NONE);
 	ck_assert_int_eq(set_int(r, SOL_RDS, SO_RDS_TRANSPORT, 3), -EINVAL);
 	ck_assert_int_eq(set_int(r, SOL_RDS, SO_RDS_TRANSPORT, -1), -EINVAL);
 	ck_assert_int_eq(set_int(r, SOL_RDS, SO_RDS_TRANSPORT, RDS_TRANS_IB), -ENOPROTOOPT);
 	ck_assert_int_eq(set_int(r, SOL_RDS, SO_RDS_TRANSPORT, RDS_TRANS_TCP), 0);
-	ck_assert_int_eq(get_int(r, SOL_RDS, SO_RDS_TRANSPORT, &v), 0);
-	ck_assert_int_eq(v, RDS_TRANS_TCP);
+	ck_assert_int_eq(opt_int(r, SOL_RDS, SO_RDS_TRANSPORT), RDS_TRANS_TCP);
 	ck_assert_int_eq(set_int(r, SOL_RDS, SO_RDS_TRANSPORT, RDS_TRANS_TCP), -EOPNOTSUPP);
 	/* bind attaches one too; ours is TCP whatever the address (README) */
 	ck_assert_int_eq(set_int(bound, SOL_RDS, SO_RDS_TRANSPORT, RDS_TRANS_TCP), -EOPNOTSUPP);
-	ck_assert_int_eq(get_int(bound, SOL_RDS, SO_RDS_TRANSPORT, &v), 0);
-	ck_assert_int_eq(v, RDS_TRANS_TCP);
+	ck_assert_int_eq(opt_int(bound, SOL_RDS, SO_RDS_TRANSPORT), RDS_TRANS_TCP);
 	close_sock(r);
 	close_sock(bound);
 }
@@ -1096,18 +1095,14 @@ END_TEST
 START_TEST(so_sndbuf_and_so_rcvbuf_report_the_doubled_value)
 {
 	struct rsock r = open_sock(SOCK_SEQPACKET);
-	int v;
 
 	ck_assert_int_eq(set_int(r, SOL_SOCKET, SO_SNDBUF, 8192), 0);
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_SNDBUF, &v), 0);
-	ck_assert_int_eq(v, 16384);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_SNDBUF), 16384);
 	ck_assert_int_eq(set_int(r, SOL_SOCKET, SO_RCVBUF, 8192), 0);
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_RCVBUF, &v), 0);
-	ck_assert_int_eq(v, 16384);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_RCVBUF), 16384);
 	/* the kernel's minimum */
 	ck_assert_int_eq(set_int(r, SOL_SOCKET, SO_SNDBUF, 1), 0);
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_SNDBUF, &v), 0);
-	ck_assert_int_eq(v, 4608);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_SNDBUF), 4608);
 	close_sock(r);
 }
 END_TEST
@@ -1115,19 +1110,13 @@ END_TEST
 START_TEST(socket_level_identity)
 {
 	struct rsock r = open_sock(SOCK_SEQPACKET);
-	int v;
 
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_TYPE, &v), 0);
-	ck_assert_int_eq(v, SOCK_SEQPACKET);
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_DOMAIN, &v), 0);
-	ck_assert_int_eq(v, AF_RDS);
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_PROTOCOL, &v), 0);
-	ck_assert_int_eq(v, 0);
-	ck_assert_int_eq(get_int(r, SOL_RDS, RDS_RECVERR, &v), 0);
-	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_TYPE), SOCK_SEQPACKET);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_DOMAIN), AF_RDS);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_PROTOCOL), 0);
+	ck_assert_int_eq(opt_int(r, SOL_RDS, RDS_RECVERR), 0);
 	ck_assert_int_eq(set_int(r, SOL_RDS, RDS_RECVERR, 7), 0);
-	ck_assert_int_eq(get_int(r, SOL_RDS, RDS_RECVERR, &v), 0);
-	ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(opt_int(r, SOL_RDS, RDS_RECVERR), 1);
 	close_sock(r);
 }
 END_TEST

@@ -513,8 +513,8 @@ START_TEST(tcp_sockets_list_established_paths)
 	path_abort(&c->paths[0], "test");
 	close(sv[1]);
 	/* 1000 bytes written on path 2 */
-	path_enqueue(&c->paths[2], msg_new(tcp, 4000, 5000, calloc(1, 1000 - WIRE_HDR_LEN),
-					   1000 - WIRE_HDR_LEN));
+	path_enqueue(&c->paths[2],
+		     msg_new(tcp, 4000, 5000, calloc(1, 1000 - WIRE_HDR_LEN), 1000 - WIRE_HDR_LEN));
 	path_service(&c->paths[2]);
 	len = 40;
 	memset(buf, 0xaa, sizeof(buf));
