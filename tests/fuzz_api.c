@@ -468,34 +468,41 @@ static socklen_t take_optlen(struct input *in, bool *negative)
 	return how & 0x80 ? take_u16(in) : how % 64;
 }
 
+/* An option call's arguments: level, name, length (maybe negative as an int), NULL buffer. */
+struct opt_args {
+	int level, name;
+	bool negative, null;
+	socklen_t len;
+};
+
+static struct opt_args take_opt_args(struct input *in)
+{
+	struct opt_args a = { .null = take_u8(in) & 1 };
+
+	take_option(in, &a.level, &a.name);
+	a.len = take_optlen(in, &a.negative);
+	return a;
+}
+
 static void op_setsockopt(struct slot *sl, struct input *in)
 {
-	int level, name;
-	bool negative, null = take_u8(in) & 1;
-	socklen_t len;
+	struct opt_args a = take_opt_args(in);
 	void *val;
 
-	take_option(in, &level, &name);
-	len = take_optlen(in, &negative);
-	if (negative || harness_owns(level, name))
+	if (a.negative || harness_owns(a.level, a.name))
 		return; /* setsockopt's optlen is unsigned: the buffer would be a lie */
-	val = null ? NULL : take_buf(in, len);
-	(void)api_setsockopt(sl->s, level, name, val, len);
+	val = a.null ? NULL : take_buf(in, a.len);
+	(void)api_setsockopt(sl->s, a.level, a.name, val, a.len);
 	free(val);
 }
 
 static void op_getsockopt(struct slot *sl, struct input *in)
 {
-	int level, name;
-	bool negative, null = take_u8(in) & 1;
-	socklen_t len;
-	void *val;
-
-	take_option(in, &level, &name);
-	len = take_optlen(in, &negative);
+	struct opt_args a = take_opt_args(in);
 	/* a negative length has a small buffer: the kernel refuses it without writing */
-	val = null ? NULL : malloc(negative ? 8 : len ? len : 1);
-	(void)api_getsockopt(sl->s, level, name, val, &len);
+	void *val = a.null ? NULL : malloc(a.negative ? 8 : a.len ? a.len : 1);
+
+	(void)api_getsockopt(sl->s, a.level, a.name, val, &a.len);
 	free(val);
 }
 

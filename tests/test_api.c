@@ -503,28 +503,46 @@ static const struct cmsg_row {
 	{ "a SOL_IP cmsg, ignored", SOL_IP, 1, 3, 0 },
 };
 
+/* Room for one control message, aligned as the kernel's callers align it. */
+union cmsg_buf {
+	char buf[CMSG_SPACE(256)];
+	struct cmsghdr align;
+};
+
+/* A sendmsg of "abc" to NOBODY on A1 with controllen bytes of control. */
+struct cmsg_send {
+	struct sockaddr_in to;
+	struct iovec iov;
+	union cmsg_buf control;
+	struct msghdr msg;
+};
+
+static struct cmsghdr *cmsg_send_init(struct cmsg_send *cs, size_t controllen)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->to = sin4(A1, NOBODY);
+	cs->iov = (struct iovec){ "abc", 3 };
+	cs->msg = (struct msghdr){ .msg_name = &cs->to,
+				   .msg_namelen = sizeof(cs->to),
+				   .msg_iov = &cs->iov,
+				   .msg_iovlen = 1,
+				   .msg_control = cs->control.buf,
+				   .msg_controllen = controllen };
+	return CMSG_FIRSTHDR(&cs->msg);
+}
+
 START_TEST(sendmsg_checks_each_control_message)
 {
 	const struct cmsg_row *row = &cmsg_rows[_i];
 	struct rsock r = bound_sock(A1, P1);
-	struct sockaddr_in to = sin4(A1, NOBODY);
-	union {
-		char buf[CMSG_SPACE(256)];
-		struct cmsghdr align;
-	} control = { 0 };
-	struct iovec iov = { "abc", 3 };
-	struct msghdr msg = { .msg_name = &to,
-			      .msg_namelen = sizeof(to),
-			      .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control.buf,
-			      .msg_controllen = CMSG_SPACE(row->data_len) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	struct cmsg_send cs;
+	struct msghdr *msg = &cs.msg;
+	struct cmsghdr *c = cmsg_send_init(&cs, CMSG_SPACE(row->data_len));
 
 	c->cmsg_level = row->level;
 	c->cmsg_type = row->type;
 	c->cmsg_len = CMSG_LEN(row->data_len);
-	ck_assert_msg(api_sendmsg(r.s, &msg, MSG_DONTWAIT) == (row->err ? row->err : 3),
+	ck_assert_msg(api_sendmsg(r.s, msg, MSG_DONTWAIT) == (row->err ? row->err : 3),
 		      "sendmsg with %s", row->why);
 	close_sock(r);
 }
@@ -533,27 +551,17 @@ END_TEST
 START_TEST(sendmsg_rejects_a_control_buffer_it_cannot_walk)
 {
 	struct rsock r = bound_sock(A1, P1);
-	struct sockaddr_in to = sin4(A1, NOBODY);
-	union {
-		char buf[CMSG_SPACE(8)];
-		struct cmsghdr align;
-	} control = { 0 };
-	struct iovec iov = { "abc", 3 };
-	struct msghdr msg = { .msg_name = &to,
-			      .msg_namelen = sizeof(to),
-			      .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	struct cmsg_send cs;
+	struct msghdr *msg = &cs.msg;
+	struct cmsghdr *c = cmsg_send_init(&cs, CMSG_SPACE(8));
 
 	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_len = sizeof(control.buf) + 1; /* runs past the buffer */
-	ck_assert_int_eq(api_sendmsg(r.s, &msg, MSG_DONTWAIT), -EINVAL);
+	c->cmsg_len = msg->msg_controllen + 1; /* runs past the buffer */
+	ck_assert_int_eq(api_sendmsg(r.s, msg, MSG_DONTWAIT), -EINVAL);
 	c->cmsg_len = sizeof(*c) - 1; /* shorter than its own header */
-	ck_assert_int_eq(api_sendmsg(r.s, &msg, MSG_DONTWAIT), -EINVAL);
-	msg.msg_control = NULL;
-	ck_assert_int_eq(api_sendmsg(r.s, &msg, MSG_DONTWAIT), -EFAULT);
+	ck_assert_int_eq(api_sendmsg(r.s, msg, MSG_DONTWAIT), -EINVAL);
+	msg->msg_control = NULL;
+	ck_assert_int_eq(api_sendmsg(r.s, msg, MSG_DONTWAIT), -EFAULT);
 	close_sock(r);
 }
 END_TEST
