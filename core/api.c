@@ -210,34 +210,6 @@ void api_release(struct api_sock *as)
 	engine_unlock(e);
 }
 
-int api_bind(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
-{
-	struct addr a;
-	uint16_t port;
-	struct sock *s;
-	int err;
-
-	if (!sa && len)
-		return -EFAULT;
-	if (addr_parse(sa, len, &a, &port) != ADDR_OK)
-		return -EINVAL;
-	err = api_enter(as, &s);
-	if (err)
-		return err;
-	if (s->bound)
-		err = -EINVAL;
-	else if (s->connected && a.scope && s->conn_addr.scope && a.scope != s->conn_addr.scope)
-		err = -EINVAL; /* §3: connect() to a link-local peer fixed the scope; before the address */
-	else if ((err = listen_ensure(s->eng, &a)))
-		err = err == -EADDRNOTAVAIL && s->transport_set ? -ENOPROTOOPT : err;
-	else if (port == WIRE_PROBE_PORT)
-		err = -EINVAL; /* §3: reserved for the handshake probe, checked after the address */
-	else
-		err = sock_bind_port(s, &a, port);
-	api_leave(s);
-	return err;
-}
-
 /* socket-api.md §4: connect's own errno for each kind of bad address. */
 static int connect_errno(const struct sockaddr *sa, enum addr_kind kind)
 {
@@ -256,20 +228,59 @@ static int connect_errno(const struct sockaddr *sa, enum addr_kind kind)
 	}
 }
 
-int api_connect(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
+/* bind's errno for a bad address: EINVAL, whatever its kind. */
+static int bind_errno(const struct sockaddr *sa, enum addr_kind kind)
+{
+	(void)sa;
+	(void)kind;
+	return -EINVAL;
+}
+
+/* bind() and connect(): the address (bad() gives the errno of a bad one), then the socket. */
+static int enter_with_addr(struct api_sock *as, const struct sockaddr *sa, socklen_t len,
+			   int (*bad)(const struct sockaddr *sa, enum addr_kind kind),
+			   struct addr *a, uint16_t *port, struct sock **s)
 {
 	enum addr_kind kind;
-	struct addr a;
-	uint16_t port;
-	struct sock *s;
-	int err;
 
 	if (!sa && len)
 		return -EFAULT;
-	kind = addr_parse(sa, len, &a, &port);
+	kind = addr_parse(sa, len, a, port);
 	if (kind != ADDR_OK)
-		return connect_errno(sa, kind);
-	err = api_enter(as, &s);
+		return bad(sa, kind);
+	return api_enter(as, s);
+}
+
+int api_bind(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
+{
+	struct addr a;
+	uint16_t port;
+	struct sock *s;
+	int err = enter_with_addr(as, sa, len, bind_errno, &a, &port, &s);
+
+	if (err)
+		return err;
+	if (s->bound)
+		err = -EINVAL;
+	else if (s->connected && a.scope && s->conn_addr.scope && a.scope != s->conn_addr.scope)
+		err = -EINVAL; /* §3: connect() to a link-local peer fixed the scope; before the address */
+	else if ((err = listen_ensure(s->eng, &a)))
+		err = err == -EADDRNOTAVAIL && s->transport_set ? -ENOPROTOOPT : err;
+	else if (port == WIRE_PROBE_PORT)
+		err = -EINVAL; /* §3: reserved for the handshake probe, checked after the address */
+	else
+		err = sock_bind_port(s, &a, port);
+	api_leave(s);
+	return err;
+}
+
+int api_connect(struct api_sock *as, const struct sockaddr *sa, socklen_t len)
+{
+	struct addr a;
+	uint16_t port;
+	struct sock *s;
+	int err = enter_with_addr(as, sa, len, connect_errno, &a, &port, &s);
+
 	if (err)
 		return err;
 	s->connected = true;
@@ -292,16 +303,21 @@ static int copy_name(const struct sockaddr_storage *ss, socklen_t real, struct s
 	return 0;
 }
 
+/* getsockname() and getpeername(): the kernel's checks of the arguments, then the socket. */
+static int enter_for_name(struct api_sock *as, const struct sockaddr *sa, const socklen_t *len,
+			  struct sock **s)
+{
+	if (!len || (!sa && *len))
+		return -EFAULT;
+	return api_enter(as, s);
+}
+
 int api_getsockname(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
 {
 	struct sockaddr_storage ss;
 	socklen_t real;
 	struct sock *s;
-	int err;
-
-	if (!len || (!sa && *len))
-		return -EFAULT;
-	err = api_enter(as, &s);
+	int err = enter_for_name(as, sa, len, &s);
 
 	if (err)
 		return err;
@@ -326,11 +342,7 @@ int api_getpeername(struct api_sock *as, struct sockaddr *sa, socklen_t *len)
 {
 	struct sockaddr_storage ss;
 	struct sock *s;
-	int err;
-
-	if (!len || (!sa && *len))
-		return -EFAULT;
-	err = api_enter(as, &s);
+	int err = enter_for_name(as, sa, len, &s);
 
 	if (err)
 		return err;

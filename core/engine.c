@@ -355,8 +355,7 @@ static int start_locked(struct engine *e)
 	}
 	engine_lock(e); /* the loop thread may already be running */
 	e->started = true;
-	e->socks.loop = e->thread;
-	e->socks.has_loop = true;
+	sock_table_set_loop(&e->socks, e->thread);
 	e->kicks.wake = wake_loop;
 	e->kicks.wake_arg = e;
 	engine_unlock(e);

@@ -24,6 +24,12 @@ void sock_table_init(struct sock_table *t)
 	LIST_INIT(&t->signals_due);
 }
 
+void sock_table_set_loop(struct sock_table *t, pthread_t thread)
+{
+	t->loop = thread;
+	t->has_loop = true;
+}
+
 static unsigned bind_bucket(const struct addr *a, uint16_t port)
 {
 	return (addr_hash(a) ^ (port * 2654435761u)) % SOCK_BIND_BUCKETS;

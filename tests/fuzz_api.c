@@ -468,34 +468,41 @@ static socklen_t take_optlen(struct input *in, bool *negative)
 	return how & 0x80 ? take_u16(in) : how % 64;
 }
 
+/* An option call's arguments: level, name, length (maybe negative as an int), NULL buffer. */
+struct opt_args {
+	int level, name;
+	bool negative, null;
+	socklen_t len;
+};
+
+static struct opt_args take_opt_args(struct input *in)
+{
+	struct opt_args a = { .null = take_u8(in) & 1 };
+
+	take_option(in, &a.level, &a.name);
+	a.len = take_optlen(in, &a.negative);
+	return a;
+}
+
 static void op_setsockopt(struct slot *sl, struct input *in)
 {
-	int level, name;
-	bool negative, null = take_u8(in) & 1;
-	socklen_t len;
+	struct opt_args a = take_opt_args(in);
 	void *val;
 
-	take_option(in, &level, &name);
-	len = take_optlen(in, &negative);
-	if (negative || harness_owns(level, name))
+	if (a.negative || harness_owns(a.level, a.name))
 		return; /* setsockopt's optlen is unsigned: the buffer would be a lie */
-	val = null ? NULL : take_buf(in, len);
-	(void)api_setsockopt(sl->s, level, name, val, len);
+	val = a.null ? NULL : take_buf(in, a.len);
+	(void)api_setsockopt(sl->s, a.level, a.name, val, a.len);
 	free(val);
 }
 
 static void op_getsockopt(struct slot *sl, struct input *in)
 {
-	int level, name;
-	bool negative, null = take_u8(in) & 1;
-	socklen_t len;
-	void *val;
-
-	take_option(in, &level, &name);
-	len = take_optlen(in, &negative);
+	struct opt_args a = take_opt_args(in);
 	/* a negative length has a small buffer: the kernel refuses it without writing */
-	val = null ? NULL : malloc(negative ? 8 : len ? len : 1);
-	(void)api_getsockopt(sl->s, level, name, val, &len);
+	void *val = a.null ? NULL : malloc(a.negative ? 8 : a.len ? a.len : 1);
+
+	(void)api_getsockopt(sl->s, a.level, a.name, val, &a.len);
 	free(val);
 }
 
@@ -523,46 +530,28 @@ static void op_ioctl(struct slot *sl, struct input *in)
 	(void)api_ioctl(sl->s, request, how & 8 ? NULL : &arg);
 }
 
+static void op_release(struct slot *sl, struct input *in)
+{
+	(void)in;
+	release(sl);
+}
+
+/* The calls, by the op byte of the input (mod OPS). */
+static void (*const ops[])(struct slot *, struct input *) = {
+	op_socket,  op_release,	   op_bind,	  op_connect, op_sendmsg,
+	op_recvmsg, op_setsockopt, op_getsockopt, op_name,    op_ioctl,
+};
+#define OPS (sizeof(ops) / sizeof(ops[0]))
+
 static void run_op(struct input *in)
 {
 	uint8_t op = take_u8(in);
 	struct slot *sl = &slots[take_u8(in) % SLOTS];
 
-	if (op % 10 == 0) {
-		op_socket(sl, in);
+	/* 0 makes a socket in the slot; the others need one there */
+	if (op % OPS && !sl->s)
 		return;
-	}
-	if (!sl->s)
-		return;
-	switch (op % 10) {
-	case 1:
-		release(sl);
-		break;
-	case 2:
-		op_bind(sl, in);
-		break;
-	case 3:
-		op_connect(sl, in);
-		break;
-	case 4:
-		op_sendmsg(sl, in);
-		break;
-	case 5:
-		op_recvmsg(sl, in);
-		break;
-	case 6:
-		op_setsockopt(sl, in);
-		break;
-	case 7:
-		op_getsockopt(sl, in);
-		break;
-	case 8:
-		op_name(sl, in);
-		break;
-	default:
-		op_ioctl(sl, in);
-		break;
-	}
+	ops[op % OPS](sl, in);
 }
 
 /* Undefined behaviour is a finding too: stop at the first, as ASan does. */

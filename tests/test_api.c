@@ -30,6 +30,8 @@
 
 #include "mprds/api.h"
 
+#include "check_main.h"
+
 #define TEST_TCP_PORT "26385"
 #define A1 "127.0.0.61"
 #define A2 "127.0.0.62"
@@ -147,11 +149,14 @@ static int set_int(struct rsock r, int level, int name, int v)
 	return api_setsockopt(r.s, level, name, &v, sizeof(v));
 }
 
-static int get_int(struct rsock r, int level, int name, int *v)
+/* The value of an int option; getting it must succeed. */
+static int opt_int(struct rsock r, int level, int name)
 {
-	socklen_t len = sizeof(*v);
+	socklen_t len = sizeof(int);
+	int v = -1;
 
-	return api_getsockopt(r.s, level, name, v, &len);
+	ck_assert_int_eq(api_getsockopt(r.s, level, name, &v, &len), 0);
+	return v;
 }
 
 /* What poll(2) says about the application's fd right now. */
@@ -498,28 +503,46 @@ static const struct cmsg_row {
 	{ "a SOL_IP cmsg, ignored", SOL_IP, 1, 3, 0 },
 };
 
+/* Room for one control message, aligned as the kernel's callers align it. */
+union cmsg_buf {
+	char buf[CMSG_SPACE(256)];
+	struct cmsghdr align;
+};
+
+/* A sendmsg of "abc" to NOBODY on A1 with controllen bytes of control. */
+struct cmsg_send {
+	struct sockaddr_in to;
+	struct iovec iov;
+	union cmsg_buf control;
+	struct msghdr msg;
+};
+
+static struct cmsghdr *cmsg_send_init(struct cmsg_send *cs, size_t controllen)
+{
+	memset(cs, 0, sizeof(*cs));
+	cs->to = sin4(A1, NOBODY);
+	cs->iov = (struct iovec){ "abc", 3 };
+	cs->msg = (struct msghdr){ .msg_name = &cs->to,
+				   .msg_namelen = sizeof(cs->to),
+				   .msg_iov = &cs->iov,
+				   .msg_iovlen = 1,
+				   .msg_control = cs->control.buf,
+				   .msg_controllen = controllen };
+	return CMSG_FIRSTHDR(&cs->msg);
+}
+
 START_TEST(sendmsg_checks_each_control_message)
 {
 	const struct cmsg_row *row = &cmsg_rows[_i];
 	struct rsock r = bound_sock(A1, P1);
-	struct sockaddr_in to = sin4(A1, NOBODY);
-	union {
-		char buf[CMSG_SPACE(256)];
-		struct cmsghdr align;
-	} control = { 0 };
-	struct iovec iov = { "abc", 3 };
-	struct msghdr msg = { .msg_name = &to,
-			      .msg_namelen = sizeof(to),
-			      .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control.buf,
-			      .msg_controllen = CMSG_SPACE(row->data_len) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	struct cmsg_send cs;
+	struct msghdr *msg = &cs.msg;
+	struct cmsghdr *c = cmsg_send_init(&cs, CMSG_SPACE(row->data_len));
 
 	c->cmsg_level = row->level;
 	c->cmsg_type = row->type;
 	c->cmsg_len = CMSG_LEN(row->data_len);
-	ck_assert_msg(api_sendmsg(r.s, &msg, MSG_DONTWAIT) == (row->err ? row->err : 3),
+	ck_assert_msg(api_sendmsg(r.s, msg, MSG_DONTWAIT) == (row->err ? row->err : 3),
 		      "sendmsg with %s", row->why);
 	close_sock(r);
 }
@@ -528,27 +551,17 @@ END_TEST
 START_TEST(sendmsg_rejects_a_control_buffer_it_cannot_walk)
 {
 	struct rsock r = bound_sock(A1, P1);
-	struct sockaddr_in to = sin4(A1, NOBODY);
-	union {
-		char buf[CMSG_SPACE(8)];
-		struct cmsghdr align;
-	} control = { 0 };
-	struct iovec iov = { "abc", 3 };
-	struct msghdr msg = { .msg_name = &to,
-			      .msg_namelen = sizeof(to),
-			      .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	struct cmsg_send cs;
+	struct msghdr *msg = &cs.msg;
+	struct cmsghdr *c = cmsg_send_init(&cs, CMSG_SPACE(8));
 
 	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_len = sizeof(control.buf) + 1; /* runs past the buffer */
-	ck_assert_int_eq(api_sendmsg(r.s, &msg, MSG_DONTWAIT), -EINVAL);
+	c->cmsg_len = msg->msg_controllen + 1; /* runs past the buffer */
+	ck_assert_int_eq(api_sendmsg(r.s, msg, MSG_DONTWAIT), -EINVAL);
 	c->cmsg_len = sizeof(*c) - 1; /* shorter than its own header */
-	ck_assert_int_eq(api_sendmsg(r.s, &msg, MSG_DONTWAIT), -EINVAL);
-	msg.msg_control = NULL;
-	ck_assert_int_eq(api_sendmsg(r.s, &msg, MSG_DONTWAIT), -EFAULT);
+	ck_assert_int_eq(api_sendmsg(r.s, msg, MSG_DONTWAIT), -EINVAL);
+	msg->msg_control = NULL;
+	ck_assert_int_eq(api_sendmsg(r.s, msg, MSG_DONTWAIT), -EFAULT);
 	close_sock(r);
 }
 END_TEST
@@ -1071,21 +1084,17 @@ END_TEST
 START_TEST(so_rds_transport_is_set_once_before_bind)
 {
 	struct rsock r = open_sock(SOCK_SEQPACKET), bound = bound_sock(A1, P1);
-	int v;
 
-	ck_assert_int_eq(get_int(r, SOL_RDS, SO_RDS_TRANSPORT, &v), 0);
-	ck_assert_int_eq(v, RDS_TRANS_NONE);
+	ck_assert_int_eq(opt_int(r, SOL_RDS, SO_RDS_TRANSPORT), RDS_TRANS_NONE);
 	ck_assert_int_eq(set_int(r, SOL_RDS, SO_RDS_TRANSPORT, 3), -EINVAL);
 	ck_assert_int_eq(set_int(r, SOL_RDS, SO_RDS_TRANSPORT, -1), -EINVAL);
 	ck_assert_int_eq(set_int(r, SOL_RDS, SO_RDS_TRANSPORT, RDS_TRANS_IB), -ENOPROTOOPT);
 	ck_assert_int_eq(set_int(r, SOL_RDS, SO_RDS_TRANSPORT, RDS_TRANS_TCP), 0);
-	ck_assert_int_eq(get_int(r, SOL_RDS, SO_RDS_TRANSPORT, &v), 0);
-	ck_assert_int_eq(v, RDS_TRANS_TCP);
+	ck_assert_int_eq(opt_int(r, SOL_RDS, SO_RDS_TRANSPORT), RDS_TRANS_TCP);
 	ck_assert_int_eq(set_int(r, SOL_RDS, SO_RDS_TRANSPORT, RDS_TRANS_TCP), -EOPNOTSUPP);
 	/* bind attaches one too; ours is TCP whatever the address (README) */
 	ck_assert_int_eq(set_int(bound, SOL_RDS, SO_RDS_TRANSPORT, RDS_TRANS_TCP), -EOPNOTSUPP);
-	ck_assert_int_eq(get_int(bound, SOL_RDS, SO_RDS_TRANSPORT, &v), 0);
-	ck_assert_int_eq(v, RDS_TRANS_TCP);
+	ck_assert_int_eq(opt_int(bound, SOL_RDS, SO_RDS_TRANSPORT), RDS_TRANS_TCP);
 	close_sock(r);
 	close_sock(bound);
 }
@@ -1094,18 +1103,14 @@ END_TEST
 START_TEST(so_sndbuf_and_so_rcvbuf_report_the_doubled_value)
 {
 	struct rsock r = open_sock(SOCK_SEQPACKET);
-	int v;
 
 	ck_assert_int_eq(set_int(r, SOL_SOCKET, SO_SNDBUF, 8192), 0);
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_SNDBUF, &v), 0);
-	ck_assert_int_eq(v, 16384);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_SNDBUF), 16384);
 	ck_assert_int_eq(set_int(r, SOL_SOCKET, SO_RCVBUF, 8192), 0);
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_RCVBUF, &v), 0);
-	ck_assert_int_eq(v, 16384);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_RCVBUF), 16384);
 	/* the kernel's minimum */
 	ck_assert_int_eq(set_int(r, SOL_SOCKET, SO_SNDBUF, 1), 0);
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_SNDBUF, &v), 0);
-	ck_assert_int_eq(v, 4608);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_SNDBUF), 4608);
 	close_sock(r);
 }
 END_TEST
@@ -1113,19 +1118,13 @@ END_TEST
 START_TEST(socket_level_identity)
 {
 	struct rsock r = open_sock(SOCK_SEQPACKET);
-	int v;
 
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_TYPE, &v), 0);
-	ck_assert_int_eq(v, SOCK_SEQPACKET);
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_DOMAIN, &v), 0);
-	ck_assert_int_eq(v, AF_RDS);
-	ck_assert_int_eq(get_int(r, SOL_SOCKET, SO_PROTOCOL, &v), 0);
-	ck_assert_int_eq(v, 0);
-	ck_assert_int_eq(get_int(r, SOL_RDS, RDS_RECVERR, &v), 0);
-	ck_assert_int_eq(v, 0);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_TYPE), SOCK_SEQPACKET);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_DOMAIN), AF_RDS);
+	ck_assert_int_eq(opt_int(r, SOL_SOCKET, SO_PROTOCOL), 0);
+	ck_assert_int_eq(opt_int(r, SOL_RDS, RDS_RECVERR), 0);
 	ck_assert_int_eq(set_int(r, SOL_RDS, RDS_RECVERR, 7), 0);
-	ck_assert_int_eq(get_int(r, SOL_RDS, RDS_RECVERR, &v), 0);
-	ck_assert_int_eq(v, 1);
+	ck_assert_int_eq(opt_int(r, SOL_RDS, RDS_RECVERR), 1);
 	close_sock(r);
 }
 END_TEST
@@ -1326,13 +1325,7 @@ static Suite *api_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(api_suite());
-	int failed;
-
 	/* read by the engine when it starts, in each test's child */
 	setenv("MPRDS_TCP_PORT", TEST_TCP_PORT, 1);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(api_suite());
 }

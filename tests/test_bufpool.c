@@ -6,6 +6,8 @@
 
 #include "mprds/bufpool.h"
 
+#include "check_main.h"
+
 /* The build under AddressSanitizer turns the cache off (bufpool.c): only plain malloc there. */
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_ON 0
@@ -107,19 +109,12 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("bufpool");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = check_tcase(s, "core", NULL, NULL);
 
 	tcase_add_test(tc, reuses_same_size_only);
 	tcase_add_test(tc, small_buffers_are_not_kept);
 	tcase_add_test(tc, slots_are_bounded);
 	tcase_add_test(tc, bytes_are_bounded);
 	tcase_add_test(tc, objects_come_back_zeroed_and_bounded);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

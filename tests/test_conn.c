@@ -3,40 +3,15 @@
  * The multipath handshake and the receive classification, driven without TCP: bytes are
  * fed to a path as if read from its connection, and the queues are inspected.
  */
-#include <arpa/inet.h>
 #include <check.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mprds/conn.h"
 #include "mprds/engine.h"
-#include "mprds/sock.h"
-#include "test_engine.h"
 
-static struct engine *eng;
-static struct addr a_small, a_large;
-
-static struct addr v4(const char *s)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct addr a;
-	uint16_t port;
-
-	inet_pton(AF_INET, s, &sin.sin_addr);
-	addr_parse((struct sockaddr *)&sin, sizeof(sin), &a, &port);
-	return a;
-}
-
-static void setup(void)
-{
-	if (eng)
-		engine_free(eng); /* each test starts with a fresh engine */
-	eng = test_engine_new();
-	ck_assert_ptr_nonnull(eng);
-	a_small = v4("198.18.0.1");
-	a_large = v4("198.18.0.2");
-}
+#include "check_main.h"
+#include "fake_peer.h"
+#include "test_addr.h"
 
 static int queue_len(struct msg_queue *q)
 {
@@ -60,7 +35,7 @@ static void feed(struct path *p, const struct wire_header *h, const void *payloa
 
 START_TEST(probe_is_queued_once_with_npaths)
 {
-	struct conn *c = conn_get(eng, &a_small, &a_large);
+	struct conn *c = conn_get(fake_engine, &a_small, &a_large);
 	struct msg *m;
 	struct wire_exts ex;
 
@@ -91,8 +66,8 @@ START_TEST(pong_sets_npaths_to_the_minimum)
 		struct wire_header h = { .seq = 1, .dport = WIRE_PROBE_PORT };
 		struct wire_exts ex = { .has_npaths = true, .npaths = (uint16_t)offers[i] };
 
-		setup();
-		c = conn_get(eng, &a_small, &a_large);
+		fake_engine_setup(8);
+		c = conn_get(fake_engine, &a_small, &a_large);
 		conn_probe(c);
 		wire_exts_build(&ex, h.ext);
 		feed(&c->paths[0], &h, NULL);
@@ -108,8 +83,8 @@ START_TEST(own_limit_caps_npaths)
 	struct wire_exts ex = { .has_npaths = true, .npaths = 8 };
 	struct conn *c;
 
-	eng->cfg.npaths = 1;
-	c = conn_get(eng, &a_small, &a_large);
+	fake_engine_setup(1);
+	c = conn_get(fake_engine, &a_small, &a_large);
 	wire_exts_build(&ex, h.ext);
 	feed(&c->paths[0], &h, NULL);
 	ck_assert_int_eq(c->npaths, 1);
@@ -119,7 +94,7 @@ END_TEST
 START_TEST(legacy_pong_means_one_path)
 {
 	struct wire_header h = { .seq = 1, .dport = WIRE_PROBE_PORT };
-	struct conn *c = conn_get(eng, &a_small, &a_large);
+	struct conn *c = conn_get(fake_engine, &a_small, &a_large);
 
 	conn_probe(c);
 	feed(&c->paths[0], &h, NULL);
@@ -132,10 +107,11 @@ START_TEST(probe_gets_a_probe_pong_with_our_npaths)
 {
 	struct wire_header h = { .seq = 1, .sport = WIRE_PROBE_PORT };
 	struct wire_exts ex = { .has_npaths = true, .npaths = 8 }, got;
-	struct conn *c = conn_get(eng, &a_large, &a_small);
+	struct conn *c;
 	struct msg *pong;
 
-	eng->cfg.npaths = 4;
+	fake_engine_setup(4);
+	c = conn_get(fake_engine, &a_large, &a_small);
 	wire_exts_build(&ex, h.ext);
 	feed(&c->paths[0], &h, NULL);
 	ck_assert_int_eq(c->npaths, 4);
@@ -152,7 +128,7 @@ END_TEST
 START_TEST(ordinary_ping_gets_plain_pong)
 {
 	struct wire_header h = { .seq = 1, .sport = 4000 };
-	struct conn *c = conn_get(eng, &a_large, &a_small);
+	struct conn *c = conn_get(fake_engine, &a_large, &a_small);
 	struct msg *pong;
 	struct wire_exts got;
 
@@ -170,8 +146,8 @@ END_TEST
 START_TEST(data_is_delivered_and_duplicates_dropped)
 {
 	struct wire_header h = { .seq = 5, .len = 5, .sport = 4000, .dport = 5000 };
-	struct conn *c = conn_get(eng, &a_large, &a_small);
-	struct sock *s = sock_new(eng, -1, -1);
+	struct conn *c = conn_get(fake_engine, &a_large, &a_small);
+	struct sock *s = sock_new(fake_engine, -1, -1);
 	struct msg *m;
 
 	ck_assert_int_eq(sock_bind_port(s, &a_large, 5000), 0);
@@ -199,7 +175,7 @@ START_TEST(oversized_message_drops_the_path)
 {
 	uint8_t buf[WIRE_HDR_LEN];
 	struct wire_header h = { .seq = 1, .len = WIRE_MAX_PAYLOAD + 1, .dport = 5000 };
-	struct conn *c = conn_get(eng, &a_large, &a_small);
+	struct conn *c = conn_get(fake_engine, &a_large, &a_small);
 
 	wire_header_encode(&h, buf);
 	ck_assert_int_lt(path_receive(&c->paths[0], buf, sizeof(buf)), 0);
@@ -211,7 +187,7 @@ START_TEST(cong_map_is_stored_without_sequence)
 {
 	uint8_t *buf = calloc(1, WIRE_HDR_LEN + WIRE_CONG_MAP_BYTES);
 	struct wire_header h = { .len = WIRE_CONG_MAP_BYTES, .flags = WIRE_FLAG_CONG_BITMAP };
-	struct conn *c = conn_get(eng, &a_small, &a_large);
+	struct conn *c = conn_get(fake_engine, &a_small, &a_large);
 
 	wire_header_encode(&h, buf);
 	wire_cong_set(buf + WIRE_HDR_LEN, 5000);
@@ -225,11 +201,16 @@ END_TEST
 
 START_TEST(sockets_keep_their_path_and_spread)
 {
-	struct conn *c = conn_get(eng, &a_small, &a_large);
+	struct wire_header h = { .seq = 1, .dport = WIRE_PROBE_PORT };
+	struct wire_exts ex = { .has_npaths = true, .npaths = 8 };
+	struct conn *c = conn_get(fake_engine, &a_small, &a_large);
 	int used[WIRE_MAX_PATHS] = { 0 };
 
 	ck_assert(conn_pick_path(c, 4000) == &c->paths[0]); /* before the handshake */
-	c->npaths = 8;
+	conn_probe(c);
+	wire_exts_build(&ex, h.ext);
+	feed(&c->paths[0], &h, NULL);
+	ck_assert_int_eq(c->npaths, 8);
 	for (int port = 4000; port < 4016; port++) {
 		struct path *p = conn_pick_path(c, (uint16_t)port);
 
@@ -243,23 +224,21 @@ END_TEST
 
 START_TEST(lanes_wait_for_path0_catch_up)
 {
-	struct wire_header h = { .seq = 1, .dport = WIRE_PROBE_PORT };
-	struct wire_exts ex = { .has_npaths = true, .npaths = 8 };
-	struct conn *c = conn_get(eng, &a_small, &a_large);
-	struct msg *m;
+	struct wire_header pong = handshake(false, 1, 8, PEER_GEN, true);
+	struct conn *c = conn_get(fake_engine, &a_small, &a_large);
+	struct path *p0 = &c->paths[0];
 
-	conn_probe(c); /* seq 1 */
-	path_enqueue(&c->paths[0], msg_new(eng, 4001, 5000, NULL, 0)); /* seq 2, before fan-out */
-	wire_exts_build(&ex, h.ext);
-	feed(&c->paths[0], &h, NULL);
+	path_enqueue(p0, msg_new(fake_engine, 4001, 5000, NULL, 0)); /* seq 1, before fan-out */
+	fake_run_kicks();
+	fake_connect_complete(p0); /* the probe: seq 2 */
+	fake_peer_send(p0, &pong, NULL);
 	ck_assert_int_eq(c->npaths, 8);
 	ck_assert_uint_eq(c->catchup_seq, 3);
 	ck_assert(!conn_lane_may_send(c, &c->paths[3]));
-	ck_assert(conn_lane_may_send(c, &c->paths[0]));
-	while ((m = TAILQ_FIRST(&c->paths[0].sendq))) {
-		TAILQ_REMOVE(&c->paths[0].sendq, m, link);
-		msg_free(m);
-	}
+	ck_assert(conn_lane_may_send(c, p0));
+	fake_run_kicks();
+	ck_assert(!conn_lane_may_send(c, &c->paths[3])); /* written, not acknowledged */
+	fake_peer_ack(p0, FAKE_ACK_ALL);
 	ck_assert(conn_lane_may_send(c, &c->paths[3]));
 	ck_assert_uint_eq(c->catchup_seq, 0);
 }
@@ -269,11 +248,11 @@ START_TEST(first_sends_are_held_until_the_handshake)
 {
 	struct wire_header h = { .seq = 1, .dport = WIRE_PROBE_PORT };
 	struct wire_exts ex = { .has_npaths = true, .npaths = 8 };
-	struct conn *c = conn_get(eng, &a_small, &a_large);
+	struct conn *c = conn_get(fake_engine, &a_small, &a_large);
 	struct path *lane;
 
 	for (int port = 4000; port < 4016; port++)
-		conn_send(c, msg_new(eng, (uint16_t)port, 5000, NULL, 0));
+		conn_send(c, msg_new(fake_engine, (uint16_t)port, 5000, NULL, 0));
 	ck_assert_int_eq(queue_len(&c->held), 16);
 	ck_assert_int_eq(queue_len(&c->paths[0].sendq), 1); /* only the probe */
 	wire_exts_build(&ex, h.ext);
@@ -283,7 +262,7 @@ START_TEST(first_sends_are_held_until_the_handshake)
 		ck_assert_int_eq(queue_len(&c->paths[i].sendq), i == 0 ? 3 : 2);
 	lane = conn_pick_path(c, 4005);
 	ck_assert_uint_eq(TAILQ_FIRST(&lane->sendq)->h.seq, 1);
-	conn_send(c, msg_new(eng, 4005, 5000, NULL, 0));
+	conn_send(c, msg_new(fake_engine, 4005, 5000, NULL, 0));
 	ck_assert_uint_eq(TAILQ_LAST(&lane->sendq, msg_queue)->h.sport, 4005);
 }
 END_TEST
@@ -291,97 +270,86 @@ END_TEST
 START_TEST(legacy_peer_gets_held_messages_on_path0)
 {
 	struct wire_header h = { .seq = 1, .dport = WIRE_PROBE_PORT };
-	struct conn *c = conn_get(eng, &a_small, &a_large);
+	struct conn *c = conn_get(fake_engine, &a_small, &a_large);
 
 	for (int port = 4000; port < 4016; port++)
-		conn_send(c, msg_new(eng, (uint16_t)port, 5000, NULL, 0));
+		conn_send(c, msg_new(fake_engine, (uint16_t)port, 5000, NULL, 0));
 	feed(&c->paths[0], &h, NULL);
 	ck_assert_int_eq(c->npaths, 1);
 	ck_assert_int_eq(queue_len(&c->paths[0].sendq), 17);
 }
 END_TEST
 
-static struct addr v4_n(const char *prefix, int n)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%s.%d", prefix, n);
-	return v4(s);
-}
-
 /* README "Bounded memory": the flood guard counts peer addresses, not (local, peer) pairs. */
 START_TEST(one_peer_of_many_local_addresses_is_one_peer)
 {
-	struct addr client = v4("198.18.9.1"), local[65];
+	struct addr client = test_addr("198.18.9.1"), local[65];
 
 	for (int i = 1; i <= 64; i++) {
-		local[i] = v4_n("198.18.8", i);
-		ck_assert_ptr_nonnull(conn_accept_get(eng, &local[i], &client));
+		local[i] = test_addr_n("198.18.8", i);
+		ck_assert_ptr_nonnull(conn_accept_get(fake_engine, &local[i], &client));
 	}
-	ck_assert_int_eq(conn_count(eng), 64); /* none evicted */
+	ck_assert_int_eq(conn_count(fake_engine), 64); /* none evicted */
 }
 END_TEST
 
 START_TEST(the_33rd_silent_peer_evicts_the_least_recent)
 {
-	struct addr local = v4("198.18.8.1"), local2 = v4("198.18.8.2"), peer[41];
+	struct addr local = test_addr("198.18.8.1"), local2 = test_addr("198.18.8.2"), peer[41];
 
 	for (int i = 1; i <= 40; i++)
-		peer[i] = v4_n("198.18.9", i);
+		peer[i] = test_addr_n("198.18.9", i);
 	for (int i = 1; i <= 32; i++)
-		conn_accept_get(eng, &local, &peer[i]);
+		conn_accept_get(fake_engine, &local, &peer[i]);
 	/* peer .1 connects again, to another of our addresses: now .2 is the least recent */
-	conn_accept_get(eng, &local2, &peer[1]);
-	ck_assert_int_eq(conn_count(eng), 33);
-	conn_accept_get(eng, &local, &peer[33]);
-	ck_assert_int_eq(conn_count(eng), 33);
-	ck_assert_ptr_null(conn_find(eng, &local, &peer[2]));
-	ck_assert_ptr_nonnull(conn_find(eng, &local, &peer[1]));
-	ck_assert_ptr_nonnull(conn_find(eng, &local2, &peer[1]));
+	conn_accept_get(fake_engine, &local2, &peer[1]);
+	ck_assert_int_eq(conn_count(fake_engine), 33);
+	conn_accept_get(fake_engine, &local, &peer[33]);
+	ck_assert_int_eq(conn_count(fake_engine), 33);
+	ck_assert_ptr_null(conn_find(fake_engine, &local, &peer[2]));
+	ck_assert_ptr_nonnull(conn_find(fake_engine, &local, &peer[1]));
+	ck_assert_ptr_nonnull(conn_find(fake_engine, &local2, &peer[1]));
 	/* a peer that has been heard from is never evicted */
-	conn_heard(conn_find(eng, &local, &peer[3]));
+	conn_heard(conn_find(fake_engine, &local, &peer[3]));
 	for (int i = 34; i <= 40; i++)
-		conn_accept_get(eng, &local, &peer[i]);
-	ck_assert_ptr_nonnull(conn_find(eng, &local, &peer[3]));
-	ck_assert_int_le(conn_count(eng), 34);
+		conn_accept_get(fake_engine, &local, &peer[i]);
+	ck_assert_ptr_nonnull(conn_find(fake_engine, &local, &peer[3]));
+	ck_assert_int_le(conn_count(fake_engine), 34);
 }
 END_TEST
 
-/* wire.md §7: a peer without SPORT_IDX fills slots first-free, so lanes open in order. */
-START_TEST(lanes_open_in_order_for_a_peer_without_sport_idx)
+static struct conn *accept_from(int i)
 {
-	struct conn *c = conn_get(eng, &a_small, &a_large);
+	char prefix[16];
+	struct addr a;
 
-	ck_assert(c->smaller);
-	c->npaths = 8;
-	c->lanes_ok = true;
-	c->peer_sport_idx = false;
-	ck_assert(path_should_connect(&c->paths[1]) == (c->paths[0].state == PATH_UP));
-	c->paths[0].state = PATH_UP;
-	ck_assert(path_should_connect(&c->paths[1]));
-	ck_assert(!path_should_connect(&c->paths[2])); /* lane 1 is not up yet */
-	c->paths[1].state = PATH_UP;
-	ck_assert(path_should_connect(&c->paths[2]));
-	ck_assert(!path_should_connect(&c->paths[3]));
-	c->peer_sport_idx = true; /* filed by source port: all at once */
-	ck_assert(path_should_connect(&c->paths[3]));
-	ck_assert(path_should_connect(&c->paths[7]));
-	for (int i = 0; i < 2; i++)
-		c->paths[i].state = PATH_DOWN;
+	snprintf(prefix, sizeof(prefix), "198.18.%d", 1 + i / 200);
+	a = test_addr_n(prefix, 1 + i % 200);
+	return conn_accept_get(fake_engine, &a_large, &a);
+}
+
+/* One that spoke stays, however many silent ones come after it. */
+START_TEST(silent_accepted_connections_are_bounded)
+{
+	struct conn *spoke;
+
+	for (int i = 0; i < 100; i++)
+		ck_assert_ptr_nonnull(accept_from(i));
+	ck_assert_int_le(conn_count(fake_engine), 32);
+	spoke = accept_from(100);
+	conn_heard(spoke);
+	for (int i = 101; i < 300; i++)
+		accept_from(i);
+	ck_assert_int_le(conn_count(fake_engine), 33);
+	ck_assert_ptr_eq(accept_from(100), spoke);
 }
 END_TEST
 
-static void teardown(void)
-{
-	conn_free_all(eng);
-}
-
-static Suite *conn_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("conn");
-	TCase *tc = tcase_create("handshake");
+	TCase *tc = check_tcase(s, "handshake", fake_peer_setup8, fake_peer_teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, probe_is_queued_once_with_npaths);
 	tcase_add_test(tc, pong_sets_npaths_to_the_minimum);
 	tcase_add_test(tc, own_limit_caps_npaths);
@@ -395,20 +363,9 @@ static Suite *conn_suite(void)
 	tcase_add_test(tc, lanes_wait_for_path0_catch_up);
 	tcase_add_test(tc, first_sends_are_held_until_the_handshake);
 	tcase_add_test(tc, legacy_peer_gets_held_messages_on_path0);
+	tc = check_tcase(s, "flood guard", fake_peer_setup8, fake_peer_teardown);
 	tcase_add_test(tc, one_peer_of_many_local_addresses_is_one_peer);
 	tcase_add_test(tc, the_33rd_silent_peer_evicts_the_least_recent);
-	tcase_add_test(tc, lanes_open_in_order_for_a_peer_without_sport_idx);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(conn_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	tcase_add_test(tc, silent_accepted_connections_are_bounded);
+	return check_run(s);
 }

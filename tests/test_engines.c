@@ -17,6 +17,8 @@
 #include "mprds/api.h"
 #include "mprds/engine.h"
 
+#include "check_main.h"
+
 #define TEST_TCP_PORT "26387" /* unusual: nothing else on the machine is disturbed */
 #define HOST1 "127.0.0.91"
 #define HOST2 "127.0.0.92"
@@ -162,13 +164,7 @@ static Suite *engines_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(engines_suite());
-	int failed;
-
 	setenv("MPRDS_TCP_PORT", TEST_TCP_PORT, 1);
 	setenv("MPRDS_LOG", "error", 0);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(engines_suite());
 }

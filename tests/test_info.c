@@ -3,7 +3,9 @@
  * getsockopt(SOL_RDS, RDS_INFO_*) (socket-api.md §12) driven on connections and sockets made
  * without an engine thread: the length protocol (size probe, ENOSPC with the length needed,
  * what is copied when the buffer is short), the packed layouts byte by byte, and what each
- * source lists.
+ * source lists. The state shown is made as a running engine makes it: sockets through the
+ * socket calls, connections and their queues through the fake transport (fake_peer.h), the
+ * TCP table on a real TCP connection.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -17,12 +19,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mprds/api.h"
 #include "mprds/conn.h"
 #include "mprds/control.h"
 #include "mprds/engine.h"
 #include "mprds/info.h"
 #include "mprds/sock.h"
 #include "mprds/tcp_path.h"
+
+#include "check_main.h"
+#include "fake_peer.h"
+#include "test_addr.h"
 #include "test_engine.h"
 
 #define NCOUNTERS 48 /* 36 core + mprds_catchup_tx0_retries + 5 TCP + 6 mprds_path_* */
@@ -33,40 +40,19 @@ static struct sock *socks[8];
 static int nsocks;
 static int tcp_fds[3] = { -1, -1, -1 };
 
-static struct addr parse(const char *s)
-{
-	struct sockaddr_storage ss = { 0 };
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-	socklen_t len = sizeof(*sin);
-	struct addr a;
-	uint16_t port;
-
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-	} else {
-		ck_assert_int_eq(inet_pton(AF_INET6, s, &sin6->sin6_addr), 1);
-		sin6->sin6_family = AF_INET6;
-		len = sizeof(*sin6);
-	}
-	ck_assert_int_eq(addr_parse((struct sockaddr *)&ss, len, &a, &port), ADDR_OK);
-	return a;
-}
-
 static void setup(void)
 {
-	eng = test_engine_new();
-	ck_assert_ptr_nonnull(eng);
+	fake_engine_setup(8);
+	eng = fake_engine;
 	nsocks = 0;
-	a_local = parse("198.18.0.1");
-	a_peer = parse("198.18.0.2");
-	a_peer2 = parse("198.18.0.3");
-	a6_local = parse("2001:db8::1");
+	a_local = test_addr("198.18.0.1");
+	a_peer = test_addr("198.18.0.2");
+	a_peer2 = test_addr("198.18.0.3");
+	a6_local = test_addr("2001:db8::1");
 }
 
 static void teardown(void)
 {
-	conn_free_all(eng);
 	for (int i = 0; i < nsocks; i++) {
 		int app = socks[i]->app_fd, efd = socks[i]->eng_fd;
 
@@ -80,7 +66,41 @@ static void teardown(void)
 		if (tcp_fds[i] >= 0)
 			close(tcp_fds[i]);
 	tcp_fds[0] = tcp_fds[1] = tcp_fds[2] = -1;
-	engine_free(eng);
+	fake_engine_teardown();
+}
+
+/* Our path 0 to the peer comes up (we are the smaller address): it writes our map and probe. */
+static struct path *path0_up(struct conn *c)
+{
+	struct path *p0 = &c->paths[0];
+
+	fake_run_kicks();
+	ck_assert(fake_connecting(p0));
+	fake_connect_complete(p0);
+	fake_run_kicks();
+	return p0;
+}
+
+/* And the peer answers the probe: npaths 8, lanes filed by source port; all is acknowledged. */
+static struct path *handshake_done(struct conn *c)
+{
+	struct wire_header pong = handshake(false, 1, 8, PEER_GEN, true);
+	struct path *p0;
+
+	conn_probe(c);
+	p0 = path0_up(c);
+	fake_peer_send(p0, &pong, NULL);
+	fake_run_kicks();
+	fake_peer_read_all(p0);
+	fake_peer_ack(p0, FAKE_ACK_ALL);
+	ck_assert_int_eq(c->npaths, 8);
+	return p0;
+}
+
+static void send_empty(struct path *p, uint16_t sport, uint16_t dport, int n)
+{
+	for (int i = 0; i < n; i++)
+		path_enqueue(p, msg_new(eng, sport, dport, NULL, 0));
 }
 
 /* A socket with a real fd (for the inode), bound to a:port unless a is NULL. */
@@ -239,10 +259,13 @@ START_TEST(counters_probe_then_fill)
 	static uint8_t buf[NCOUNTERS * 40];
 	struct conn *c = conn_get(eng, &a_local, &a_peer);
 	socklen_t len = 0;
+	struct path *p0 = &c->paths[0];
 
-	c->paths[0].dups = 3;
-	c->paths[5].dups = 4;
-	c->paths[2].msgs_tx = 7;
+	send_empty(p0, 4000, 5000, 6);
+	path0_up(c); /* the 6, and the probe: 7 messages sent (the map does not count) */
+	peer_data(p0, 1, 5000, "m1", 0);
+	for (int i = 0; i < 7; i++) /* 7 duplicates dropped */
+		peer_data(p0, 1, 5000, "m1", WIRE_FLAG_RETRANSMITTED);
 	ck_assert_int_eq(info_get(eng, RDS_INFO_COUNTERS, NULL, &len), -ENOSPC);
 	ck_assert_uint_eq(len, NCOUNTERS * 40);
 	/* too small: nothing copied */
@@ -276,10 +299,12 @@ START_TEST(connections_layout_and_prefix_on_enospc)
 	socklen_t len;
 	const uint8_t *e;
 
-	c1->paths[0].next_tx_seq = 11;
-	c1->paths[0].next_rx_seq = 22;
-	c1->paths[0].state = PATH_UP;
-	c2->paths[0].state = PATH_CONNECTING;
+	send_empty(&c1->paths[0], 4000, 5000, 9);
+	path0_up(c1); /* the probe is the 10th: next_tx_seq 11 */
+	peer_data(&c1->paths[0], 21, 5000, "m21", 0); /* next_rx_seq 22 */
+	send_empty(&c2->paths[0], 4000, 5000, 1);
+	fake_run_kicks(); /* c2 connects, and the peer does not answer yet */
+	ck_assert(fake_connecting(&c2->paths[0]));
 	conn_get(eng, &a6_local, &a6_local); /* an IPv6 connection: not in the IPv4 table */
 	len = 0;
 	ck_assert_int_eq(info_get(eng, RDS_INFO_CONNECTIONS, NULL, &len), -ENOSPC);
@@ -320,12 +345,15 @@ START_TEST(sockets_ipv4_variant_omits_unbound_but_counts_them)
 	uint8_t buf[4 * 52];
 	socklen_t len;
 
+	struct api_sock *as = (struct api_sock *)bound; /* the application's view of it */
+	struct sockaddr_storage to;
+	socklen_t tolen = addr_fill(&a_peer, 4001, &to);
+	int sndbuf = 50000, rcvbuf = 60000;
+
 	make_sock(NULL, 0); /* like rds-info's own socket */
-	bound->sndbuf = 50000;
-	bound->rcvbuf = 60000;
-	bound->connected = true;
-	bound->conn_addr = a_peer;
-	bound->conn_port = 4001;
+	ck_assert_int_eq(api_setsockopt(as, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+	ck_assert_int_eq(api_setsockopt(as, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	ck_assert_int_eq(api_connect(as, (struct sockaddr *)&to, tolen), 0);
 	len = 0;
 	ck_assert_int_eq(info_get(eng, RDS_INFO_SOCKETS, NULL, &len), -ENOSPC);
 	ck_assert_uint_eq(len, 2 * 28); /* too small: the count of all sockets */
@@ -385,22 +413,17 @@ END_TEST
 START_TEST(send_retrans_and_recv_queues)
 {
 	struct conn *c = conn_get(eng, &a_local, &a_peer);
-	struct sock *s = make_sock(&a_local, 4000);
-	struct msg *m, *r;
+	make_sock(&a_local, 4000); /* receives */
+	struct wire_header h = { .seq = 9, .len = 33, .sport = 6000, .dport = 4000 };
+	static const uint8_t payload[33];
 	uint8_t buf[4 * 26];
 	socklen_t len;
+	struct path *p0 = handshake_done(c); /* the probe was seq 1 on path 0 */
 
-	m = msg_new(eng, 4000, 5000, NULL, 0);
-	m->h.len = 0;
-	path_enqueue(&c->paths[3], m); /* seq 1 on path 3 */
-	m = msg_new(eng, 4000, 5001, calloc(1, 100), 100);
-	path_enqueue(&c->paths[3], m); /* seq 2 */
-	TAILQ_REMOVE(&c->paths[3].sendq, m, link);
-	TAILQ_INSERT_TAIL(&c->paths[3].unacked, m, link); /* written, not acknowledged */
-	r = msg_new(eng, 6000, 4000, calloc(1, 33), 33);
-	r->h.seq = 9;
-	r->src = a_peer;
-	sock_deliver(s, r);
+	send_empty(&c->paths[3], 4000, 5000, 1); /* seq 1 on lane 3, still connecting */
+	path_enqueue(p0, msg_new(eng, 4000, 5001, calloc(1, 100), 100)); /* seq 2 on path 0 */
+	fake_run_kicks(); /* written, not acknowledged */
+	fake_peer_send(p0, &h, payload); /* to the socket */
 
 	len = sizeof(buf);
 	ck_assert_int_eq(info_get(eng, RDS_INFO_SEND_MESSAGES, buf, &len), 26);
@@ -438,7 +461,7 @@ START_TEST(send_retrans_and_recv_queues)
 	ck_assert_uint_eq(be16_at(buf + 46), 6000);
 
 	/* a short buffer gets the first messages and the length of all */
-	path_enqueue(&c->paths[1], msg_new(eng, 4001, 5000, NULL, 0));
+	send_empty(&c->paths[1], 4001, 5000, 1);
 	memset(buf, 0, sizeof(buf));
 	len = 26;
 	ck_assert_int_eq(info_get(eng, RDS_INFO_SEND_MESSAGES, buf, &len), -ENOSPC);
@@ -470,18 +493,29 @@ static void tcp_pair(int fds[3], uint16_t *lport, uint16_t *fport)
 
 START_TEST(tcp_sockets_list_established_paths)
 {
-	struct conn *c = conn_get(eng, &a_local, &a_peer);
+	struct engine *tcp = test_engine_new(), *eng = tcp; /* the TCP transport's */
+	struct conn *c = conn_get(tcp, &a_local, &a_peer);
 	uint8_t buf[2 * 64];
 	uint16_t lport, fport;
 	socklen_t len;
+	int sv[2];
 
 	tcp_pair(tcp_fds, &lport, &fport);
 	len = sizeof(buf);
 	ck_assert_int_eq(info_get(eng, RDS_INFO_TCP_SOCKETS, buf, &len), 41);
 	ck_assert_uint_eq(len, 0);
-	tcp_of(&c->paths[2])->fd = tcp_fds[1];
-	c->paths[2].state = PATH_UP;
-	c->paths[2].tx_offset = 1000;
+	/* path 0 up first takes our map (and probe), then ends: only path 2 is listed */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	ck_assert_int_eq(tcp_path_attach(&c->paths[0], sv[0]), 0);
+	ck_assert_int_eq(tcp_path_attach(&c->paths[2], tcp_fds[1]), 0);
+	tcp_fds[1] = -1; /* the engine's now */
+	path_service(&c->paths[0]);
+	path_abort(&c->paths[0], "test");
+	close(sv[1]);
+	/* 1000 bytes written on path 2 */
+	path_enqueue(&c->paths[2],
+		     msg_new(tcp, 4000, 5000, calloc(1, 1000 - WIRE_HDR_LEN), 1000 - WIRE_HDR_LEN));
+	path_service(&c->paths[2]);
 	len = 40;
 	memset(buf, 0xaa, sizeof(buf));
 	ck_assert_int_eq(info_get(eng, RDS_INFO_TCP_SOCKETS, buf, &len), -ENOSPC);
@@ -501,8 +535,7 @@ START_TEST(tcp_sockets_list_established_paths)
 	ck_assert_int_eq(info_get(eng, RDS6_INFO_TCP_SOCKETS, buf, &len), 64);
 	ck_assert_uint_eq(len, 64);
 	ck_assert_uint_eq(be16_at(buf + 16), lport);
-	tcp_of(&c->paths[2])->fd = -1; /* the test closes it */
-	c->paths[2].state = PATH_DOWN;
+	engine_free(tcp);
 }
 END_TEST
 
@@ -515,8 +548,12 @@ START_TEST(paths_of_each_connection)
 
 	ck_assert_int_eq(info_paths(eng, buf, &len), 128);
 	ck_assert_uint_eq(len, 128); /* before the handshake: path 0 */
-	c->npaths = 8;
-	c->paths[6].msgs_tx = 5;
+	handshake_done(c);
+	fake_connect_complete(&c->paths[6]);
+	send_empty(&c->paths[6], 4000, 5000, 5);
+	fake_run_kicks();
+	ck_assert_int_eq(fake_peer_read_all(&c->paths[6]), 5);
+	fake_peer_close(&c->paths[6]); /* and it went down */
 	len = 0;
 	ck_assert_int_eq(info_paths(eng, NULL, &len), -ENOSPC);
 	ck_assert_uint_eq(len, 8 * 128);
@@ -539,12 +576,11 @@ START_TEST(paths_of_each_connection)
 }
 END_TEST
 
-static Suite *info_suite(void)
+int main(void)
 {
 	Suite *s = suite_create("info");
-	TCase *tc = tcase_create("rds_info");
+	TCase *tc = check_tcase(s, "rds_info", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, struct_sizes_and_offsets_are_the_kernels);
 	tcase_add_test(tc, registered_sources_and_enoprotoopt);
 	tcase_add_test(tc, bad_lengths_and_buffers);
@@ -556,17 +592,5 @@ static Suite *info_suite(void)
 	tcase_add_test(tc, send_retrans_and_recv_queues);
 	tcase_add_test(tc, tcp_sockets_list_established_paths);
 	tcase_add_test(tc, paths_of_each_connection);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(info_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

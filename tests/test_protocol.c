@@ -6,206 +6,14 @@
  * handshake (wire.md §6), lanes (§7, §8), retransmission (§8), duplicates (§8), peer restarts
  * (§13), congestion maps (§10) and read pausing (README, "Memory").
  */
-#include <arpa/inet.h>
 #include <check.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "mprds/cong.h"
-#include "mprds/conn.h"
 #include "mprds/engine.h"
-#include "mprds/sock.h"
 
-#include "fake_transport.h"
-
-#define PEER_GEN 0x11111111u
-#define PEER_GEN2 0x22222222u
-#define LEGACY (-1) /* a handshake message without extensions */
-
-static struct addr a_small, a_large;
-
-static struct addr v4(const char *s)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	struct addr a;
-	uint16_t port;
-
-	inet_pton(AF_INET, s, &sin.sin_addr);
-	addr_parse((struct sockaddr *)&sin, sizeof(sin), &a, &port);
-	return a;
-}
-
-static void setup(void)
-{
-	fake_engine_setup(8);
-	a_small = v4("198.18.0.1");
-	a_large = v4("198.18.0.2");
-}
-
-static void teardown(void)
-{
-	fake_engine_teardown();
-	ck_assert(fake_engine_idle());
-}
-
-static struct sock *bound_sock(const struct addr *a, uint16_t port)
-{
-	struct sock *s = sock_new(fake_engine, -1, -1);
-
-	ck_assert_ptr_nonnull(s);
-	ck_assert_int_eq(sock_bind_port(s, a, port), 0);
-	return s;
-}
-
-/* As a close does: messages still queued go on without their socket. */
-static void free_sock(struct sock *s)
-{
-	struct msg *m;
-
-	while ((m = sock_rx_take(s, false)))
-		msg_free(m);
-	conn_forget_sender(s);
-	sock_cong_release(s);
-	sock_unbind(s);
-	sock_put(s);
-}
-
-/* sendmsg below its argument checks (send.c): charged to s, queued, the path kicked. */
-static void app_send(struct sock *s, const struct addr *dst, uint16_t dport, const char *text)
-{
-	struct conn *c = conn_get(fake_engine, &s->bound_addr, dst);
-	size_t n = strlen(text);
-	uint8_t *data = n ? malloc(n) : NULL;
-	struct msg *m;
-	struct path *p;
-
-	ck_assert_ptr_nonnull(c);
-	if (n)
-		memcpy(data, text, n);
-	m = msg_new(fake_engine, s->bound_port, dport, data, (uint32_t)n);
-	ck_assert_ptr_nonnull(m);
-	m->sender = s;
-	p = conn_send(c, m);
-	if (p)
-		kick_path(&fake_engine->kicks, p);
-	sock_charge(s, n);
-}
-
-/* The next message the application reads from s: its payload must be text. */
-static void app_reads(struct sock *s, const char *text)
-{
-	struct msg *m = sock_rx_take(s, false);
-
-	ck_assert_msg(m != NULL, "expected \"%s\", the queue is empty", text);
-	ck_assert_uint_eq(m->h.len, strlen(text));
-	ck_assert_mem_eq(m->data, text, m->h.len);
-	msg_free(m);
-}
-
-static int app_read_all(struct sock *s)
-{
-	struct msg *m;
-	int n = 0;
-
-	while ((m = sock_rx_take(s, false))) {
-		msg_free(m);
-		n++;
-	}
-	return n;
-}
-
-/* A probe (sport 1) or probe pong (dport 1) with our NPATHS or none (LEGACY). */
-static struct wire_header handshake(bool probe, uint64_t seq, int npaths, uint32_t gen,
-				    bool sport_idx)
-{
-	struct wire_header h = { .seq = seq };
-	struct wire_exts ex = { .has_npaths = true,
-				.npaths = (uint16_t)npaths,
-				.has_gen_num = gen != 0,
-				.gen_num = gen,
-				.has_sport_idx = sport_idx };
-
-	if (probe)
-		h.sport = WIRE_PROBE_PORT;
-	else
-		h.dport = WIRE_PROBE_PORT;
-	if (npaths != LEGACY)
-		wire_exts_build(&ex, h.ext);
-	return h;
-}
-
-static void peer_data(struct path *p, uint64_t seq, uint16_t dport, const char *text, uint8_t flags)
-{
-	struct wire_header h = { .seq = seq,
-				 .len = (uint32_t)strlen(text),
-				 .sport = 4000,
-				 .dport = dport,
-				 .flags = flags };
-
-	fake_peer_send(p, &h, text);
-}
-
-/* The peer reads the next message we wrote on p; there must be one. */
-static struct fake_msg next_msg(struct path *p)
-{
-	struct fake_msg m;
-
-	ck_assert_msg(fake_peer_next(p, &m), "path %d: nothing (more) written", p->index);
-	return m;
-}
-
-static bool is_cong_map(const struct fake_msg *m)
-{
-	return m->h.flags == WIRE_FLAG_CONG_BITMAP && m->h.len == WIRE_CONG_MAP_BYTES;
-}
-
-static bool is_probe(const struct fake_msg *m)
-{
-	return m->h.sport == WIRE_PROBE_PORT && m->h.dport == 0;
-}
-
-static void expect_cong_map(struct path *p)
-{
-	struct fake_msg m = next_msg(p);
-
-	ck_assert_msg(is_cong_map(&m), "path %d: a congestion map expected (flags %#x len %u)",
-		      p->index, m.h.flags, m.h.len);
-}
-
-/* The peer reads our congestion map, then our probe on path 0; returns the probe. */
-static struct fake_msg read_map_and_probe(struct conn *c)
-{
-	struct fake_msg m = next_msg(&c->paths[0]);
-
-	ck_assert_msg(is_cong_map(&m), "a path up sends our congestion map first (§9)");
-	m = next_msg(&c->paths[0]);
-	ck_assert_msg(is_probe(&m), "then the probe (sport %u dport %u)", m.h.sport, m.h.dport);
-	return m;
-}
-
-/*
- * We are the smaller address and s sends the first message to the peer: path 0 connects,
- * the probe goes out, the peer answers with npaths (or LEGACY) and gen.
- */
-static struct conn *handshake_as_smaller(struct sock *s, int npaths, uint32_t gen, bool sport_idx)
-{
-	struct conn *c;
-	struct wire_header pong;
-
-	app_send(s, &a_large, 5000, "first");
-	c = conn_find(fake_engine, &a_small, &a_large);
-	ck_assert_ptr_nonnull(c);
-	fake_run_kicks();
-	ck_assert(fake_connecting(&c->paths[0]));
-	fake_connect_complete(&c->paths[0]);
-	ck_assert_int_eq(c->paths[0].state, PATH_UP);
-	read_map_and_probe(c);
-	pong = handshake(false, 1, npaths, gen, sport_idx);
-	fake_peer_send(&c->paths[0], &pong, NULL);
-	fake_run_kicks();
-	return c;
-}
+#include "check_main.h"
+#include "fake_peer.h"
 
 /* wire.md §6: the probe carries NPATHS and GEN_NUM; nothing else goes before the answer. */
 START_TEST(probe_carries_npaths_and_gen_num)
@@ -802,55 +610,36 @@ START_TEST(a_failure_while_paused_is_held_for_the_reads)
 }
 END_TEST
 
-static Suite *protocol_suite(void)
-{
-	Suite *s = suite_create("protocol");
-	TCase *hs = tcase_create("handshake"), *lanes = tcase_create("lanes");
-	TCase *rtx = tcase_create("retransmit"), *gen = tcase_create("generation");
-	TCase *cong = tcase_create("congestion"), *pause = tcase_create("pausing");
-
-	tcase_add_checked_fixture(hs, setup, teardown);
-	tcase_add_test(hs, probe_carries_npaths_and_gen_num);
-	tcase_add_test(hs, npaths_is_the_minimum_of_both_offers);
-	tcase_add_test(hs, our_probe_offers_our_own_limit);
-	tcase_add_test(hs, legacy_peer_gets_one_path);
-	tcase_add_test(hs, silent_peer_gets_held_messages_on_path0);
-	tcase_add_test(hs, peer_probe_gets_a_pong_with_our_npaths);
-	suite_add_tcase(s, hs);
-	tcase_add_checked_fixture(lanes, setup, teardown);
-	tcase_add_test(lanes, lanes_open_after_the_handshake_and_wait_for_path0);
-	tcase_add_test(lanes, lanes_open_one_at_a_time_without_sport_idx);
-	tcase_add_test(lanes, refused_connect_is_retried);
-	suite_add_tcase(s, lanes);
-	tcase_add_checked_fixture(rtx, setup, teardown);
-	tcase_add_test(rtx, unacked_messages_are_resent_after_reconnect);
-	tcase_add_test(rtx, unacked_messages_go_on_the_peers_new_connection);
-	tcase_add_test(rtx, duplicates_after_a_reconnect_are_dropped);
-	suite_add_tcase(s, rtx);
-	tcase_add_checked_fixture(gen, setup, teardown);
-	tcase_add_test(gen, peer_restart_restarts_receive_sequences);
-	tcase_add_test(gen, peer_restart_drops_stale_retransmissions);
-	suite_add_tcase(s, gen);
-	tcase_add_checked_fixture(cong, setup, teardown);
-	tcase_add_test(cong, congestion_map_is_sent_on_every_path_up);
-	tcase_add_test(cong, a_congested_port_is_announced_and_cleared);
-	tcase_add_test(cong, peer_map_blocks_its_congested_ports);
-	suite_add_tcase(s, cong);
-	tcase_add_checked_fixture(pause, setup, teardown);
-	tcase_add_test(pause, reads_pause_for_a_socket_over_its_bound);
-	tcase_add_test(pause, a_close_while_paused_waits_for_the_reads);
-	tcase_add_test(pause, a_failure_while_paused_is_held_for_the_reads);
-	suite_add_tcase(s, pause);
-	return s;
-}
-
 int main(void)
 {
-	SRunner *sr = srunner_create(protocol_suite());
-	int failed;
+	Suite *s = suite_create("protocol");
+	TCase *tc;
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	tc = check_tcase(s, "handshake", fake_peer_setup8, fake_peer_teardown);
+	tcase_add_test(tc, probe_carries_npaths_and_gen_num);
+	tcase_add_test(tc, npaths_is_the_minimum_of_both_offers);
+	tcase_add_test(tc, our_probe_offers_our_own_limit);
+	tcase_add_test(tc, legacy_peer_gets_one_path);
+	tcase_add_test(tc, silent_peer_gets_held_messages_on_path0);
+	tcase_add_test(tc, peer_probe_gets_a_pong_with_our_npaths);
+	tc = check_tcase(s, "lanes", fake_peer_setup8, fake_peer_teardown);
+	tcase_add_test(tc, lanes_open_after_the_handshake_and_wait_for_path0);
+	tcase_add_test(tc, lanes_open_one_at_a_time_without_sport_idx);
+	tcase_add_test(tc, refused_connect_is_retried);
+	tc = check_tcase(s, "retransmit", fake_peer_setup8, fake_peer_teardown);
+	tcase_add_test(tc, unacked_messages_are_resent_after_reconnect);
+	tcase_add_test(tc, unacked_messages_go_on_the_peers_new_connection);
+	tcase_add_test(tc, duplicates_after_a_reconnect_are_dropped);
+	tc = check_tcase(s, "generation", fake_peer_setup8, fake_peer_teardown);
+	tcase_add_test(tc, peer_restart_restarts_receive_sequences);
+	tcase_add_test(tc, peer_restart_drops_stale_retransmissions);
+	tc = check_tcase(s, "congestion", fake_peer_setup8, fake_peer_teardown);
+	tcase_add_test(tc, congestion_map_is_sent_on_every_path_up);
+	tcase_add_test(tc, a_congested_port_is_announced_and_cleared);
+	tcase_add_test(tc, peer_map_blocks_its_congested_ports);
+	tc = check_tcase(s, "pausing", fake_peer_setup8, fake_peer_teardown);
+	tcase_add_test(tc, reads_pause_for_a_socket_over_its_bound);
+	tcase_add_test(tc, a_close_while_paused_waits_for_the_reads);
+	tcase_add_test(tc, a_failure_while_paused_is_held_for_the_reads);
+	return check_run(s);
 }

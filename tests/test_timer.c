@@ -7,6 +7,8 @@
 
 #include "mprds/timer.h"
 
+#include "check_main.h"
+
 #define NT 64
 
 /* What ran, in order: each timer's arg is its index in tm[]. */
@@ -407,11 +409,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("timer");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
+	TCase *tc = check_tcase(s, "core", setup, teardown);
 
-	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, runs_earliest_first);
 	tcase_add_test(tc, ties_run_in_arming_order);
 	tcase_add_test(tc, stopped_timer_never_runs);
@@ -426,10 +425,5 @@ int main(void)
 	tcase_add_test(tc, run_from_a_callback_does_nothing);
 	tcase_add_test(tc, fini_forgets_armed_timers);
 	tcase_add_test(tc, random_against_reference);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }

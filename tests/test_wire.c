@@ -7,6 +7,8 @@
 
 #include "mprds/wire.h"
 
+#include "check_main.h"
+
 static void assert_header_eq(const struct wire_header *a, const struct wire_header *b)
 {
 	ck_assert_uint_eq(a->seq, b->seq);
@@ -1098,11 +1100,5 @@ static Suite *wire_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(wire_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(wire_suite());
 }

@@ -28,6 +28,8 @@ struct sock_table {
 };
 
 void sock_table_init(struct sock_table *t);
+/* The engine's loop thread is running as thread: the readable edges it makes wait for it. */
+void sock_table_set_loop(struct sock_table *t, pthread_t thread);
 
 /* One RDS socket (the core side of struct api_sock). */
 struct sock {
