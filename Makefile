@@ -82,6 +82,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz_*.c)
 PROG_SRC := $(wildcard bats/progs/*.c)
 TOOL_SRC := $(wildcard tools/*.c)
+DAEMON_SRC := $(wildcard daemon/*.c)
 BATS_SRC := $(wildcard bats/*.bats)
 MAN_SRC := $(wildcard man/*.[1-8])
 
@@ -97,9 +98,10 @@ TESTS := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZERS := $(FUZZ_SRC:tests/%.c=$(BUILD)/fuzz/%)
 PROGS := $(PROG_SRC:bats/progs/%.c=$(BUILD)/progs/%)
 TOOLS := $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
+DAEMON := $(BUILD)/mprdsd
 CALLS := $(BUILD)/shim/calls.list
 
-all: $(LIB) $(RUN) $(TESTS) $(PROGS) $(TOOLS)
+all: $(LIB) $(RUN) $(DAEMON) $(TESTS) $(PROGS) $(TOOLS)
 lib: $(LIB) $(RUN)
 tests: $(TESTS)
 progs: $(PROGS)
@@ -149,6 +151,11 @@ $(LIB): $(LIB_CORE_OBJ) $(SHIM_OBJ) shim/libmprds.map $(BUILD)/shim/map.ok
 	$(Q)$(NM) -D --defined-only $@ | awk '{ print $$NF }' | LC_ALL=C sort | \
 		diff -u $(CALLS) - >&2 || { rm -f $@; echo \
 		"$@ must export exactly the calls of shim/calls.def" >&2; exit 1; }
+
+# mprdsd: the core as compiled (it is not preloaded: it calls libc directly) and daemon/.
+$(DAEMON): $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(CORE_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lev -lpthread
 
 $(RUN): shim/mprds-run
 	$(call msg,GEN,$@)

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mprdsd: one RDS engine for every process of a network namespace (DESIGN.md, "RDS is a
+ * host-wide service"). This first step hosts the engine, answers the rendezvous of its
+ * instance (rendezvous.h), admits clients by SO_PEERCRED and leaves when it has been idle;
+ * `mprdsd --ensure` is the client side that finds or starts it. The shim does not use it yet.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mprds/clock.h"
+#include "mprds/conn.h"
+#include "mprds/engine.h"
+#include "mprds/log.h"
+#include "rendezvous.h"
+
+#define VERSION "0.1.0"
+#define MAX_CLIENTS 1024
+#define IDLE_EXIT_S 10 /* MPRDS_IDLE_EXIT: no client, no connection this long: exit */
+
+struct daemon {
+	struct engine *eng;
+	int listen_fd;
+	struct pollfd fds[1 + MAX_CLIENTS]; /* [0]: the listener */
+	unsigned nclients;
+	double idle_since; /* < 0: busy */
+	double idle_exit; /* 0: never */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* A daemon started by a user serves that user; one started as root serves everyone. */
+static bool client_allowed(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	return geteuid() == 0 || cred.uid == geteuid();
+}
+
+static void accept_clients(struct daemon *d)
+{
+	int fd;
+
+	while ((fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+		if (d->nclients == MAX_CLIENTS || !client_allowed(fd)) {
+			log_warn("client refused: %s", d->nclients == MAX_CLIENTS ?
+							       "too many clients" :
+							       "another user's daemon");
+			close(fd);
+			continue;
+		}
+		d->nclients++;
+		d->fds[d->nclients] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	}
+}
+
+static void drop_client(struct daemon *d, unsigned i)
+{
+	close(d->fds[i].fd);
+	d->fds[i] = d->fds[d->nclients];
+	d->nclients--;
+}
+
+/* One message from client i: a hello is answered; anything else ends the client. */
+static bool serve_client(struct daemon *d, unsigned i)
+{
+	uint8_t buf[64];
+	struct rendezvous_welcome w = { .magic = RENDEZVOUS_MAGIC, .version = RENDEZVOUS_VERSION };
+	ssize_t n = recv(d->fds[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n < 0 || !rendezvous_hello_ok(buf, (size_t)n))
+		return false;
+	w.pid = (int)getpid();
+	w.gen_num = d->eng->cfg.gen_num;
+	w.clients = d->nclients;
+	return send(d->fds[i].fd, &w, sizeof(w), MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof(w);
+}
+
+static bool engine_idle(struct daemon *d)
+{
+	bool idle;
+
+	engine_lock(d->eng);
+	idle = conn_count(d->eng) == 0 && conn_all_idle(d->eng);
+	engine_unlock(d->eng);
+	return idle;
+}
+
+/* True when the daemon has had no client, connection or queued message for idle_exit. */
+static bool idle_long_enough(struct daemon *d)
+{
+	double now = clock_now();
+
+	if (d->idle_exit <= 0 || d->nclients || !engine_idle(d)) {
+		d->idle_since = -1;
+		return false;
+	}
+	if (d->idle_since < 0)
+		d->idle_since = now;
+	return now - d->idle_since >= d->idle_exit;
+}
+
+static void serve(struct daemon *d)
+{
+	d->fds[0] = (struct pollfd){ .fd = d->listen_fd, .events = POLLIN };
+	d->idle_since = -1;
+	while (!stop_requested && !idle_long_enough(d)) {
+		if (poll(d->fds, 1 + d->nclients, 200) < 0 && errno != EINTR)
+			break;
+		if (d->fds[0].revents & POLLIN)
+			accept_clients(d);
+		for (unsigned i = d->nclients; i >= 1; i--)
+			if (d->fds[i].revents && !serve_client(d, i))
+				drop_client(d, i);
+	}
+	while (d->nclients)
+		drop_client(d, d->nclients);
+}
+
+static int run_daemon(const char *instance, double idle_exit)
+{
+	struct daemon d = { .idle_exit = idle_exit };
+	struct config cfg;
+	int err;
+
+	d.listen_fd = rendezvous_listen(instance);
+	if (d.listen_fd == -EADDRINUSE) {
+		log_debug("mprdsd: instance %s is served already", instance ? instance : "default");
+		return 0; /* started in a race: the other one serves */
+	}
+	if (d.listen_fd < 0) {
+		log_error("mprdsd: cannot listen: %s", strerror(-d.listen_fd));
+		return 1;
+	}
+	engine_config_from_env(&cfg);
+	d.eng = engine_new(&cfg);
+	err = d.eng ? engine_start(d.eng) : -ENOMEM;
+	if (err) {
+		log_error("mprdsd: cannot start the engine: %s", strerror(-err));
+		return 1;
+	}
+	log_info("mprdsd %d: serving instance %s", (int)getpid(),
+		 instance ? instance : RENDEZVOUS_DEFAULT);
+	serve(&d);
+	close(d.listen_fd);
+	engine_free(d.eng);
+	log_info("mprdsd %d: %s", (int)getpid(), stop_requested ? "stopped" : "idle: exiting");
+	return 0;
+}
+
+static int run_ensure(const char *instance, const char *self)
+{
+	struct rendezvous_welcome w;
+	int fd = rendezvous_ensure(instance, self, &w);
+
+	if (fd < 0) {
+		fprintf(stderr, "mprdsd: no daemon for instance %s: %s\n",
+			instance ? instance : RENDEZVOUS_DEFAULT, strerror(-fd));
+		return 1;
+	}
+	printf("pid %d gen %08x clients %u\n", w.pid, w.gen_num, w.clients);
+	close(fd);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--ensure]\n"
+		"\n"
+		"The host-wide RDS engine of this network namespace (one per instance).\n"
+		"  -i, --instance NAME  serve instance NAME (MPRDS_INSTANCE; default: default)\n"
+		"  -t, --idle-exit SECS exit after SECS without clients or connections\n"
+		"                       (MPRDS_IDLE_EXIT, default 10; 0: never)\n"
+		"  -e, --ensure         as a client: find the daemon or start it, print its pid\n"
+		"  -h, --help, -V, --version\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = { { "instance", required_argument, NULL, 'i' },
+					      { "idle-exit", required_argument, NULL, 't' },
+					      { "ensure", no_argument, NULL, 'e' },
+					      { "help", no_argument, NULL, 'h' },
+					      { "version", no_argument, NULL, 'V' },
+					      { NULL, 0, NULL, 0 } };
+	const char *instance = getenv("MPRDS_INSTANCE"), *idle = getenv("MPRDS_IDLE_EXIT");
+	bool ensure = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "i:t:ehV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			instance = optarg;
+			break;
+		case 't':
+			idle = optarg;
+			break;
+		case 'e':
+			ensure = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("mprdsd " VERSION "\n");
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!rendezvous_instance_ok(instance)) {
+		fprintf(stderr, "mprdsd: instance names are 1 to 32 of [A-Za-z0-9_.-]\n");
+		return 2;
+	}
+	log_init();
+	if (ensure)
+		return run_ensure(instance, "/proc/self/exe");
+	signal(SIGPIPE, SIG_IGN);
+	/* no SA_RESTART: a stop ends the poll at once */
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
+	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
+	return run_daemon(instance, idle ? atof(idle) : IDLE_EXIT_S);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_DAEMON_RENDEZVOUS_H
+#define MPRDS_DAEMON_RENDEZVOUS_H
+/*
+ * How a client finds the mprdsd of its network namespace and instance, with no file system
+ * and no root: the abstract AF_UNIX name "\0mprdsd.<netns inode>.<instance>". Abstract names
+ * are per network namespace and binding one is atomic, so of daemons started at once exactly
+ * one binds and serves; the others see EADDRINUSE and exit.
+ */
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#define RENDEZVOUS_DEFAULT "default"
+#define RENDEZVOUS_MAGIC 0x6d707264u /* "mprd" */
+#define RENDEZVOUS_VERSION 1
+
+/* A client's first message, and the daemon's answer. */
+struct rendezvous_hello {
+	unsigned magic, version;
+} __attribute__((packed));
+
+struct rendezvous_welcome {
+	unsigned magic, version;
+	int pid; /* the daemon's */
+	unsigned gen_num; /* its engine's incarnation (wire.md §13) */
+	unsigned clients; /* connected now, this one included */
+} __attribute__((packed));
+
+/* Is this (n bytes from a client, untrusted) a hello the daemon answers? */
+bool rendezvous_hello_ok(const void *buf, size_t n);
+/* An instance name is 1..32 of [A-Za-z0-9_.-]; NULL or "" is the default instance. */
+bool rendezvous_instance_ok(const char *instance);
+/* The abstract address of instance (NULL: default) in this network namespace; 0 or -errno. */
+int rendezvous_addr(const char *instance, struct sockaddr_un *sun, socklen_t *len);
+/* The daemon's listening socket: -EADDRINUSE when another daemon serves the name. */
+int rendezvous_listen(const char *instance);
+/* A connected client socket, or -errno (-ECONNREFUSED: no daemon serves the name). */
+int rendezvous_connect(const char *instance);
+/*
+ * Connects to the daemon of instance, starting daemon_path (detached: its own session, no
+ * inherited fds but stdio, no LD_PRELOAD) when none answers, and waits for it, bounded.
+ * Returns the connected fd (the hello exchanged, *w filled) or -errno.
+ */
+int rendezvous_ensure(const char *instance, const char *daemon_path, struct rendezvous_welcome *w);
+
+#endif
