@@ -62,51 +62,37 @@ int rendezvous_addr(const char *instance, struct sockaddr_un *sun, socklen_t *le
 	return 0;
 }
 
-static int unix_socket(void)
+/* The daemon's end (bound, listening, non-blocking) or a client's (connected) of the name. */
+static int open_named(const char *instance, bool serve)
 {
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sun;
+	socklen_t len;
+	int fd, err = rendezvous_addr(instance, &sun, &len);
 
-	return fd < 0 ? -errno : fd;
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | (serve ? SOCK_NONBLOCK : 0), 0);
+	if (fd < 0)
+		return -errno;
+	/* the daemon accepts every pending client, then polls again */
+	err = serve ? (bind(fd, (struct sockaddr *)&sun, len) < 0 || listen(fd, 128) < 0) :
+		      connect(fd, (struct sockaddr *)&sun, len) < 0;
+	if (err) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 int rendezvous_listen(const char *instance)
 {
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd, err = rendezvous_addr(instance, &sun, &len);
-
-	if (err)
-		return err;
-	fd = unix_socket();
-	if (fd < 0)
-		return fd;
-	/* non-blocking: the daemon accepts every pending client, then polls again */
-	if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 || bind(fd, (struct sockaddr *)&sun, len) < 0 ||
-	    listen(fd, 128) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	return open_named(instance, true);
 }
 
 int rendezvous_connect(const char *instance)
 {
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd, err = rendezvous_addr(instance, &sun, &len);
-
-	if (err)
-		return err;
-	fd = unix_socket();
-	if (fd < 0)
-		return fd;
-	if (connect(fd, (struct sockaddr *)&sun, len) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	return open_named(instance, false);
 }
 
 /*

@@ -30,6 +30,8 @@
 
 #include "mprds/api.h"
 
+#include "info_sizes.h"
+
 #include "check_main.h"
 
 #define TEST_TCP_PORT "26385"
@@ -1153,23 +1155,9 @@ START_TEST(ioctls)
 }
 END_TEST
 
-/* §12: the size of one element of each RDS_INFO table, the stride callers use. */
-static const struct info_row {
-	int optname;
-	int each;
-} info_rows[] = {
-	{ RDS_INFO_COUNTERS, 40 },	 { RDS_INFO_CONNECTIONS, 42 },
-	{ RDS_INFO_SEND_MESSAGES, 26 },	 { RDS_INFO_RETRANS_MESSAGES, 26 },
-	{ RDS_INFO_RECV_MESSAGES, 26 },	 { RDS_INFO_SOCKETS, 28 },
-	{ RDS_INFO_TCP_SOCKETS, 41 },	 { RDS6_INFO_CONNECTIONS, 65 },
-	{ RDS6_INFO_SEND_MESSAGES, 50 }, { RDS6_INFO_RETRANS_MESSAGES, 50 },
-	{ RDS6_INFO_RECV_MESSAGES, 50 }, { RDS6_INFO_SOCKETS, 52 },
-	{ RDS6_INFO_TCP_SOCKETS, 64 },
-};
-
 START_TEST(rds_info_returns_the_element_size)
 {
-	const struct info_row *row = &info_rows[_i];
+	const struct info_size *row = &info_sizes[_i];
 	struct rsock r = open_sock(SOCK_SEQPACKET);
 	static char buf[64 * 1024];
 	socklen_t len = sizeof(buf);
@@ -1315,7 +1303,7 @@ static Suite *api_suite(void)
 	tcase_add_test(opts, so_sndbuf_and_so_rcvbuf_report_the_doubled_value);
 	tcase_add_test(opts, socket_level_identity);
 	tcase_add_test(opts, ioctls);
-	add_loop(opts, rds_info_returns_the_element_size, ROWS(info_rows));
+	add_loop(opts, rds_info_returns_the_element_size, ROWS(info_sizes));
 	tcase_add_test(opts, rds_info_probe_says_how_much_room_it_needs);
 	tcase_add_test(opts, rds_info_unregistered_tables_are_enoprotoopt);
 	tcase_add_test(opts, rds_info_lists_sockets_and_unread_messages);

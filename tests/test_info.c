@@ -29,6 +29,7 @@
 
 #include "check_main.h"
 #include "fake_peer.h"
+#include "info_sizes.h"
 #include "test_addr.h"
 #include "test_engine.h"
 
@@ -192,26 +193,15 @@ END_TEST
 /* Each registered source answers with its element size; the kernel's unregistered ones not. */
 START_TEST(registered_sources_and_enoprotoopt)
 {
-	static const struct {
-		int opt;
-		int each;
-	} known[] = {
-		{ RDS_INFO_COUNTERS, 40 },	 { RDS_INFO_CONNECTIONS, 42 },
-		{ RDS_INFO_SEND_MESSAGES, 26 },	 { RDS_INFO_RETRANS_MESSAGES, 26 },
-		{ RDS_INFO_RECV_MESSAGES, 26 },	 { RDS_INFO_SOCKETS, 28 },
-		{ RDS_INFO_TCP_SOCKETS, 41 },	 { RDS6_INFO_CONNECTIONS, 65 },
-		{ RDS6_INFO_SEND_MESSAGES, 50 }, { RDS6_INFO_RETRANS_MESSAGES, 50 },
-		{ RDS6_INFO_RECV_MESSAGES, 50 }, { RDS6_INFO_SOCKETS, 52 },
-		{ RDS6_INFO_TCP_SOCKETS, 64 },
-	};
 	static const int unknown[] = { 10002, RDS_INFO_IB_CONNECTIONS, RDS_INFO_CONNECTION_STATS,
 				       RDS_INFO_IWARP_CONNECTIONS, RDS6_INFO_IB_CONNECTIONS };
 	static uint8_t buf[4096];
 
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+	for (size_t i = 0; i < sizeof(info_sizes) / sizeof(info_sizes[0]); i++) {
 		socklen_t len = sizeof(buf);
 
-		ck_assert_int_eq(info_get(eng, known[i].opt, buf, &len), known[i].each);
+		ck_assert_int_eq(info_get(eng, info_sizes[i].optname, buf, &len),
+				 info_sizes[i].each);
 	}
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
 		socklen_t len = sizeof(buf);
