@@ -320,7 +320,7 @@ END_TEST
 
 static struct conn *accept_from(int i)
 {
-	char prefix[16];
+	char prefix[24];
 	struct addr a;
 
 	snprintf(prefix, sizeof(prefix), "198.18.%d", 1 + i / 200);
