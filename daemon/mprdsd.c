@@ -195,7 +195,13 @@ static void usage(FILE *f)
 		"  -h, --help, -V, --version\n");
 }
 
-int main(int argc, char **argv)
+struct options {
+	const char *instance, *idle_exit;
+	bool ensure;
+};
+
+/* -1 to go on, else the exit status (help, version, a bad option). */
+static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = { { "instance", required_argument, NULL, 'i' },
 					      { "idle-exit", required_argument, NULL, 't' },
@@ -203,42 +209,44 @@ int main(int argc, char **argv)
 					      { "help", no_argument, NULL, 'h' },
 					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
-	const char *instance = getenv("MPRDS_INSTANCE"), *idle = getenv("MPRDS_IDLE_EXIT");
-	bool ensure = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "i:t:ehV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			instance = optarg;
-			break;
-		case 't':
-			idle = optarg;
-			break;
-		case 'e':
-			ensure = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
+		if (c == 'i')
+			o->instance = optarg;
+		else if (c == 't')
+			o->idle_exit = optarg;
+		else if (c == 'e')
+			o->ensure = true;
+		else if (c == 'V')
 			printf("mprdsd " VERSION "\n");
+		else
+			usage(c == 'h' ? stdout : stderr);
+		if (c == 'h' || c == 'V')
 			return 0;
-		default:
-			usage(stderr);
+		if (c != 'i' && c != 't' && c != 'e')
 			return 2;
-		}
 	}
-	if (!rendezvous_instance_ok(instance)) {
+	if (!rendezvous_instance_ok(o->instance)) {
 		fprintf(stderr, "mprdsd: instance names are 1 to 32 of [A-Za-z0-9_.-]\n");
 		return 2;
 	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { getenv("MPRDS_INSTANCE"), getenv("MPRDS_IDLE_EXIT"), false };
+	int status = parse_options(argc, argv, &o);
+
+	if (status >= 0)
+		return status;
 	log_init();
-	if (ensure)
-		return run_ensure(instance, "/proc/self/exe");
+	if (o.ensure)
+		return run_ensure(o.instance, "/proc/self/exe");
 	signal(SIGPIPE, SIG_IGN);
 	/* no SA_RESTART: a stop ends the poll at once */
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
-	return run_daemon(instance, idle ? atof(idle) : IDLE_EXIT_S);
+	return run_daemon(o.instance, o.idle_exit ? atof(o.idle_exit) : IDLE_EXIT_S);
 }
