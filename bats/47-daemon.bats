@@ -53,7 +53,9 @@ daemon_pids() {
 @test "the daemon is detached: own session, no preload, no inherited fd, no client's pipe held" {
 	local pid fds
 	# run captures stdout and stderr through pipes: a daemon holding them would hang this run
-	run env LD_PRELOAD="$MPRDS_BUILD/libmprds.so" MPRDS_IDLE_EXIT=30 \
+	# (under SAN=1 the sanitizer runtime must come first, as mprds-run puts it)
+	run env LD_PRELOAD="${MPRDS_SAN_PRELOAD:+$MPRDS_SAN_PRELOAD }$MPRDS_BUILD/libmprds.so" \
+		MPRDS_IDLE_EXIT=30 \
 		"$DAEMON" --ensure --instance "$INST" 7<"$BATS_TEST_FILENAME"
 	assert_success
 	pid=$(daemon_pids "$INST")
