@@ -22,6 +22,7 @@ DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
 PKGLIBDIR ?= $(PREFIX)/lib/mprds
 MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 # make's built-in default is cc; a CC from the command line or the environment wins.
 ifeq ($(origin CC),default)
 CC := gcc
@@ -287,12 +288,14 @@ bench:
 	$(Q)$(MAKE) --no-print-directory lib tools
 	$(Q)bash bench/run
 
-install: $(LIB) $(RUN) $(TOOLS)
-	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)"
+install: $(LIB) $(RUN) $(DAEMON) $(TOOLS)
+	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)" "$(DESTDIR)$(UNITDIR)"
 	@install -v -m 0644 $(LIB) "$(DESTDIR)$(PKGLIBDIR)/libmprds.so"
 	@sed 's|@LIBDIR@|$(PKGLIBDIR)|' shim/mprds-run > $(BUILD)/mprds-run.install
 	@install -v -m 0755 $(BUILD)/mprds-run.install "$(DESTDIR)$(BINDIR)/mprds-run"
-	@for t in $(TOOLS); do install -v -m 0755 $$t "$(DESTDIR)$(BINDIR)/"; done
+	@for t in $(TOOLS) $(DAEMON); do install -v -m 0755 $$t "$(DESTDIR)$(BINDIR)/"; done
+	@sed 's|@BINDIR@|$(BINDIR)|' daemon/mprdsd.service.in > $(BUILD)/mprdsd.service
+	@install -v -m 0644 $(BUILD)/mprdsd.service "$(DESTDIR)$(UNITDIR)/mprdsd.service"
 	@for m in $(MAN_SRC); do \
 		install -v -d "$(DESTDIR)$(MANDIR)/man$${m##*.}" && \
 		install -v -m 0644 $$m "$(DESTDIR)$(MANDIR)/man$${m##*.}/"; \

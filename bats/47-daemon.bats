@@ -130,3 +130,20 @@ EOF
 	assert_success
 	assert_output --regexp '^mprdsd [0-9]+\.[0-9]+\.[0-9]+$'
 }
+
+@test "make install puts mprdsd and its systemd unit in place; systemd-analyze verify passes" {
+	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
+	local stage="$BATS_TEST_TMPDIR/stage"
+	run make -C "$REPO_ROOT" --no-print-directory install BUILD="$MPRDS_BUILD" PREFIX=/usr \
+		DESTDIR="$stage"
+	assert_success
+	[[ -x $stage/usr/bin/mprdsd ]] || fail "mprdsd not installed"
+	assert_equal "$(grep '^ExecStart=' "$stage/usr/lib/systemd/system/mprdsd.service")" \
+		"ExecStart=/usr/bin/mprdsd --idle-exit 0"
+	# verify resolves ExecStart on this machine: the same unit, pointed at the build tree
+	sed "s|^ExecStart=/usr/bin/|ExecStart=$MPRDS_BUILD/|" \
+		"$stage/usr/lib/systemd/system/mprdsd.service" >"$BATS_TEST_TMPDIR/mprdsd.service"
+	run systemd-analyze verify --man=no "$BATS_TEST_TMPDIR/mprdsd.service"
+	assert_success
+	refute_output --partial "mprdsd.service"
+}
