@@ -68,6 +68,18 @@ static void tcp_state(const struct path *p, long outq, struct tcp_state *t)
 	t->seen_una = (uint32_t)(p->tx_offset - (uint64_t)(outq > 0 ? outq : 0));
 }
 
+/* The fields the IPv4 and IPv6 tables share: the two structs differ only in the addresses. */
+#define TCP_INFO_FILL(ti, tr, t)                            \
+	do {                                                \
+		(ti).local_port = htons((tr)->lport);       \
+		(ti).peer_port = htons((tr)->fport);        \
+		(ti).hdr_rem = (t)->hdr_rem;                \
+		(ti).data_rem = (t)->data_rem;              \
+		(ti).last_sent_nxt = (t)->sent_nxt;         \
+		(ti).last_expected_una = (t)->expected_una; \
+		(ti).last_seen_una = (t)->seen_una;         \
+	} while (0)
+
 static void tcp_one_v6(struct info_out *o, const struct transport_info *tr,
 		       const struct tcp_state *t)
 {
@@ -75,13 +87,7 @@ static void tcp_one_v6(struct info_out *o, const struct transport_info *tr,
 
 	memcpy(&ti.local_addr, &tr->laddr.ip, sizeof(ti.local_addr));
 	memcpy(&ti.peer_addr, &tr->faddr.ip, sizeof(ti.peer_addr));
-	ti.local_port = htons(tr->lport);
-	ti.peer_port = htons(tr->fport);
-	ti.hdr_rem = t->hdr_rem;
-	ti.data_rem = t->data_rem;
-	ti.last_sent_nxt = t->sent_nxt;
-	ti.last_expected_una = t->expected_una;
-	ti.last_seen_una = t->seen_una;
+	TCP_INFO_FILL(ti, tr, t);
 	info_out_put(o, &ti);
 }
 
@@ -92,13 +98,7 @@ static void tcp_one_v4(struct info_out *o, const struct transport_info *tr,
 
 	ti.local_addr = info_out_v4(&tr->laddr);
 	ti.peer_addr = info_out_v4(&tr->faddr);
-	ti.local_port = htons(tr->lport);
-	ti.peer_port = htons(tr->fport);
-	ti.hdr_rem = t->hdr_rem;
-	ti.data_rem = t->data_rem;
-	ti.last_sent_nxt = t->sent_nxt;
-	ti.last_expected_una = t->expected_una;
-	ti.last_seen_una = t->seen_una;
+	TCP_INFO_FILL(ti, tr, t);
 	info_out_put(o, &ti);
 }
 
