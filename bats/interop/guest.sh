@@ -9,7 +9,8 @@
 # is one long-running program should `exec` it, so that the PID is the program's.
 # RUNDIR/stop (or LIFETIME_S, default 500) ends the agent: it stops the jobs still running
 # (TERM, then KILL), by PID, and writes RUNDIR/done. With INTEROP_CAPTURE=1 it also
-# captures every RDS/TCP packet's headers for the whole run into RUNDIR/all.pcap.
+# captures every RDS/TCP packet's headers for the whole run into RUNDIR/all.pcap (the first
+# INTEROP_SNAPLEN bytes of each, default 200; 0: whole packets).
 #
 # RUNDIR is a directory of the host shared into the guest (kvm-rds run --share).
 
@@ -59,7 +60,7 @@ kill_tree() {
 
 cap_pid=
 if [[ ${INTEROP_CAPTURE:-0} == 1 ]] && command -v tcpdump >/dev/null; then
-	tcpdump -i eth0 -n -U -Z root -s 200 -w /tmp/all.pcap 'tcp port 16385' >/tmp/all.log 2>&1 &
+	tcpdump -i eth0 -n -U -Z root -s "${INTEROP_SNAPLEN:-200}" -w /tmp/all.pcap 'tcp port 16385' >/tmp/all.log 2>&1 &
 	cap_pid=$!
 fi
 sysctl -qw net.core.wmem_max=8388608 net.core.rmem_max=8388608 2>/dev/null
