@@ -63,6 +63,19 @@ if [[ ${INTEROP_CAPTURE:-0} == 1 ]] && command -v tcpdump >/dev/null; then
 	tcpdump -i eth0 -n -U -Z root -s "${INTEROP_SNAPLEN:-200}" -w /tmp/all.pcap 'tcp port 16385' >/tmp/all.log 2>&1 &
 	cap_pid=$!
 fi
+# Keep the kernel's packet-timestamp static key (netstamp_needed_key) on for the whole run:
+# a test that turns timestamps on (rds_api_table's SO_TIMESTAMP rows) would otherwise patch
+# netif_rx_internal's code while the other vCPU runs it, and under QEMU's multi-threaded TCG
+# that once ended in "Oops: int3" at netif_rx_internal and a panic (7.3.4, during the
+# socket API table row).
+ts_pid=
+if command -v python3 >/dev/null; then
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMP, 1)
+time.sleep(float(sys.argv[1]))' "$((life + 60))" >/dev/null 2>&1 &
+	ts_pid=$!
+fi
 sysctl -qw net.core.wmem_max=8388608 net.core.rmem_max=8388608 2>/dev/null
 # What the jobs write to the shared directory must reach the host at once: newer kernels'
 # 9p (netfs, 6.x) keep written pages in the guest's cache until writeback.
@@ -112,6 +125,7 @@ if [[ -n $cap_pid ]]; then
 	wait "$cap_pid"
 	cp /tmp/all.pcap "$dir/all.pcap"
 fi
+[[ -n $ts_pid ]] && kill "$ts_pid" 2>/dev/null
 wait
 echo "done" >"$dir/done"
 say "done"

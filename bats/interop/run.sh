@@ -53,6 +53,9 @@ NETNS=${KVM_RDS_NETNS:-kvmrds}
 TAPDEV=${KVM_RDS_TAP:-kvmrds0}
 BOOT_WAIT=${INTEROP_BOOT_WAIT:-300}
 EXTRA_ADDRS="198.18.1.9 198.18.1.10"
+# Link-local IPv6 on the tap besides its own (EUI-64) one, so that mprds can be the smaller
+# and the larger address against the guest's eth0 (interop.bats picks, helpers.bash v6_setup).
+EXTRA_ADDRS6="fe80::198:18:1:1 fe80::ffff:198:18:9"
 SUITE_TIMEOUT=900 # seconds for one kernel's bats run
 GUEST_LIFE=$((SUITE_TIMEOUT + 60))
 
@@ -189,6 +192,9 @@ cleanup() {
 	for a in $EXTRA_ADDRS; do
 		ip -n "$NETNS" addr del "$a/24" dev "$TAPDEV" 2>/dev/null
 	done
+	for a in $EXTRA_ADDRS6; do
+		ip -n "$NETNS" addr del "$a/64" dev "$TAPDEV" 2>/dev/null
+	done
 	restore_harness
 }
 trap cleanup EXIT
@@ -229,11 +235,15 @@ for k in "${kernels[@]}"; do
 		continue
 	fi
 	cp "$BUILD/libmprds.so" "$BUILD/mprds-run" "$rundir/build/"
+	[[ -x $BUILD/tools/mprds-info ]] && cp "$BUILD/tools/mprds-info" "$rundir/build/"
 	find "$BUILD/progs" -maxdepth 1 -type f -perm -u+x -exec cp {} "$rundir/build/progs/" \;
 	cp "$HERE/guest.sh" "$rundir/"
 	"$KVMRDS" net-up >/dev/null 2>&1
 	for a in $EXTRA_ADDRS; do
 		ip -n "$NETNS" addr replace "$a/24" dev "$TAPDEV"
+	done
+	for a in $EXTRA_ADDRS6; do
+		ip -n "$NETNS" addr replace "$a/64" dev "$TAPDEV" nodad
 	done
 
 	tprep=$((SECONDS - t0))
@@ -263,14 +273,22 @@ for k in "${kernels[@]}"; do
 	twait=$((tlock - t0 - tprep)) tboot=$((SECONDS - tlock)) tsuite=$SECONDS
 	log "$k: guest up after ${tboot}s ($(head -n1 "$rundir/ready")); running the suite"
 
+	# If the guest dies (a panic, qemu gone), the tests say so at once instead of waiting.
+	(
+		while kill -0 "$vm_pid" 2>/dev/null && [[ ! -e $rundir/stop ]]; do sleep 1; done
+		[[ -e $rundir/stop ]] || echo "the guest is gone: $(grep -m1 -E 'Kernel panic|Oops|BUG' "$rundir/console.log" 2>/dev/null)" >"$rundir/guest-gone"
+	) &
+	watch_pid=$!
 	filter=()
 	[[ -n ${INTEROP_FILTER:-} ]] && filter=(-f "$INTEROP_FILTER")
 	ip netns exec "$NETNS" env INTEROP_DIR="$rundir" MPRDS_BUILD="$rundir/build" \
-		MPRDS_LOG=debug INTEROP_KERNEL="$krel" \
+		MPRDS_LOG=debug INTEROP_KERNEL="$krel" INTEROP_TAP="$TAPDEV" INTEROP_ADDRS6="$EXTRA_ADDRS6" \
 		timeout -k 10 "$SUITE_TIMEOUT" bats --tap --timing "${filter[@]}" "$HERE/interop.bats" \
 		</dev/null 2>&1 | tee "$rundir/bats.tap" | grep --line-buffered -E '^(ok|not ok) '
 	ran=$((ran + 1))
 	touch "$rundir/stop"
+	wait "$watch_pid" 2>/dev/null
+	[[ -e $rundir/guest-gone ]] && log "$k: $(cat "$rundir/guest-gone")"
 	for ((i = 0; i < 300; i++)); do
 		kill -0 "$vm_pid" 2>/dev/null || break
 		sleep 0.2
