@@ -409,7 +409,8 @@ h_wait_lanes() {
 	old_ports=$(awk '{ print $2 }' <<<"$2" | tr '\n' ' ')
 	for ((i = 0; i < 600 && SECONDS < end; i++)); do
 		lanes=$(h_lanes "$1" "${3:-$K}")
-		if [[ $(wc -l <<<"$lanes") == 8 ]] &&
+		# "?": the socket is established but NAME has not logged its path coming up yet.
+		if [[ $(wc -l <<<"$lanes") == 8 ]] && ! grep -q '^?' <<<"$lanes" &&
 			! awk -v old=" $old_ports" 'index(old, " " $2 " ") { f = 1 } END { exit !f }' <<<"$lanes"; then
 			echo "$lanes"
 			return 0

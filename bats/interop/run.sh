@@ -177,12 +177,24 @@ restore_harness() {
 	fi
 }
 
+descendants() { # PID: its descendants' PIDs, deepest first
+	local kid
+	for kid in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		descendants "$kid"
+		echo "$kid"
+	done
+}
+
 vm_pid=
-stop_vm() { # the guest's qemu and the kvm-rds run around it: their process group, by PID
+# The guest's qemu and the kvm-rds run around it: their process group and every descendant
+# (kvm-rds starts qemu under timeout(1), which has a process group of its own), by PID.
+stop_vm() {
+	local kids
 	if [[ -n $vm_pid ]] && kill -0 "$vm_pid" 2>/dev/null; then
-		kill -TERM -- "-$vm_pid" 2>/dev/null
+		kids=$(descendants "$vm_pid")
+		kill -TERM -- "-$vm_pid" $kids 2>/dev/null
 		sleep 2
-		kill -KILL -- "-$vm_pid" 2>/dev/null
+		kill -KILL -- "-$vm_pid" $kids 2>/dev/null
 	fi
 	wait "$vm_pid" 2>/dev/null
 	vm_pid=
