@@ -124,9 +124,9 @@ g_assert_ok() {
 g_wait_line() {
 	local name=$G_RUN-$BATS_TEST_NUMBER-$1 re=$2 t=${3:-20} i
 	for ((i = 0; i < t * 10; i++)); do
-		grep -qE -- "$re" "$G/out/$name.out" 2>/dev/null && { trace "guest $1 printed /$re/"; return 0; }
+		grep -aqE -- "$re" "$G/out/$name.out" 2>/dev/null && { trace "guest $1 printed /$re/"; return 0; }
 		if [[ -e $G/out/$name.rc ]]; then
-			grep -qE -- "$re" "$G/out/$name.out" 2>/dev/null && return 0
+			grep -aqE -- "$re" "$G/out/$name.out" 2>/dev/null && return 0
 			fail_with_logs "guest job $1 ended (status $(cat "$G/out/$name.rc")) without /$re/"
 		fi
 		[[ -e $G/guest-gone ]] && fail_with_logs "$(cat "$G/guest-gone")"
