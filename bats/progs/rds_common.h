@@ -251,8 +251,8 @@ static inline int wait_fd(int fd, short events, int timeout_ms)
  * Receives one message with recvmsg. Returns its length; *from gets the source; *trunc is
  * set when the message did not fit. Returns -1 with errno set on failure.
  */
-static inline ssize_t rds_recv_from(int fd, void *buf, size_t cap, int flags,
-				    rds_sa *from, socklen_t *fromlen, int *trunc)
+static inline ssize_t rds_recv_from(int fd, void *buf, size_t cap, int flags, rds_sa *from,
+				    socklen_t *fromlen, int *trunc)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr msg;

@@ -160,8 +160,7 @@ static int sink(int argc, char **argv)
 }
 
 /* Sends one message, retrying EAGAIN after POLLOUT; returns 0 or the failing errno. */
-static int send_one(int fd, const rds_sa *peer, const uint8_t *buf, size_t len,
-		    long long deadline)
+static int send_one(int fd, const rds_sa *peer, const uint8_t *buf, size_t len, long long deadline)
 {
 	for (;;) {
 		ssize_t n = sendto(fd, buf, len, 0, &peer->sa, sa_len(peer));

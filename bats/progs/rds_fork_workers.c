@@ -48,14 +48,13 @@ static void exchange(int fd, const rds_sa *peer, const char *text)
 		die("echo mismatch: got '%s', want '%s'", buf, text);
 }
 
-static void worker(int idx, int inherited, const char *prefix, long first,
-		   const rds_sa *peer, long count)
+static void worker(int idx, int inherited, const char *prefix, long first, const rds_sa *peer,
+		   long count)
 {
 	char text[64];
 	int fd;
 
-	if (sendto(inherited, "x", 1, 0, &peer->sa, sa_len(peer)) >= 0 ||
-	    errno != EBADF)
+	if (sendto(inherited, "x", 1, 0, &peer->sa, sa_len(peer)) >= 0 || errno != EBADF)
 		die("worker %d: inherited fd did not give EBADF (%s)", idx, strerror(errno));
 	if (idx == 0)
 		printf("inherited fd: EBADF\n");

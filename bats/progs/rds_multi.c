@@ -101,8 +101,7 @@ static void send_some(struct msock *s, long idx, long count)
 		put_be32(buf + 12, (uint32_t)len);
 		for (size_t j = HDR_LEN; j < len; j++)
 			buf[j] = payload_byte(idx, s->sent, j - HDR_LEN);
-		n = sendto(s->fd, buf, len, MSG_DONTWAIT, &s->peer.sa,
-			   sizeof(s->peer));
+		n = sendto(s->fd, buf, len, MSG_DONTWAIT, &s->peer.sa, sa_len(&s->peer));
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
@@ -343,8 +342,8 @@ int main(int argc, char **argv)
 	for (long i = 0; i < nsock; i++) {
 		struct msock *s = &socks[i];
 
-		printf("sock %2ld port %u -> %s sent %ld recv %ld\n", i, ntohs(s->local.in.sin_port),
-		       addr_str(&s->peer), s->sent, s->recvd);
+		printf("sock %2ld port %u -> %s sent %ld recv %ld\n", i,
+		       ntohs(s->local.in.sin_port), addr_str(&s->peer), s->sent, s->recvd);
 		total_recvd += s->recvd;
 	}
 	printf("total sockets=%ld sent=%ld recv=%ld errors=%ld\n", nsock, total_sent, total_recvd,

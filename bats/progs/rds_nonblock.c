@@ -238,12 +238,11 @@ static void check_tcp(void)
 	      strerror(errno));
 	CHECK(bind(l, &sin.sa, sa_len(&sin)) == 0, "bind TCP: %s", strerror(errno));
 	CHECK(listen(l, 4) == 0, "listen: %s", strerror(errno));
-	CHECK(getsockname(l, &sin.sa, &len) == 0, "getsockname TCP: %s",
-	      strerror(errno));
+	CHECK(getsockname(l, &sin.sa, &len) == 0, "getsockname TCP: %s", strerror(errno));
 	c = socket(AF_INET, SOCK_STREAM, 0);
 	CHECK(c >= 0, "socket(TCP): %s", strerror(errno));
-	CHECK(connect(c, &sin.sa, sa_len(&sin)) == 0, "TCP connect %s: %s",
-	      addr_str(&sin), strerror(errno));
+	CHECK(connect(c, &sin.sa, sa_len(&sin)) == 0, "TCP connect %s: %s", addr_str(&sin),
+	      strerror(errno));
 	CHECK(wait_fd(l, POLLIN, 5000) & POLLIN, "TCP listener: no connection within 5 s");
 	a = accept(l, NULL, NULL);
 	CHECK(a >= 0, "accept: %s", strerror(errno));
@@ -291,8 +290,7 @@ static void check_tcp(void)
 static void check_self(void)
 {
 	int r1 = bound_rds(0, 6), r2 = bound_rds(SOCK_NONBLOCK, 7);
-	rds_sa to = make_addr(addr, base_port + 7),
-			   want = make_addr(addr, base_port + 6);
+	rds_sa to = make_addr(addr, base_port + 7), want = make_addr(addr, base_port + 6);
 	rds_sa from;
 	socklen_t fromlen;
 	char buf[64];
@@ -300,8 +298,8 @@ static void check_self(void)
 	ssize_t n;
 
 	set_timeouts(r1, 5);
-	CHECK(sendto(r1, "to myself", 9, 0, &to.sa, sa_len(&to)) == 9,
-	      "RDS sendto %s: %s", addr_str(&to), strerror(errno));
+	CHECK(sendto(r1, "to myself", 9, 0, &to.sa, sa_len(&to)) == 9, "RDS sendto %s: %s",
+	      addr_str(&to), strerror(errno));
 	CHECK(wait_fd(r2, POLLIN, 5000) & POLLIN, "RDS: same-process message not readable in 5 s");
 	n = rds_recv_from(r2, buf, sizeof(buf), 0, &from, &fromlen, &trunc);
 	CHECK(n == 9 && memcmp(buf, "to myself", 9) == 0 && !trunc, "RDS self recv: %zd (%s)", n,

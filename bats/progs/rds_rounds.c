@@ -32,8 +32,7 @@ static uint8_t *buf;
 /* Receives one message (bounded by deadline); echoes anything that is not from `peer`
  * (always, when in_round is 0). Returns the length of a message from the peer in a round,
  * -1 on timeout or stop. */
-static ssize_t serve_one(int fd, const rds_sa *peer, int in_round,
-			 long long deadline)
+static ssize_t serve_one(int fd, const rds_sa *peer, int in_round, long long deadline)
 {
 	for (;;) {
 		long long left = deadline - now_ms();
@@ -123,8 +122,7 @@ int main(int argc, char **argv)
 			ssize_t n;
 
 			fill_pattern(out, size);
-			if (sendto(fd, out, size, 0, &peer.sa, sa_len(&peer)) !=
-			    (ssize_t)size) {
+			if (sendto(fd, out, size, 0, &peer.sa, sa_len(&peer)) != (ssize_t)size) {
 				snprintf(why, sizeof(why), "sendto size=%zu: %s", size,
 					 strerror(errno));
 				err = why;

@@ -139,8 +139,7 @@ static int run_send(const struct opts *o, struct ssock *socks)
 		put_be(buf + 16, (uint64_t)o->size, 4);
 		for (long j = HDR_LEN; j < o->size; j++)
 			buf[j] = filler(i, s->next, (size_t)j);
-		n = sendto(s->fd, buf, (size_t)o->size, 0, &s->peer.sa,
-			   sizeof(s->peer));
+		n = sendto(s->fd, buf, (size_t)o->size, 0, &s->peer.sa, sa_len(&s->peer));
 		if (n < 0) {
 			if (errno == ETIMEDOUT) {
 				timeouts++;
