@@ -14,8 +14,14 @@ probe/pong, §10 congestion map, §15 worked examples):
       credit, padding, csum and extension area zero; the payload follows (pattern of
       bats/progs/rds_common.h).
 Also: per path and direction the sequence numbers run 1, 2, 3, ... (cong maps carry 0).
-Prints every message and the three headers in the layout of wire.md §15; exits 1 if a
-check fails.
+With --kernel-2026 (a kernel with the 2026 series, 7.0+), also:
+  (d) the kernel's own probe ping on path 0 carries NPATHS=8, a nonzero GEN_NUM and
+      SPORT_IDX (05 00 08 06 g g g g 08, rest zero), and its probe pong carries the same
+      three with the kernel's own GEN_NUM (the one of its probe), not ours: a pong does not
+      echo the prober's GEN_NUM (wire.md §6, §15 b); our pong carries ours;
+  (e) our path 0 and the kernel's own connections come from a source port = 0 (mod 8).
+Prints every message and the three headers in the layout of wire.md §15 (each GEN_NUM
+labelled with whose it is); exits 1 if a check fails.
 """
 import argparse
 import ipaddress
@@ -144,12 +150,16 @@ def hexdump(raw, notes):
     return "\n".join(lines)
 
 
+GENS = {}  # GEN_NUM -> whose ("ours", "the kernel's"), filled from the probes
+
+
 def describe(m):
     s = (f"seq={m['seq']} len={m['len']} sport={m['sport']} dport={m['dport']} "
          f"flags=0x{m['flags']:02x}")
     ex = parse_exts(m["ext"])
     if ex:
-        s += " ext=" + ",".join(f"{n}={v}" for n, v in ex)
+        s += " ext=" + ",".join(f"{n}={v}" + (f" ({GENS[v]})" if n == "GEN_NUM" and v in GENS
+                                               else "") for n, v in ex)
     if m["flags"] == 0x01:
         s += " (congestion map)"
     elif m["sport"] == 1 and m["dport"] == 0:
@@ -171,9 +181,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ours", required=True)
     ap.add_argument("--kernel", required=True)
-    ap.add_argument("--sport", type=int, required=True)
-    ap.add_argument("--dport", type=int, required=True)
-    ap.add_argument("--len", type=int, required=True)
+    ap.add_argument("--sport", type=int)
+    ap.add_argument("--dport", type=int)
+    ap.add_argument("--len", type=int)
+    ap.add_argument("--seqs", action="store_true",
+                    help="only list, one line per connection and direction: CLIENT_PORT "
+                         "SENDER(ours|kernel) then SEQ[R]:SPORT>DPORT per message (R: "
+                         "retransmitted; cong maps left out)")
+    ap.add_argument("--kernel-2026", action="store_true",
+                    help="the kernel has the 2026 series (7.0+): check its probe and pong too")
     ap.add_argument("pcap")
     a = ap.parse_args()
 
@@ -186,6 +202,19 @@ def main():
             streams[key] = Stream(key, order)
             order += 1
         streams[key].add(seq, flags, payload)
+
+    if a.seqs:
+        for key, st in sorted(streams.items(), key=lambda kv: kv[1].order):
+            if st.isn is None:
+                continue
+            msgs, _ = parse_rds(st.data())
+            cport = key[1] if key[3] == PORT else key[3]
+            who = "ours" if key[0] == a.ours else "kernel"
+            print(cport, who, *(f"{m['seq']}{'R' if m['flags'] & 0x04 else ''}:"
+                                f"{m['sport']}>{m['dport']}" for m in msgs if m["flags"] != 0x01))
+        return 0
+    if a.sport is None or a.dport is None or a.len is None:
+        ap.error("--sport, --dport and --len are needed (or --seqs)")
 
     fails = []
 
@@ -201,6 +230,15 @@ def main():
             conns.setdefault((src, sp, dst), {})["c2s"] = st
         elif sp == PORT:
             conns.setdefault((dst, dp, src), {})["s2c"] = st
+    # Whose GEN_NUM is whose: the one in each side's probe pings (sport 1, dport 0).
+    for (src, sp, dst, dp), st in streams.items():
+        if st.isn is None:
+            continue
+        for m in parse_rds(st.data())[0]:
+            if m["sport"] == 1 and m["dport"] == 0 and m["flags"] != 0x01:
+                for n, v in parse_exts(m["ext"]):
+                    if n == "GEN_NUM":
+                        GENS.setdefault(v, "ours" if src == a.ours else "the kernel's")
     print(f"capture {a.pcap}: {len(conns)} TCP connections on port {PORT} between "
           f"{a.ours} and {a.kernel}")
 
@@ -299,6 +337,51 @@ def main():
               "ack, flags, credit, padding, csum 0")
         check(data["ext"] == b"\0" * 16, "extension area zero")
         check(data["complete"] and data["payload"] == pattern(a.len), "payload follows the header")
+
+    if a.kernel_2026:
+        print("\n(d) the kernel's own probe and its pong (2026 series, 7.0+)")
+        kprobe = None
+        if p0 in k_to_ours:
+            for m in k_to_ours[p0]:
+                if m["sport"] == 1 and m["dport"] == 0 and m["flags"] != 0x01:
+                    kprobe = m
+                    break
+        check(kprobe is not None, "a probe ping (sport 1, dport 0) from the kernel on path 0")
+        ours_gen = dict(parse_exts(probe["ext"])).get("GEN_NUM") if probe else None
+        kgen = None
+        if kprobe:
+            print(hexdump(kprobe["raw"], ["seq, ack", "len sport dport flags credit pad csum",
+                                          "extensions"]))
+            kex = parse_exts(kprobe["ext"])
+            kgen = dict(kex).get("GEN_NUM")
+            check([n for n, _ in kex] == ["NPATHS", "GEN_NUM", "SPORT_IDX"]
+                  and dict(kex)["NPATHS"] == 8 and kgen and dict(kex)["SPORT_IDX"] == 0
+                  and kprobe["ext"][10:] == b"\0" * 6,
+                  f"its extensions: NPATHS=8, GEN_NUM nonzero, SPORT_IDX, rest zero (got {kex})")
+            print(f"      the kernel's GEN_NUM: {kgen} (0x{kgen or 0:08x}); ours: {ours_gen} "
+                  f"(0x{ours_gen or 0:08x})")
+            check(kgen != ours_gen, "the kernel's GEN_NUM is its own, not ours")
+        if pong:
+            pex = parse_exts(pong["ext"])
+            check([n for n, _ in pex] == ["NPATHS", "GEN_NUM", "SPORT_IDX"]
+                  and pong["ext"][10:] == b"\0" * 6,
+                  f"its probe pong: NPATHS, GEN_NUM, SPORT_IDX, rest zero (got {pex})")
+            check(kgen is not None and dict(pex).get("GEN_NUM") == kgen,
+                  f"its probe pong carries its own GEN_NUM {kgen}, not ours {ours_gen} "
+                  f"(got {dict(pex).get('GEN_NUM')})")
+        our_pong = None
+        for m in ours_to_k.get(p0, []):
+            if m["sport"] == 0 and m["dport"] == 1 and m["flags"] != 0x01:
+                our_pong = m
+                break
+        check(our_pong is not None and dict(parse_exts(our_pong["ext"])).get("GEN_NUM") == ours_gen,
+              "our probe pong to it carries our own GEN_NUM")
+        print("\n(e) source ports (SPORT_IDX: port % 8 = path index)")
+        if p0:
+            check(p0[1] % 8 == 0, f"our path 0 comes from port {p0[1]} = 0 (mod 8)")
+        for ck in k_to_ours:
+            if ck[0] == a.kernel:
+                print(f"      the kernel connects from {ck[1]} (mod 8 = {ck[1] % 8})")
 
     print("\nsequence numbers and congestion maps")
     for name, side in (("ours", ours_to_k), ("kernel", k_to_ours)):

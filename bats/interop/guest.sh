@@ -9,7 +9,8 @@
 # is one long-running program should `exec` it, so that the PID is the program's.
 # RUNDIR/stop (or LIFETIME_S, default 500) ends the agent: it stops the jobs still running
 # (TERM, then KILL), by PID, and writes RUNDIR/done. With INTEROP_CAPTURE=1 it also
-# captures every RDS/TCP packet's headers for the whole run into RUNDIR/all.pcap.
+# captures every RDS/TCP packet's headers for the whole run into RUNDIR/all.pcap (the first
+# INTEROP_SNAPLEN bytes of each, default 200; 0: whole packets).
 #
 # RUNDIR is a directory of the host shared into the guest (kvm-rds run --share).
 
@@ -59,8 +60,21 @@ kill_tree() {
 
 cap_pid=
 if [[ ${INTEROP_CAPTURE:-0} == 1 ]] && command -v tcpdump >/dev/null; then
-	tcpdump -i eth0 -n -U -Z root -s 200 -w /tmp/all.pcap 'tcp port 16385' >/tmp/all.log 2>&1 &
+	tcpdump -i eth0 -n -U -Z root -s "${INTEROP_SNAPLEN:-200}" -w /tmp/all.pcap 'tcp port 16385' >/tmp/all.log 2>&1 &
 	cap_pid=$!
+fi
+# Keep the kernel's packet-timestamp static key (netstamp_needed_key) on for the whole run:
+# a test that turns timestamps on (rds_api_table's SO_TIMESTAMP rows) would otherwise patch
+# netif_rx_internal's code while the other vCPU runs it, and under QEMU's multi-threaded TCG
+# that once ended in "Oops: int3" at netif_rx_internal and a panic (7.3.4, during the
+# socket API table row).
+ts_pid=
+if command -v python3 >/dev/null; then
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMP, 1)
+time.sleep(float(sys.argv[1]))' "$((life + 60))" >/dev/null 2>&1 &
+	ts_pid=$!
 fi
 sysctl -qw net.core.wmem_max=8388608 net.core.rmem_max=8388608 2>/dev/null
 # What the jobs write to the shared directory must reach the host at once: newer kernels'
@@ -111,6 +125,7 @@ if [[ -n $cap_pid ]]; then
 	wait "$cap_pid"
 	cp /tmp/all.pcap "$dir/all.pcap"
 fi
+[[ -n $ts_pid ]] && kill "$ts_pid" 2>/dev/null
 wait
 echo "done" >"$dir/done"
 say "done"

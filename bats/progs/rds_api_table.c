@@ -35,8 +35,9 @@
  *   kvm-rds run --no-net --share "$PWD" -- sh -c 'ip -n a link set lo up;
  *     ip -n b link set lo up; RDS_API_NETNS2=/var/run/netns/b ip netns exec a
  *     '"$PWD"'/build/progs/rds_api_table 198.18.0.1 198.18.0.2'
- * Rows marked KERNEL: below are where the kernel (Debian 6.1.0-56 and 6.12.117) differs from
- * the text of socket-api.md; the table follows the kernel.
+ * Rows marked KERNEL: below are where the kernel (Debian 6.1.0-56 and 6.12.117; 7.3.4 gives
+ * the same results) differs from the text of socket-api.md; the table follows the kernel.
+ * The interop suite runs it in the guest as its last row (bats/interop/interop.bats).
  */
 #include "rds_common.h"
 

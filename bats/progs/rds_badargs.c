@@ -36,7 +36,7 @@ static void expect(const char *name, long ret, int want_errno)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in a;
+	rds_sa a;
 	struct msghdr m = { 0 };
 	struct iovec iov = { NULL, 100 };
 	socklen_t len = 16;
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	EXPECT(getsockopt(fd, SOL_RDS, RDS_INFO_COUNTERS, NULL, NULL), EFAULT);
 	EXPECT(ioctl(fd, SIOCRDSGETTOS, NULL), EFAULT);
 	EXPECT(setsockopt(fd, SOL_RDS, RDS_CANCEL_SENT_TO, NULL, 16), EFAULT);
-	EXPECT(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	EXPECT(bind(fd, &a.sa, sa_len(&a)), 0);
 	EXPECT(sendmsg(fd, &m, 0), ENOTCONN); /* no name, not connected */
 	m.msg_name = &a;
 	m.msg_namelen = sizeof(a);
@@ -76,9 +76,9 @@ int main(int argc, char **argv)
 	m.msg_iov = NULL;
 	m.msg_iovlen = 1;
 	EXPECT(sendmsg(fd, &m, 0), EFAULT);
-	EXPECT(sendto(fd, NULL, 5, 0, (struct sockaddr *)&a, sizeof(a)), EFAULT);
+	EXPECT(sendto(fd, NULL, 5, 0, &a.sa, sa_len(&a)), EFAULT);
 	EXPECT(recv(fd, NULL, 100, MSG_DONTWAIT), EFAULT);
-	EXPECT(sendto(fd, "x", 1, 0, (struct sockaddr *)&a, sizeof(a)), 0); /* still works */
+	EXPECT(sendto(fd, "x", 1, 0, &a.sa, sa_len(&a)), 0); /* still works */
 	printf("%d failed\n", failed);
 	return failed ? 1 : 0;
 }

@@ -11,15 +11,14 @@
  */
 #include "rds_common.h"
 
-static void exchange(int fd, const struct sockaddr_in *peer, int round)
+static void exchange(int fd, const rds_sa *peer, int round)
 {
 	char text[64], buf[64];
 	ssize_t n;
 
 	for (int k = 0; k < 20; k++) {
 		snprintf(text, sizeof(text), "round %d message %d", round, k);
-		if (sendto(fd, text, strlen(text), 0, (const struct sockaddr *)peer,
-			   sizeof(*peer)) < 0)
+		if (sendto(fd, text, strlen(text), 0, &peer->sa, sa_len(peer)) < 0)
 			die("sendto: %s", strerror(errno));
 		n = recv(fd, buf, sizeof(buf) - 1, 0);
 		if (n < 0)
@@ -32,7 +31,7 @@ static void exchange(int fd, const struct sockaddr_in *peer, int round)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in me, peer;
+	rds_sa me, peer;
 	struct timeval tv = { .tv_sec = 10 };
 	int fd;
 
@@ -45,7 +44,7 @@ int main(int argc, char **argv)
 	me = make_addr(argv[1], parse_long(argv[2], "PORT", 2, 65535));
 	peer = make_addr(argv[3], parse_long(argv[4], "PEERPORT", 2, 65535));
 	fd = socket(AF_RDS, SOCK_SEQPACKET, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)) < 0 ||
+	if (fd < 0 || bind(fd, &me.sa, sa_len(&me)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
 		die("socket/bind: %s", strerror(errno));
 	exchange(fd, &peer, 1);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/rds.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -69,36 +70,96 @@ static inline long parse_long(const char *s, const char *what, long min, long ma
 	return v;
 }
 
-static inline struct sockaddr_in make_addr(const char *ip, long port)
-{
-	struct sockaddr_in sin;
+/*
+ * An RDS address: IPv4 (sockaddr_in) or IPv6 (sockaddr_in6). make_addr takes "a.b.c.d",
+ * or an IPv6 address with an optional scope as "%ifname" or "%index" (link-local), e.g.
+ * "fe80::1%eth0" or "::ffff:198.18.1.2" (IPv4-mapped).
+ */
+typedef union {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+} rds_sa;
 
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1)
-		die("bad IPv4 address '%s'", ip);
-	return sin;
+static inline socklen_t sa_len(const rds_sa *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);
 }
 
-/* "a.b.c.d:port" into a static buffer (one of two, so two can appear in one printf). */
-static inline const char *addr_str(const struct sockaddr_in *sin)
+static inline rds_sa make_addr(const char *spec, long port)
 {
-	static char bufs[2][INET_ADDRSTRLEN + 8];
-	static int which;
-	char ip[INET_ADDRSTRLEN];
-	char *b = bufs[which++ & 1];
+	char ip[INET6_ADDRSTRLEN + 32];
+	char *pct;
+	rds_sa a;
 
-	if (!inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip)))
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, spec, &a.in.sin_addr) == 1) {
+		a.in.sin_family = AF_INET;
+		a.in.sin_port = htons((uint16_t)port);
+		return a;
+	}
+	snprintf(ip, sizeof(ip), "%s", spec);
+	pct = strchr(ip, '%');
+	if (pct) {
+		*pct++ = 0;
+		a.in6.sin6_scope_id = if_nametoindex(pct);
+		if (!a.in6.sin6_scope_id)
+			a.in6.sin6_scope_id = (uint32_t)strtoul(pct, NULL, 10);
+		if (!a.in6.sin6_scope_id)
+			die("bad scope '%s' in '%s'", pct, spec);
+	}
+	if (inet_pton(AF_INET6, ip, &a.in6.sin6_addr) != 1)
+		die("bad address '%s' (IPv4, or IPv6 with an optional %%scope)", spec);
+	a.in6.sin6_family = AF_INET6;
+	a.in6.sin6_port = htons((uint16_t)port);
+	return a;
+}
+
+/*
+ * "a.b.c.d:port" or "[v6%scope]:port" into a static buffer (one of four, so that a few can
+ * appear in one printf).
+ */
+static inline const char *addr_str(const rds_sa *a)
+{
+	static char bufs[4][INET6_ADDRSTRLEN + 24];
+	static int which;
+	char ip[INET6_ADDRSTRLEN];
+	char *b = bufs[which++ & 3];
+
+	if (a->sa.sa_family == AF_INET6) {
+		if (!inet_ntop(AF_INET6, &a->in6.sin6_addr, ip, sizeof(ip)))
+			strcpy(ip, "?");
+		if (a->in6.sin6_scope_id)
+			snprintf(b, sizeof(bufs[0]), "[%s%%%u]:%u", ip, a->in6.sin6_scope_id,
+				 ntohs(a->in6.sin6_port));
+		else
+			snprintf(b, sizeof(bufs[0]), "[%s]:%u", ip, ntohs(a->in6.sin6_port));
+		return b;
+	}
+	if (!inet_ntop(AF_INET, &a->in.sin_addr, ip, sizeof(ip)))
 		strcpy(ip, "?");
-	snprintf(b, sizeof(bufs[0]), "%s:%u", ip, ntohs(sin->sin_port));
+	snprintf(b, sizeof(bufs[0]), "%s:%u", ip, ntohs(a->in.sin_port));
 	return b;
 }
 
-static inline int same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
+/*
+ * Same family, address, port and (IPv6) scope. A peer given as IPv4-mapped IPv6 matches
+ * the IPv4 source a socket bound to IPv4 reports (the kernel's recvmsg does so).
+ */
+static inline int same_addr(const rds_sa *a, const rds_sa *b)
 {
-	return a->sin_family == b->sin_family && a->sin_port == b->sin_port &&
-	       a->sin_addr.s_addr == b->sin_addr.s_addr;
+	if (a->sa.sa_family == AF_INET && b->sa.sa_family == AF_INET)
+		return a->in.sin_port == b->in.sin_port &&
+		       a->in.sin_addr.s_addr == b->in.sin_addr.s_addr;
+	if (a->sa.sa_family == AF_INET6 && b->sa.sa_family == AF_INET6)
+		return a->in6.sin6_port == b->in6.sin6_port &&
+		       !memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, sizeof(struct in6_addr)) &&
+		       a->in6.sin6_scope_id == b->in6.sin6_scope_id;
+	if (a->sa.sa_family == AF_INET6)
+		return same_addr(b, a);
+	return b->sa.sa_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&b->in6.sin6_addr) &&
+	       a->in.sin_port == b->in6.sin6_port &&
+	       !memcmp(&a->in.sin_addr, &b->in6.sin6_addr.s6_addr[12], 4);
 }
 
 /* socket(AF_RDS, SOCK_SEQPACKET | extra_flags, 0) or die. */
@@ -113,9 +174,9 @@ static inline int rds_socket(int extra_flags)
 
 static inline void rds_bind(int fd, const char *ip, long port)
 {
-	struct sockaddr_in sin = make_addr(ip, port);
+	rds_sa sin = make_addr(ip, port);
 
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+	if (bind(fd, &sin.sa, sa_len(&sin)) < 0)
 		die("bind(RDS, %s): %s", addr_str(&sin), strerror(errno));
 }
 
@@ -190,8 +251,8 @@ static inline int wait_fd(int fd, short events, int timeout_ms)
  * Receives one message with recvmsg. Returns its length; *from gets the source; *trunc is
  * set when the message did not fit. Returns -1 with errno set on failure.
  */
-static inline ssize_t rds_recv_from(int fd, void *buf, size_t cap, int flags,
-				    struct sockaddr_in *from, socklen_t *fromlen, int *trunc)
+static inline ssize_t rds_recv_from(int fd, void *buf, size_t cap, int flags, rds_sa *from,
+				    socklen_t *fromlen, int *trunc)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = cap };
 	struct msghdr msg;

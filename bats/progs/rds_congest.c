@@ -110,7 +110,7 @@ static int sink(int argc, char **argv)
 	printf("draining after %.1fs (%s)\n", (double)(now_ms() - t0) / 1000,
 	       usr1 ? "signal" : "time");
 	while (!end) {
-		struct sockaddr_in from;
+		rds_sa from;
 		socklen_t fromlen;
 		int trunc;
 		ssize_t n;
@@ -160,11 +160,10 @@ static int sink(int argc, char **argv)
 }
 
 /* Sends one message, retrying EAGAIN after POLLOUT; returns 0 or the failing errno. */
-static int send_one(int fd, const struct sockaddr_in *peer, const uint8_t *buf, size_t len,
-		    long long deadline)
+static int send_one(int fd, const rds_sa *peer, const uint8_t *buf, size_t len, long long deadline)
 {
 	for (;;) {
-		ssize_t n = sendto(fd, buf, len, 0, (const struct sockaddr *)peer, sizeof(*peer));
+		ssize_t n = sendto(fd, buf, len, 0, &peer->sa, sa_len(peer));
 
 		if (n == (ssize_t)len)
 			return 0;
@@ -181,7 +180,7 @@ static int send_one(int fd, const struct sockaddr_in *peer, const uint8_t *buf, 
 static int flood(int argc, char **argv)
 {
 	long size = 4096, max = 20000, timeout_s = 30;
-	struct sockaddr_in peer;
+	rds_sa peer;
 	long long t0, deadline, t_nobufs = -1, t_resumed = -1;
 	uint32_t seq = 0;
 	uint8_t *buf;

@@ -23,7 +23,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
-	struct sockaddr_in from;
+	rds_sa from;
 	socklen_t fromlen;
 	long count = 0, timeout_s = 10, got = 0;
 	uint8_t *buf;
@@ -84,14 +84,15 @@ int main(int argc, char **argv)
 			printf("note: notification without a source (len %zd), skipped\n", n);
 			continue;
 		}
-		if (fromlen < sizeof(from) || from.sin_family != AF_INET)
+		if ((from.sa.sa_family != AF_INET && from.sa.sa_family != AF_INET6) ||
+		    fromlen != sa_len(&from))
 			die("recvmsg: msg_namelen %u family %u", (unsigned)fromlen,
-			    from.sin_family);
+			    from.sa.sa_family);
 		if (trunc)
 			die("message from %s truncated at %zd bytes", addr_str(&from), n);
 		got++;
 		printf("echo len=%zd from=%s\n", n, addr_str(&from));
-		ssize_t s = sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, sizeof(from));
+		ssize_t s = sendto(fd, buf, (size_t)n, 0, &from.sa, sa_len(&from));
 		if (s < 0)
 			die("sendto %s (%zd bytes): %s", addr_str(&from), n, strerror(errno));
 		if (s != n)

@@ -80,7 +80,7 @@ int main(int argc, char **argv)
 		/* Drain until EAGAIN (required for edge-triggered; bounded anyway). */
 		long this_wake = 0;
 		for (int i = 0; i < 100000; i++) {
-			struct sockaddr_in from;
+			rds_sa from;
 			socklen_t fromlen;
 			int trunc;
 			ssize_t r = rds_recv_from(fd, buf, sizeof(buf), 0, &from, &fromlen, &trunc);
@@ -96,9 +96,9 @@ int main(int argc, char **argv)
 				printf("note: notification without a source\n");
 				continue;
 			}
-			if (fromlen != sizeof(from) || from.sin_family != AF_INET)
+			if (fromlen != sizeof(from.in) || from.sa.sa_family != AF_INET)
 				die("recvmsg: msg_namelen %u family %u", (unsigned)fromlen,
-				    from.sin_family);
+				    from.sa.sa_family);
 			if (trunc)
 				die("message truncated");
 			got++;

@@ -18,7 +18,7 @@
 static int open_bound(const char *prefix, long host, long port)
 {
 	char ip[64];
-	struct sockaddr_in a;
+	rds_sa a;
 	struct timeval tv = { .tv_sec = 10 };
 	int fd = socket(AF_RDS, SOCK_SEQPACKET, 0);
 
@@ -26,19 +26,19 @@ static int open_bound(const char *prefix, long host, long port)
 		die("socket: %s", strerror(errno));
 	snprintf(ip, sizeof(ip), "%s.%ld", prefix, host);
 	a = make_addr(ip, port);
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+	if (bind(fd, &a.sa, sa_len(&a)) < 0)
 		die("bind %s:%ld: %s", ip, port, strerror(errno));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
 		die("SO_RCVTIMEO: %s", strerror(errno));
 	return fd;
 }
 
-static void exchange(int fd, const struct sockaddr_in *peer, const char *text)
+static void exchange(int fd, const rds_sa *peer, const char *text)
 {
 	char buf[256];
 	ssize_t n;
 
-	if (sendto(fd, text, strlen(text), 0, (const struct sockaddr *)peer, sizeof(*peer)) < 0)
+	if (sendto(fd, text, strlen(text), 0, &peer->sa, sa_len(peer)) < 0)
 		die("sendto: %s", strerror(errno));
 	n = recv(fd, buf, sizeof(buf) - 1, 0);
 	if (n < 0)
@@ -48,14 +48,13 @@ static void exchange(int fd, const struct sockaddr_in *peer, const char *text)
 		die("echo mismatch: got '%s', want '%s'", buf, text);
 }
 
-static void worker(int idx, int inherited, const char *prefix, long first,
-		   const struct sockaddr_in *peer, long count)
+static void worker(int idx, int inherited, const char *prefix, long first, const rds_sa *peer,
+		   long count)
 {
 	char text[64];
 	int fd;
 
-	if (sendto(inherited, "x", 1, 0, (const struct sockaddr *)peer, sizeof(*peer)) >= 0 ||
-	    errno != EBADF)
+	if (sendto(inherited, "x", 1, 0, &peer->sa, sa_len(peer)) >= 0 || errno != EBADF)
 		die("worker %d: inherited fd did not give EBADF (%s)", idx, strerror(errno));
 	if (idx == 0)
 		printf("inherited fd: EBADF\n");
@@ -72,7 +71,7 @@ static void worker(int idx, int inherited, const char *prefix, long first,
 int main(int argc, char **argv)
 {
 	long first, workers = 4, count = 50;
-	struct sockaddr_in peer;
+	rds_sa peer;
 	int fd, failed = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

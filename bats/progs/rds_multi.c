@@ -39,7 +39,7 @@ static void on_signal(int sig)
 
 struct msock {
 	int fd;
-	struct sockaddr_in local, peer;
+	rds_sa local, peer;
 	long sent, recvd;
 	int nobufs; /* last send hit ENOBUFS (peer port congested): retry on a timer */
 };
@@ -101,8 +101,7 @@ static void send_some(struct msock *s, long idx, long count)
 		put_be32(buf + 12, (uint32_t)len);
 		for (size_t j = HDR_LEN; j < len; j++)
 			buf[j] = payload_byte(idx, s->sent, j - HDR_LEN);
-		n = sendto(s->fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&s->peer,
-			   sizeof(s->peer));
+		n = sendto(s->fd, buf, len, MSG_DONTWAIT, &s->peer.sa, sa_len(&s->peer));
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 				return;
@@ -124,7 +123,7 @@ static void recv_some(struct msock *s, long idx, long count)
 	uint8_t buf[MAX_LEN + 64];
 
 	for (int burst = 0; burst < 256; burst++) {
-		struct sockaddr_in from;
+		rds_sa from;
 		socklen_t fromlen;
 		int trunc;
 		ssize_t n = rds_recv_from(s->fd, buf, sizeof(buf), MSG_DONTWAIT, &from, &fromlen,
@@ -137,7 +136,7 @@ static void recv_some(struct msock *s, long idx, long count)
 		}
 		if (fromlen == 0)
 			continue; /* a notification, not a message */
-		if (fromlen != sizeof(from) || !same_addr(&from, &s->peer)) {
+		if (fromlen != sa_len(&from) || !same_addr(&from, &s->peer)) {
 			error_msg(idx, "message from %s (namelen %u), want %s", addr_str(&from),
 				  (unsigned)fromlen, addr_str(&s->peer));
 			continue;
@@ -248,7 +247,7 @@ int main(int argc, char **argv)
 		s->fd = rds_socket(SOCK_NONBLOCK);
 		s->local = make_addr(argv[optind], base + i);
 		s->peer = make_addr(argv[optind + 2], peer_base + i);
-		if (bind(s->fd, (struct sockaddr *)&s->local, sizeof(s->local)) < 0)
+		if (bind(s->fd, &s->local.sa, sa_len(&s->local)) < 0)
 			die("bind %s: %s", addr_str(&s->local), strerror(errno));
 	}
 	printf("ready addr=%s ports=%ld..%ld peer=%s ports=%ld..%ld mode=%s%s count=%ld\n",
@@ -343,8 +342,8 @@ int main(int argc, char **argv)
 	for (long i = 0; i < nsock; i++) {
 		struct msock *s = &socks[i];
 
-		printf("sock %2ld port %u -> %s sent %ld recv %ld\n", i, ntohs(s->local.sin_port),
-		       addr_str(&s->peer), s->sent, s->recvd);
+		printf("sock %2ld port %u -> %s sent %ld recv %ld\n", i,
+		       ntohs(s->local.in.sin_port), addr_str(&s->peer), s->sent, s->recvd);
 		total_recvd += s->recvd;
 	}
 	printf("total sockets=%ld sent=%ld recv=%ld errors=%ld\n", nsock, total_sent, total_recvd,

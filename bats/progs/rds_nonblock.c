@@ -59,7 +59,7 @@ static void check_sock_nonblock(void)
 	int fd = bound_rds(SOCK_NONBLOCK, 0);
 	int fl = fcntl(fd, F_GETFL);
 	char buf[64];
-	struct sockaddr_in from;
+	rds_sa from;
 	socklen_t fromlen = sizeof(from);
 	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -143,11 +143,11 @@ static int sockopt_int(int fd, int level, int name)
 static int udp_bound(struct sockaddr_in *out)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in sin = make_addr(addr, 0);
+	rds_sa sin = make_addr(addr, 0);
 	socklen_t len = sizeof(*out);
 
 	CHECK(fd >= 0, "socket(AF_INET, SOCK_DGRAM): %s", strerror(errno));
-	CHECK(bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0, "bind UDP: %s", strerror(errno));
+	CHECK(bind(fd, &sin.sa, sa_len(&sin)) == 0, "bind UDP: %s", strerror(errno));
 	CHECK(getsockname(fd, (struct sockaddr *)out, &len) == 0, "getsockname UDP: %s",
 	      strerror(errno));
 	return fd;
@@ -168,13 +168,12 @@ static void expect_data(int fd, const char *want, const char *what)
 
 static void rds_still_bound(int rfd, long port_off)
 {
-	struct sockaddr_in sin, want = make_addr(addr, base_port + port_off);
+	rds_sa sin, want = make_addr(addr, base_port + port_off);
 	socklen_t len = sizeof(sin);
 	char buf[8];
 
-	CHECK(getsockname(rfd, (struct sockaddr *)&sin, &len) == 0, "getsockname RDS: %s",
-	      strerror(errno));
-	CHECK(len == sizeof(sin) && same_addr(&sin, &want), "RDS getsockname: %s, want %s",
+	CHECK(getsockname(rfd, &sin.sa, &len) == 0, "getsockname RDS: %s", strerror(errno));
+	CHECK(len == sa_len(&want) && same_addr(&sin, &want), "RDS getsockname: %s, want %s",
 	      addr_str(&sin), addr_str(&want));
 	CHECK(sockopt_int(rfd, SOL_SOCKET, SO_DOMAIN) == AF_RDS, "RDS SO_DOMAIN != AF_RDS");
 	CHECK(sockopt_int(rfd, SOL_SOCKET, SO_TYPE) == SOCK_SEQPACKET, "RDS SO_TYPE");
@@ -227,7 +226,7 @@ static void check_tcp(void)
 {
 	int rfd = bound_rds(0, 5);
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), c, a, one = 1, fl;
-	struct sockaddr_in sin = make_addr(addr, 0);
+	rds_sa sin = make_addr(addr, 0);
 	socklen_t len = sizeof(sin);
 	char buf[64];
 	struct iovec iov;
@@ -237,14 +236,13 @@ static void check_tcp(void)
 	CHECK(l >= 0, "socket(TCP): %s", strerror(errno));
 	CHECK(setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0, "SO_REUSEADDR: %s",
 	      strerror(errno));
-	CHECK(bind(l, (struct sockaddr *)&sin, sizeof(sin)) == 0, "bind TCP: %s", strerror(errno));
+	CHECK(bind(l, &sin.sa, sa_len(&sin)) == 0, "bind TCP: %s", strerror(errno));
 	CHECK(listen(l, 4) == 0, "listen: %s", strerror(errno));
-	CHECK(getsockname(l, (struct sockaddr *)&sin, &len) == 0, "getsockname TCP: %s",
-	      strerror(errno));
+	CHECK(getsockname(l, &sin.sa, &len) == 0, "getsockname TCP: %s", strerror(errno));
 	c = socket(AF_INET, SOCK_STREAM, 0);
 	CHECK(c >= 0, "socket(TCP): %s", strerror(errno));
-	CHECK(connect(c, (struct sockaddr *)&sin, sizeof(sin)) == 0, "TCP connect %s: %s",
-	      addr_str(&sin), strerror(errno));
+	CHECK(connect(c, &sin.sa, sa_len(&sin)) == 0, "TCP connect %s: %s", addr_str(&sin),
+	      strerror(errno));
 	CHECK(wait_fd(l, POLLIN, 5000) & POLLIN, "TCP listener: no connection within 5 s");
 	a = accept(l, NULL, NULL);
 	CHECK(a >= 0, "accept: %s", strerror(errno));
@@ -292,22 +290,21 @@ static void check_tcp(void)
 static void check_self(void)
 {
 	int r1 = bound_rds(0, 6), r2 = bound_rds(SOCK_NONBLOCK, 7);
-	struct sockaddr_in to = make_addr(addr, base_port + 7),
-			   want = make_addr(addr, base_port + 6);
-	struct sockaddr_in from;
+	rds_sa to = make_addr(addr, base_port + 7), want = make_addr(addr, base_port + 6);
+	rds_sa from;
 	socklen_t fromlen;
 	char buf[64];
 	int trunc;
 	ssize_t n;
 
 	set_timeouts(r1, 5);
-	CHECK(sendto(r1, "to myself", 9, 0, (struct sockaddr *)&to, sizeof(to)) == 9,
-	      "RDS sendto %s: %s", addr_str(&to), strerror(errno));
+	CHECK(sendto(r1, "to myself", 9, 0, &to.sa, sa_len(&to)) == 9, "RDS sendto %s: %s",
+	      addr_str(&to), strerror(errno));
 	CHECK(wait_fd(r2, POLLIN, 5000) & POLLIN, "RDS: same-process message not readable in 5 s");
 	n = rds_recv_from(r2, buf, sizeof(buf), 0, &from, &fromlen, &trunc);
 	CHECK(n == 9 && memcmp(buf, "to myself", 9) == 0 && !trunc, "RDS self recv: %zd (%s)", n,
 	      n < 0 ? strerror(errno) : "content");
-	CHECK(fromlen == sizeof(from) && same_addr(&from, &want), "RDS self: source %s, want %s",
+	CHECK(fromlen == sa_len(&from) && same_addr(&from, &want), "RDS self: source %s, want %s",
 	      addr_str(&from), addr_str(&want));
 	close(r1);
 	close(r2);

@@ -15,7 +15,7 @@
 int main(int argc, char **argv)
 {
 	long count = 3, timeout_s = 10, interval_ms = 100, got = 0, bad = 0;
-	struct sockaddr_in local, peer, from;
+	rds_sa local, peer, from;
 	socklen_t len = sizeof(local), fromlen;
 	uint8_t buf[64];
 	int fd, opt;
@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 
 	fd = rds_socket(0);
 	rds_bind(fd, argv[optind], parse_long(argv[optind + 1], "port", 0, 65535));
-	if (getsockname(fd, (struct sockaddr *)&local, &len) < 0)
+	if (getsockname(fd, &local.sa, &len) < 0)
 		die("getsockname: %s", strerror(errno));
 	printf("bound %s\n", addr_str(&local));
 	peer = make_addr(argv[optind + 2], 0);
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 		struct timespec ts0, ts1;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts0);
-		if (sendto(fd, NULL, 0, 0, (struct sockaddr *)&peer, sizeof(peer)) < 0)
+		if (sendto(fd, NULL, 0, 0, &peer.sa, sa_len(&peer)) < 0)
 			die("ping %ld: sendto %s: %s", k, addr_str(&peer), strerror(errno));
 		for (;;) {
 			long long left = deadline - now_ms();
@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 				printf("note: notification without a source, skipped\n");
 				continue;
 			}
-			if (fromlen == sizeof(from) && same_addr(&from, &peer) && n == 0)
+			if (fromlen == sa_len(&from) && same_addr(&from, &peer) && n == 0)
 				break;
 			printf("error: unexpected message len %zd from %s (namelen %u)\n", n,
 			       addr_str(&from), (unsigned)fromlen);

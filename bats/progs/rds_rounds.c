@@ -32,12 +32,11 @@ static uint8_t *buf;
 /* Receives one message (bounded by deadline); echoes anything that is not from `peer`
  * (always, when in_round is 0). Returns the length of a message from the peer in a round,
  * -1 on timeout or stop. */
-static ssize_t serve_one(int fd, const struct sockaddr_in *peer, int in_round,
-			 long long deadline)
+static ssize_t serve_one(int fd, const rds_sa *peer, int in_round, long long deadline)
 {
 	for (;;) {
 		long long left = deadline - now_ms();
-		struct sockaddr_in from;
+		rds_sa from;
 		socklen_t fromlen;
 		int trunc, rev;
 		ssize_t n;
@@ -58,7 +57,7 @@ static ssize_t serve_one(int fd, const struct sockaddr_in *peer, int in_round,
 		if (in_round && same_addr(&from, peer))
 			return trunc ? -2 : n;
 		printf("echo len=%zd from=%s\n", n, addr_str(&from));
-		if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, sizeof(from)) != n)
+		if (sendto(fd, buf, (size_t)n, 0, &from.sa, sa_len(&from)) != n)
 			printf("error: echo to %s: %s\n", addr_str(&from), strerror(errno));
 		if (!in_round)
 			return 0;
@@ -70,7 +69,7 @@ int main(int argc, char **argv)
 	static const long default_sizes[] = { 0, 1, 8192, 65536 };
 	long sizes[32], timeout_s = 20, hold_s = 120, ok = 0, failed = 0, round = 0;
 	int nsizes = 0, fd, opt;
-	struct sockaddr_in peer;
+	rds_sa peer;
 	struct sigaction sa;
 	long long end;
 	uint8_t *out;
@@ -123,8 +122,7 @@ int main(int argc, char **argv)
 			ssize_t n;
 
 			fill_pattern(out, size);
-			if (sendto(fd, out, size, 0, (struct sockaddr *)&peer, sizeof(peer)) !=
-			    (ssize_t)size) {
+			if (sendto(fd, out, size, 0, &peer.sa, sa_len(&peer)) != (ssize_t)size) {
 				snprintf(why, sizeof(why), "sendto size=%zu: %s", size,
 					 strerror(errno));
 				err = why;

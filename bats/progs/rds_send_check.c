@@ -6,8 +6,10 @@
  * deterministic content pattern to PEER_ADDR:PEER_PORT, which must echo it back (rds_echo,
  * bats/py/rds_echo.py), and checks each echo: source, length and content.
  *
- * Output: "ok size=N" per size, then "all N sizes ok". Exits 1 on the first failure; every
- * wait is bounded by timeout_s (default 20).
+ * ADDR and PEER_ADDR: IPv4, or IPv6 with an optional %scope (rds_common.h make_addr).
+ * Output: "echoes from ADDR" (the source of the first echo, as recvmsg gave it), "ok size=N"
+ * per size, then "all N sizes ok". Exits 1 on the first failure; every wait is bounded by
+ * timeout_s (default 20).
  */
 #include "rds_common.h"
 
@@ -17,7 +19,7 @@ int main(int argc, char **argv)
 	long sizes[64];
 	int nsizes = 0, opt;
 	long timeout_s = 20;
-	struct sockaddr_in peer;
+	rds_sa peer;
 	uint8_t *out, *in;
 	int fd;
 
@@ -62,13 +64,13 @@ int main(int argc, char **argv)
 
 	for (int k = 0; k < nsizes; k++) {
 		size_t size = (size_t)sizes[k];
-		struct sockaddr_in from;
+		rds_sa from;
 		socklen_t fromlen;
 		int trunc;
 		ssize_t n;
 
 		fill_pattern(out, size);
-		n = sendto(fd, out, size, 0, (struct sockaddr *)&peer, sizeof(peer));
+		n = sendto(fd, out, size, 0, &peer.sa, sa_len(&peer));
 		if (n < 0)
 			die("sendto %s size=%zu: %s", addr_str(&peer), size, strerror(errno));
 		if ((size_t)n != size)
@@ -95,9 +97,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
-		if (fromlen != sizeof(from))
-			die("size=%zu: msg_namelen %u, want %zu", size, (unsigned)fromlen,
-			    sizeof(from));
+		if (fromlen != sa_len(&from))
+			die("size=%zu: msg_namelen %u, want %u", size, (unsigned)fromlen,
+			    (unsigned)sa_len(&from));
 		if (!same_addr(&from, &peer))
 			die("size=%zu: echo came from %s, want %s", size, addr_str(&from),
 			    addr_str(&peer));
@@ -109,6 +111,8 @@ int main(int argc, char **argv)
 		if (bad != size)
 			die("size=%zu: content differs at offset %zu (got 0x%02x want 0x%02x)",
 			    size, bad, in[bad], pattern_byte(size, bad));
+		if (k == 0)
+			printf("echoes from %s\n", addr_str(&from));
 		printf("ok size=%zu\n", size);
 	}
 	printf("all %d sizes ok\n", nsizes);

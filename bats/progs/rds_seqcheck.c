@@ -43,7 +43,7 @@ static void on_signal(int sig)
 
 struct ssock {
 	int fd;
-	struct sockaddr_in local, peer;
+	rds_sa local, peer;
 	uint64_t next; /* send: next seq to send; recv: last seq seen */
 	long count;
 };
@@ -139,8 +139,7 @@ static int run_send(const struct opts *o, struct ssock *socks)
 		put_be(buf + 16, (uint64_t)o->size, 4);
 		for (long j = HDR_LEN; j < o->size; j++)
 			buf[j] = filler(i, s->next, (size_t)j);
-		n = sendto(s->fd, buf, (size_t)o->size, 0, (struct sockaddr *)&s->peer,
-			   sizeof(s->peer));
+		n = sendto(s->fd, buf, (size_t)o->size, 0, &s->peer.sa, sa_len(&s->peer));
 		if (n < 0) {
 			if (errno == ETIMEDOUT) {
 				timeouts++;
@@ -253,7 +252,7 @@ static int run_recv(const struct opts *o, struct ssock *socks)
 			if (!(pfd[i].revents & POLLIN))
 				continue;
 			for (int burst = 0; burst < 256; burst++) {
-				struct sockaddr_in from;
+				rds_sa from;
 				socklen_t fromlen;
 				int trunc;
 				ssize_t r = rds_recv_from(s->fd, buf, RDS_TEST_MAX_MSG,

@@ -48,7 +48,7 @@ static uint32_t get_be32(const uint8_t *p)
 
 struct ssock {
 	int fd;
-	struct sockaddr_in peer;
+	rds_sa peer;
 	long sent, recvd;
 	long long retry_at; /* ENOBUFS: next try */
 };
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
 				die("sock %ld: poll revents 0x%x", i, pfd[i].revents);
 			if (!do_send) {
 				for (int k = 0; k < 64 && (pfd[i].revents & POLLIN); k++) {
-					struct sockaddr_in from;
+					rds_sa from;
 					socklen_t fromlen;
 					int trunc;
 					ssize_t n = rds_recv_from(s->fd, buf, (size_t)size + 64,
@@ -249,7 +249,7 @@ int main(int argc, char **argv)
 			for (int k = 0; k < 8 && s->sent < count; k++) {
 				fill(buf, i, s->sent, (size_t)size);
 				ssize_t n = sendto(s->fd, buf, (size_t)size, MSG_DONTWAIT,
-						   (struct sockaddr *)&s->peer, sizeof(s->peer));
+						   &s->peer.sa, sa_len(&s->peer));
 				if (n < 0 && (errno == EAGAIN || errno == EINTR))
 					break;
 				if (n < 0 && errno == ENOBUFS) {

@@ -28,7 +28,7 @@ static pthread_barrier_t start;
 static int exchange(struct job *j)
 {
 	char out[64], in[64];
-	struct sockaddr_in peer = make_addr(j->peer, j->peer_port), from;
+	rds_sa peer = make_addr(j->peer, j->peer_port), from;
 	socklen_t fromlen = sizeof(from);
 	struct timeval tv = { .tv_sec = 10 };
 	int fd = socket(AF_RDS, SOCK_SEQPACKET, 0);
@@ -41,7 +41,7 @@ static int exchange(struct job *j)
 	rds_bind(fd, j->local, j->port);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	snprintf(out, sizeof(out), "thread %d", j->index);
-	if (sendto(fd, out, strlen(out), 0, (struct sockaddr *)&peer, sizeof(peer)) < 0) {
+	if (sendto(fd, out, strlen(out), 0, &peer.sa, sa_len(&peer)) < 0) {
 		printf("error: sendto (%d): %s\n", j->index, strerror(errno));
 		close(fd);
 		return 0;
