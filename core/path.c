@@ -359,7 +359,6 @@ void path_connected(struct path *p)
 	set_state(p, PATH_UP);
 	p->poke = false;
 	p->connects++;
-	PATH_LOG(LOG_INFO, p, "up");
 	if (p->index == 0)
 		p->owner->path0_up(c);
 	p->owner->want_cong_map(c); /* wire.md §9: every path up sends our map */

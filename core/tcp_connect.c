@@ -128,6 +128,6 @@ void tcp_path_connect_done(struct path *p)
 	ev_io_set(&t->rio, t->fd, EV_READ);
 	ev_io_set(&t->wio, t->fd, EV_WRITE);
 	ev_io_start(p->conn->eng->loop, &t->rio);
-	PATH_LOG(LOG_DEBUG, p, "connected (tcp fd %d)", t->fd);
+	PATH_LOG(LOG_INFO, p, "up (tcp fd %d)", t->fd); /* interop helpers read this line */
 	path_connected(p);
 }

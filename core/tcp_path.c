@@ -91,7 +91,7 @@ int tcp_path_attach(struct path *p, int fd)
 	ev_io_set(&t->rio, fd, EV_READ);
 	ev_io_set(&t->wio, fd, EV_WRITE);
 	ev_io_start(p->conn->eng->loop, &t->rio);
-	PATH_LOG(LOG_DEBUG, p, "accepted (tcp fd %d)", fd);
+	PATH_LOG(LOG_INFO, p, "up (tcp fd %d)", fd); /* interop helpers read this line */
 	path_connected(p);
 	return 0;
 }
