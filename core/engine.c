@@ -29,6 +29,7 @@ struct engine_watchers {
 	ev_io wake;
 	ev_timer timers_due;
 	ev_prepare timers_arm;
+	double armed_due; /* what timers_due is armed for, while it is active */
 };
 
 void engine_lock(struct engine *e)
@@ -178,9 +179,13 @@ static void on_timers_arm(struct ev_loop *loop, ev_prepare *w, int revents)
 	double due = timers_next_due(&e->timers);
 
 	(void)w, (void)revents;
+	/* runs before every block of the loop: most iterations leave the earliest one as it was */
+	if (due >= 0 && ev_is_active(&e->watchers->timers_due) && due == e->watchers->armed_due)
+		return;
 	ev_timer_stop(loop, &e->watchers->timers_due);
 	if (due < 0)
 		return;
+	e->watchers->armed_due = due;
 	due -= clock_now();
 	ev_timer_set(&e->watchers->timers_due, due > 0 ? due : 0, 0);
 	ev_timer_start(loop, &e->watchers->timers_due);
