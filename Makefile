@@ -145,10 +145,20 @@ $(LIB_CORE_OBJ): $(BUILD)/lib/core/%.o: $(BUILD)/core/%.o $(BUILD)/shim/real.sym
 	@mkdir -p $(@D)
 	$(Q)$(OBJCOPY) --redefine-syms=$(BUILD)/shim/real.syms $< $@
 
-$(LIB): $(LIB_CORE_OBJ) $(SHIM_OBJ) shim/libmprds.map $(BUILD)/shim/map.ok
+# The client's half of the rendezvous with mprdsd, renamed as the core is.
+LIB_DAEMON_OBJ := $(BUILD)/lib/daemon/rendezvous.o
+$(LIB_DAEMON_OBJ): $(BUILD)/lib/daemon/%.o: $(BUILD)/daemon/%.o $(BUILD)/shim/real.syms
+	$(call msg,OBJCOPY,$@)
+	@mkdir -p $(@D)
+	$(Q)$(OBJCOPY) --redefine-syms=$(BUILD)/shim/real.syms $< $@
+
+# The shim starts the mprdsd installed beside it, else this one.
+$(BUILD)/shim/channel.o: CPPFLAGS += -DMPRDS_BINDIR='"$(BINDIR)"'
+
+$(LIB): $(LIB_CORE_OBJ) $(LIB_DAEMON_OBJ) $(SHIM_OBJ) shim/libmprds.map $(BUILD)/shim/map.ok
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--version-script=shim/libmprds.map \
-		-Wl,-z,defs -o $@ $(LIB_CORE_OBJ) $(SHIM_OBJ) -lev -lpthread -ldl
+		-Wl,-z,defs -o $@ $(LIB_CORE_OBJ) $(LIB_DAEMON_OBJ) $(SHIM_OBJ) -lev -lpthread -ldl
 	$(Q)$(NM) -D --defined-only $@ | awk '{ print $$NF }' | LC_ALL=C sort | \
 		diff -u $(CALLS) - >&2 || { rm -f $@; echo \
 		"$@ must export exactly the calls of shim/calls.def" >&2; exit 1; }
@@ -193,6 +203,8 @@ $(FUZZERS): $(BUILD)/fuzz/%: tests/%.c
 # fuzz_api drives the whole engine through api.h: it links the core built with its flags.
 FUZZ_CORE_OBJ := $(CORE_SRC:core/%.c=$(BUILD)/fuzz/core/%.o)
 $(BUILD)/fuzz/fuzz_api: $(FUZZ_CORE_OBJ)
+# fuzz_ipc drives the daemon's client-message parser and its calls into the same core.
+$(BUILD)/fuzz/fuzz_ipc: $(FUZZ_CORE_OBJ) daemon/*.c daemon/*.h include/mprds/ipc.h
 $(FUZZ_CORE_OBJ): $(BUILD)/fuzz/core/%.o: core/%.c
 	$(call msg,CLANG,$@)
 	@mkdir -p $(@D)

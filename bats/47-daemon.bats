@@ -85,10 +85,10 @@ daemon_pids() {
 	"$PY" - "$INST" <<'EOF' &
 import os, socket, struct, sys, time
 name = "\0mprdsd.%d.%s" % (os.stat("/proc/self/ns/net").st_ino, sys.argv[1])
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(name)
-s.send(struct.pack("=II", 0x6d707264, 1))
-assert len(s.recv(64)) == 20
+s.send(struct.pack("=II", 0x6d707264, 2))
+assert len(s.recv(64)) == 28
 time.sleep(2.5)
 EOF
 	local client=$!

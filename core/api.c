@@ -17,12 +17,15 @@
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/fdreg.h"
-#include "mprds/tcp_listen.h"
 #include "mprds/log.h"
 #include "mprds/sysio.h"
+#include "mprds/tcp_listen.h"
 
 #define SOCK_TYPE_MASK 0xf
 #define READINESS_SNDBUF 1 /* the kernel rounds up to its minimum: the fill stays small */
+
+/* What this thread's last call would have waited for (api_would_wait). */
+static __thread int would_wait;
 
 int api_enter(struct api_sock *as, struct sock **out)
 {
@@ -36,6 +39,7 @@ int api_enter(struct api_sock *as, struct sock **out)
 		return -EBADF;
 	}
 	sock_get(s);
+	would_wait = 0;
 	*out = s;
 	return 0;
 }
@@ -48,16 +52,31 @@ void api_leave(struct sock *s)
 	engine_unlock(e);
 }
 
-int api_nonblocking(const struct sock *s, int flags)
+int api_would_wait(void)
 {
-	return (flags & MSG_DONTWAIT) || sys_is_nonblocking(s->app_fd);
+	return would_wait;
+}
+
+int api_nonblocking(const struct sock *s, int flags, int events)
+{
+	if ((flags & MSG_DONTWAIT) || sys_is_nonblocking(s->app_fd))
+		return 1;
+	if (!s->eng->cfg.never_block)
+		return 0;
+	would_wait = events; /* mprdsd: the client waits in its own process */
+	return 1;
+}
+
+double api_fd_deadline(int fd, int optname)
+{
+	int ms = sys_timeout_ms(fd, optname);
+
+	return ms < 0 ? -1 : clock_now() + ms / 1000.0;
 }
 
 double api_deadline(const struct sock *s, int optname)
 {
-	int ms = sys_timeout_ms(s->app_fd, optname);
-
-	return ms < 0 ? -1 : clock_now() + ms / 1000.0;
+	return api_fd_deadline(s->app_fd, optname);
 }
 
 /*
@@ -83,24 +102,10 @@ bool api_signal_restarts(void)
 	return true;
 }
 
-/* Waits, without the engine lock, for the app fd to poll events: 0, -EAGAIN, -EINTR. */
-static int wait_unlocked(struct sock *s, short events, int timeout_ms)
+int api_fd_wait(int fd, short events, double deadline)
 {
-	struct pollfd pfd = { .fd = s->app_fd, .events = events };
-	int n, err;
-
-	engine_unlock(s->eng);
-	n = poll(&pfd, 1, timeout_ms);
-	err = errno;
-	engine_lock(s->eng);
-	if (n < 0)
-		return -err;
-	return n == 0 ? -EAGAIN : 0;
-}
-
-int api_wait(struct sock *s, short events, double deadline)
-{
-	int ms = -1, err;
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int ms = -1, n;
 
 	if (deadline >= 0) {
 		double left = deadline - clock_now();
@@ -109,12 +114,24 @@ int api_wait(struct sock *s, short events, double deadline)
 			return -ETIMEDOUT;
 		ms = (int)(left * 1000) + 1;
 	}
-	err = wait_unlocked(s, events, ms);
-	if (s->released)
-		return -EBADF;
-	if (err == -EINTR && deadline < 0 && api_signal_restarts())
+	n = poll(&pfd, 1, ms);
+	if (n < 0 && errno == EINTR && deadline < 0 && api_signal_restarts())
 		return 0; /* the caller's loop waits again */
-	return err == -EAGAIN ? -ETIMEDOUT : err;
+	if (n < 0)
+		return -errno;
+	if (n == 1 && (pfd.revents & POLLNVAL))
+		return -EBADF;
+	return n == 0 ? -ETIMEDOUT : 0;
+}
+
+int api_wait(struct sock *s, short events, double deadline)
+{
+	int err;
+
+	engine_unlock(s->eng);
+	err = api_fd_wait(s->app_fd, events, deadline);
+	engine_lock(s->eng);
+	return s->released ? -EBADF : err;
 }
 
 static int make_pair(int type, int sv[2])

@@ -89,7 +89,7 @@ static int wait_for_message(struct sock *s, int flags, struct msg **out)
 
 	*out = NULL;
 	while (!s->cong_notify && !(*out = sock_rx_take(s, flags & MSG_PEEK)) && !s->zc_count) {
-		if (api_nonblocking(s, flags))
+		if (api_nonblocking(s, flags, POLLIN))
 			return -EAGAIN;
 		if (deadline < 0)
 			deadline = api_deadline(s, SO_RCVTIMEO);

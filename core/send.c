@@ -13,8 +13,8 @@
 #include "mprds/cong.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
-#include "mprds/tcp_listen.h"
 #include "mprds/sysio.h"
+#include "mprds/tcp_listen.h"
 
 /* MSG_CMSG_COMPAT, the third flag §5 allows, is kernel-internal: userspace cannot pass it. */
 #define SEND_FLAGS_OK (MSG_DONTWAIT | MSG_ZEROCOPY)
@@ -159,7 +159,7 @@ static int wait_for_room(struct sock *s, const uint8_t *map, uint16_t dport, int
 	int err;
 
 	while (cong_blocks(s, map, dport)) {
-		if (api_nonblocking(s, flags))
+		if (api_nonblocking(s, flags, API_WAIT_CONGESTION))
 			return -ENOBUFS;
 		/*
 		 * §5 row 18: the kernel waits here without a timeout, so a peer that stays
@@ -179,7 +179,7 @@ static int wait_for_room(struct sock *s, const uint8_t *map, uint16_t dport, int
 			return err;
 	}
 	while (s->snd_queued >= s->sndbuf) {
-		if (api_nonblocking(s, flags))
+		if (api_nonblocking(s, flags, POLLOUT))
 			return -EAGAIN;
 		if (deadline < 0)
 			deadline = api_deadline(s, SO_SNDTIMEO);

@@ -2,8 +2,9 @@
 /*
  * mprdsd: one RDS engine for every process of a network namespace (DESIGN.md, "RDS is a
  * host-wide service"). This first step hosts the engine, answers the rendezvous of its
- * instance (rendezvous.h), admits clients by SO_PEERCRED and leaves when it has been idle;
- * `mprdsd --ensure` is the client side that finds or starts it. The shim does not use it yet.
+ * instance (rendezvous.h), admits clients by SO_PEERCRED, serves their socket calls
+ * (client.c, serve.c) and leaves when it has been idle; `mprdsd --ensure` is the client side
+ * that finds or starts it.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,27 +13,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "mprds/clock.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/log.h"
 #include "rendezvous.h"
+#include "serve.h"
 
 #define VERSION "0.1.0"
 #define MAX_CLIENTS 1024
 #define IDLE_EXIT_S 10 /* MPRDS_IDLE_EXIT: no client, no connection this long: exit */
+#define CLIENT_SOCKETS 4096 /* MPRDS_CLIENT_SOCKETS: the sockets one client may hold */
 
 struct daemon {
 	struct engine *eng;
 	int listen_fd;
 	struct pollfd fds[1 + MAX_CLIENTS]; /* [0]: the listener */
+	struct client *clients[1 + MAX_CLIENTS]; /* [i] is served on fds[i] */
 	unsigned nclients;
 	double idle_since; /* < 0: busy */
 	double idle_exit; /* 0: never */
+	struct serve_ctx ctx;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -44,73 +51,107 @@ static void on_stop_signal(int sig)
 }
 
 /* A daemon started by a user serves that user; one started as root serves everyone. */
-static bool client_allowed(int fd)
+static bool client_allowed(const struct ucred *cred)
+{
+	return geteuid() == 0 || cred->uid == geteuid();
+}
+
+static uint64_t new_token(void)
+{
+	uint64_t t = 0;
+
+	while (!t && getrandom(&t, sizeof(t), 0) != sizeof(t))
+		;
+	return t;
+}
+
+static struct client *client_by_token(void *arg, uint64_t token)
+{
+	struct daemon *d = arg;
+
+	for (unsigned i = 1; i <= d->nclients; i++)
+		if (d->clients[i]->token == token)
+			return d->clients[i];
+	return NULL;
+}
+
+static void admit(struct daemon *d, int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
+	struct client *c = NULL;
+	const char *why = "too many clients";
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
-	return geteuid() == 0 || cred.uid == geteuid();
+		why = "no credentials";
+	else if (!client_allowed(&cred))
+		why = "another user's daemon (start your own with another MPRDS_INSTANCE, or "
+		      "run mprdsd as root)";
+	else if (d->nclients < MAX_CLIENTS)
+		c = client_new(fd, cred.uid, cred.pid, new_token());
+	if (!c) {
+		log_warn("mprdsd: client refused: %s", why);
+		close(fd);
+		return;
+	}
+	d->nclients++;
+	d->clients[d->nclients] = c;
+	d->fds[d->nclients] = (struct pollfd){ .fd = fd, .events = POLLIN };
 }
 
 static void accept_clients(struct daemon *d)
 {
 	int fd;
 
-	while ((fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
-		if (d->nclients == MAX_CLIENTS || !client_allowed(fd)) {
-			log_warn("client refused: %s", d->nclients == MAX_CLIENTS ?
-							       "too many clients" :
-							       "another user's daemon");
-			close(fd);
-			continue;
-		}
-		d->nclients++;
-		d->fds[d->nclients] = (struct pollfd){ .fd = fd, .events = POLLIN };
-	}
+	while ((fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0)
+		admit(d, fd);
 }
 
 static void drop_client(struct daemon *d, unsigned i)
 {
-	close(d->fds[i].fd);
+	client_free(d->clients[i]);
+	d->clients[i] = d->clients[d->nclients];
 	d->fds[i] = d->fds[d->nclients];
 	d->nclients--;
 }
 
-/* One message from client i: a hello is answered; anything else ends the client. */
+/* Client i's turn: read and serve, or write its reply; false to drop it. */
 static bool serve_client(struct daemon *d, unsigned i)
 {
-	uint8_t buf[64];
-	struct rendezvous_welcome w = { .magic = RENDEZVOUS_MAGIC, .version = RENDEZVOUS_VERSION };
-	ssize_t n = recv(d->fds[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+	struct client *c = d->clients[i];
+	short ev = d->fds[i].revents;
+	bool ok = true;
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return true;
-	if (n < 0 || !rendezvous_hello_ok(buf, (size_t)n))
+	if (ev & (POLLERR | POLLNVAL))
 		return false;
-	w.pid = (int)getpid();
-	w.gen_num = d->eng->cfg.gen_num;
-	w.clients = d->nclients;
-	return send(d->fds[i].fd, &w, sizeof(w), MSG_NOSIGNAL | MSG_DONTWAIT) == sizeof(w);
+	if ((ev & (POLLIN | POLLHUP)) && !client_has_output(c))
+		ok = client_read(c, &d->ctx, d->nclients, d->eng->cfg.gen_num);
+	if (ok && client_has_output(c))
+		ok = client_write(c);
+	d->fds[i].events = client_has_output(c) ? POLLOUT : POLLIN;
+	return ok;
 }
 
 static bool engine_idle(struct daemon *d)
 {
 	bool idle;
 
+	/*
+	 * Connections without a queued message do not keep it: with no socket left nothing
+	 * can use them, and a peer sees the next daemon's new GEN_NUM as a restart.
+	 */
 	engine_lock(d->eng);
-	idle = conn_count(d->eng) == 0 && conn_all_idle(d->eng);
+	idle = conn_all_idle(d->eng);
 	engine_unlock(d->eng);
 	return idle;
 }
 
-/* True when the daemon has had no client, connection or queued message for idle_exit. */
+/* True when the daemon has had no client, socket or queued message for idle_exit. */
 static bool idle_long_enough(struct daemon *d)
 {
 	double now = clock_now();
 
-	if (d->idle_exit <= 0 || d->nclients || !engine_idle(d)) {
+	if (d->idle_exit <= 0 || d->nclients || sockets_count() || !engine_idle(d)) {
 		d->idle_since = -1;
 		return false;
 	}
@@ -136,6 +177,22 @@ static void serve(struct daemon *d)
 		drop_client(d, d->nclients);
 }
 
+static unsigned env_count(const char *name, unsigned dflt)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long n = v ? strtoul(v, &end, 10) : 0;
+
+	if (!v || !*v)
+		return dflt;
+	if (*end || !n || n > SOCKETS_MAX) {
+		log_warn("mprdsd: %s=%s is not a count from 1 to %u: using %u", name, v,
+			 SOCKETS_MAX, dflt);
+		return dflt;
+	}
+	return (unsigned)n;
+}
+
 static int run_daemon(const char *instance, double idle_exit)
 {
 	struct daemon d = { .idle_exit = idle_exit };
@@ -152,12 +209,15 @@ static int run_daemon(const char *instance, double idle_exit)
 		return 1;
 	}
 	engine_config_from_env(&cfg);
+	cfg.never_block = true;
 	d.eng = engine_new(&cfg);
 	err = d.eng ? engine_start(d.eng) : -ENOMEM;
 	if (err) {
 		log_error("mprdsd: cannot start the engine: %s", strerror(-err));
 		return 1;
 	}
+	d.ctx = (struct serve_ctx){ d.eng, env_count("MPRDS_CLIENT_SOCKETS", CLIENT_SOCKETS),
+				    client_by_token, &d };
 	log_info("mprdsd %d: serving instance %s", (int)getpid(),
 		 instance ? instance : RENDEZVOUS_DEFAULT);
 	serve(&d);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,7 +72,7 @@ static int open_named(const char *instance, bool serve)
 
 	if (err)
 		return err;
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | (serve ? SOCK_NONBLOCK : 0), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | (serve ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		return -errno;
 	/* the daemon accepts every pending client, then polls again */
@@ -99,19 +100,22 @@ int rendezvous_connect(const char *instance)
  * Where a started daemon logs: MPRDS_DAEMON_LOG, else mprdsd.<uid>.<instance>.log in
  * XDG_RUNTIME_DIR (the user's own) or /tmp; never a link, never another user's file.
  */
-static int open_daemon_log(const char *instance)
+static void daemon_log_path(const char *instance, char *buf, size_t size)
 {
 	const char *path = getenv("MPRDS_DAEMON_LOG"), *dir = getenv("XDG_RUNTIME_DIR");
-	char buf[512];
-	struct stat st;
-	int fd;
 
-	if (!path || !*path) {
-		snprintf(buf, sizeof(buf), "%s/mprdsd.%u.%s.log", dir && *dir ? dir : "/tmp",
+	if (path && *path)
+		snprintf(buf, size, "%s", path);
+	else
+		snprintf(buf, size, "%s/mprdsd.%u.%s.log", dir && *dir ? dir : "/tmp",
 			 (unsigned)getuid(), instance && *instance ? instance : RENDEZVOUS_DEFAULT);
-		path = buf;
-	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+}
+
+static int open_daemon_log(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
 	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != getuid())) {
 		close(fd);
 		fd = -1;
@@ -119,44 +123,80 @@ static int open_daemon_log(const char *instance)
 	return fd >= 0 ? fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
 }
 
-/* stdin and stdout from /dev/null, stderr to the log: no pipe of the client is held open. */
-static void daemon_stdio(const char *instance)
-{
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC), log = open_daemon_log(instance);
+/* What the daemon's process gets, all made before the clone: the child only makes syscalls. */
+struct spawn {
+	const char *path;
+	char *argv[4];
+	char **envp; /* ours without LD_PRELOAD */
+	int log_fd, null_fd;
+};
 
-	dup2(null, 0);
-	dup2(null, 1);
-	dup2(log >= 0 ? log : null, 2);
+/*
+ * A fork that runs no atfork handler and sends no SIGCHLD (exit signal 0): the application
+ * that preloads us never sees the daemon's birth. 0 in the child, as fork().
+ */
+static pid_t quiet_fork(void)
+{
+	return (pid_t)syscall(SYS_clone, 0L, NULL, NULL, NULL, 0L);
 }
 
-/* The daemon's process: its own session, stdio only, no preload, reparented to init. */
-static void exec_detached(const char *instance, const char *daemon_path)
+/* The daemon's process: its own session, stdio only, reparented to init. */
+static void exec_detached(const struct spawn *sp)
 {
-	if (setsid() < 0 || fork() != 0)
+	if (setsid() < 0 || quiet_fork() != 0)
 		_exit(0); /* the middle process ends at once: its parent reaps it */
-	daemon_stdio(instance);
-	for (int fd = 3; fd < 1024; fd++)
-		close(fd);
-	unsetenv("LD_PRELOAD");
-	if (instance && *instance)
-		execl(daemon_path, "mprdsd", "--instance", instance, (char *)NULL);
-	else
-		execl(daemon_path, "mprdsd", (char *)NULL);
+	dup2(sp->null_fd, 0);
+	dup2(sp->null_fd, 1);
+	dup2(sp->log_fd, 2);
+	syscall(SYS_close_range, 3U, ~0U, 0U);
+	execve(sp->path, sp->argv, sp->envp);
 	_exit(127);
+}
+
+static char **env_without_preload(void)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ[n])
+		n++;
+	env = calloc(n + 1, sizeof(*env));
+	for (size_t i = 0; env && i < n; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11))
+			env[k++] = environ[i];
+	return env;
 }
 
 static int start_daemon(const char *instance, const char *daemon_path)
 {
-	pid_t pid = fork();
-	int status;
+	struct spawn sp = { .path = daemon_path, .argv = { "mprdsd", NULL, NULL, NULL } };
+	char log_path[512];
+	int status, err = 0;
+	pid_t pid;
 
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		exec_detached(instance, daemon_path);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return 0;
+	if (instance && *instance) {
+		sp.argv[1] = "--instance";
+		sp.argv[2] = (char *)instance;
+	}
+	daemon_log_path(instance, log_path, sizeof(log_path));
+	sp.envp = env_without_preload();
+	sp.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	sp.log_fd = open_daemon_log(log_path);
+	if (!sp.envp || sp.null_fd < 0 || sp.log_fd < 0)
+		err = -ENOMEM;
+	else if ((pid = quiet_fork()) < 0)
+		err = -errno;
+	else if (pid == 0)
+		exec_detached(&sp);
+	else
+		while (waitpid(pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+	free(sp.envp);
+	if (sp.log_fd >= 0)
+		close(sp.log_fd);
+	if (sp.null_fd >= 0)
+		close(sp.null_fd);
+	return err;
 }
 
 static int say_hello(int fd, struct rendezvous_welcome *w)

@@ -8,12 +8,13 @@
  * one binds and serves; the others see EADDRINUSE and exit.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #define RENDEZVOUS_DEFAULT "default"
 #define RENDEZVOUS_MAGIC 0x6d707264u /* "mprd" */
-#define RENDEZVOUS_VERSION 1
+#define RENDEZVOUS_VERSION 2
 
 /* A client's first message, and the daemon's answer. */
 struct rendezvous_hello {
@@ -25,6 +26,7 @@ struct rendezvous_welcome {
 	int pid; /* the daemon's */
 	unsigned gen_num; /* its engine's incarnation (wire.md §13) */
 	unsigned clients; /* connected now, this one included */
+	uint64_t token; /* names this client to IPC_ADOPT (a forked child's new channel) */
 } __attribute__((packed));
 
 /* Is this (n bytes from a client, untrusted) a hello the daemon answers? */
@@ -35,12 +37,16 @@ bool rendezvous_instance_ok(const char *instance);
 int rendezvous_addr(const char *instance, struct sockaddr_un *sun, socklen_t *len);
 /* The daemon's listening socket: -EADDRINUSE when another daemon serves the name. */
 int rendezvous_listen(const char *instance);
-/* A connected client socket, or -errno (-ECONNREFUSED: no daemon serves the name). */
+/*
+ * A connected client socket (a stream: ipc.h frames follow the hello), or -errno
+ * (-ECONNREFUSED: no daemon serves the name).
+ */
 int rendezvous_connect(const char *instance);
 /*
  * Connects to the daemon of instance, starting daemon_path (detached: its own session, no
- * inherited fds but stdio, no LD_PRELOAD) when none answers, and waits for it, bounded.
- * Returns the connected fd (the hello exchanged, *w filled) or -errno.
+ * inherited fds but stdio, no LD_PRELOAD, and no SIGCHLD for the caller) when none answers,
+ * and waits for it, bounded. Returns the connected fd (the hello exchanged, *w filled;
+ * close-on-exec) or -errno. Safe in a preloaded library: it runs no atfork handler.
  */
 int rendezvous_ensure(const char *instance, const char *daemon_path, struct rendezvous_welcome *w);
 

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "remote.h"
 #include "shim.h"
 
 #ifndef AF_RDS
@@ -58,15 +59,15 @@ static int msg_in(struct msghdr *m, const struct msghdr *msg)
 	return 0;
 }
 
-static ssize_t do_sendmsg(struct shim_sock *p, const struct msghdr *msg, int flags)
+static ssize_t do_sendmsg(struct shim_sock *p, int fd, const struct msghdr *msg, int flags)
 {
 	struct msghdr m;
 	int ret = msg_in(&m, msg);
 
-	return ret < 0 ? ret : api_sendmsg(p->s, &m, flags);
+	return ret < 0 ? ret : p->ops->sendmsg(p, fd, &m, flags);
 }
 
-static ssize_t do_send(struct shim_sock *p, const void *buf, size_t len, int flags,
+static ssize_t do_send(struct shim_sock *p, int fd, const void *buf, size_t len, int flags,
 		       const struct sockaddr *addr, socklen_t alen)
 {
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
@@ -79,7 +80,7 @@ static ssize_t do_send(struct shim_sock *p, const void *buf, size_t len, int fla
 		m.msg_name = (void *)addr;
 		m.msg_namelen = alen;
 	}
-	return api_sendmsg(p->s, &m, flags);
+	return p->ops->sendmsg(p, fd, &m, flags);
 }
 
 /*
@@ -87,7 +88,7 @@ static ssize_t do_send(struct shim_sock *p, const void *buf, size_t len, int fla
  * length (0 if none); the caller gets as much as fits and the full length, as from
  * move_addr_to_user(). msg_flags and msg_controllen come back as the core left them.
  */
-static ssize_t do_recvmsg(struct shim_sock *p, struct msghdr *msg, int flags)
+static ssize_t do_recvmsg(struct shim_sock *p, int fd, struct msghdr *msg, int flags)
 {
 	struct sockaddr_storage ss;
 	struct msghdr m;
@@ -99,7 +100,7 @@ static ssize_t do_recvmsg(struct shim_sock *p, struct msghdr *msg, int flags)
 		m.msg_name = &ss;
 		m.msg_namelen = sizeof(ss);
 	}
-	ret = api_recvmsg(p->s, &m, flags);
+	ret = p->ops->recvmsg(p, fd, &m, flags);
 	if (ret < 0)
 		return ret;
 	if (msg->msg_name) {
@@ -114,7 +115,7 @@ static ssize_t do_recvmsg(struct shim_sock *p, struct msghdr *msg, int flags)
 	return ret;
 }
 
-static ssize_t do_recvfrom(struct shim_sock *p, void *buf, size_t len, int flags,
+static ssize_t do_recvfrom(struct shim_sock *p, int fd, void *buf, size_t len, int flags,
 			   struct sockaddr *addr, socklen_t *alen)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
@@ -127,7 +128,7 @@ static ssize_t do_recvfrom(struct shim_sock *p, void *buf, size_t len, int flags
 		m.msg_name = addr;
 		m.msg_namelen = *alen;
 	}
-	ret = do_recvmsg(p, &m, flags);
+	ret = do_recvmsg(p, fd, &m, flags);
 	if (ret >= 0 && addr)
 		*alen = m.msg_namelen;
 	return ret;
@@ -149,12 +150,12 @@ static ssize_t iov_check(const struct iovec *iov, int iovcnt)
 }
 
 /* read(2) and readv(2): flags 0, and reading nothing returns 0 at once (sock_read_iter). */
-static ssize_t do_readv(struct shim_sock *p, const struct iovec *iov, int iovcnt)
+static ssize_t do_readv(struct shim_sock *p, int fd, const struct iovec *iov, int iovcnt)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 	ssize_t ret = iov_check(iov, iovcnt);
 
-	return ret <= 0 ? ret : do_recvmsg(p, &m, 0);
+	return ret <= 0 ? ret : do_recvmsg(p, fd, &m, 0);
 }
 
 /*
@@ -162,12 +163,12 @@ static ssize_t do_readv(struct shim_sock *p, const struct iovec *iov, int iovcnt
  * MSG_EOR on a SOCK_SEQPACKET socket, which rds_sendmsg() refuses: write and writev on an
  * RDS socket fail with EOPNOTSUPP in the kernel, and here.
  */
-static ssize_t do_writev(struct shim_sock *p, const struct iovec *iov, int iovcnt)
+static ssize_t do_writev(struct shim_sock *p, int fd, const struct iovec *iov, int iovcnt)
 {
 	struct msghdr m = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)iovcnt };
 	ssize_t ret = iov_check(iov, iovcnt);
 
-	return ret <= 0 ? ret : api_sendmsg(p->s, &m, MSG_EOR);
+	return ret <= 0 ? ret : p->ops->sendmsg(p, fd, &m, MSG_EOR);
 }
 
 /* Kept on the application's fd, where the core reads them back (socket-api.md §10). */
@@ -232,11 +233,33 @@ static int fail(int ret)
 	return -1;
 }
 
+/* An RDS socket of the in-process engine: the application's fd, or -errno. */
+static int local_socket(int type, int protocol)
+{
+	struct api_sock *s;
+	struct engine *e;
+	int fd, ret = shim_engine(&e);
+
+	if (ret < 0)
+		return ret;
+	fd = api_socket(e, type, protocol, &s);
+	if (fd < 0)
+		return fd;
+	return shim_sock_new(s, fd, type & SOCK_CLOEXEC);
+}
+
+/* An RDS socket of mprdsd: the application's fd, or -errno. */
+static int daemon_socket(int type, int protocol)
+{
+	uint32_t id;
+	int fd = remote_socket(type, protocol, &id);
+
+	return fd < 0 ? fd : shim_sock_new_remote(id, fd);
+}
+
 int socket(int domain, int type, int protocol)
 {
 	int saved_errno = errno, fd, ret;
-	struct api_sock *s;
-	struct engine *e;
 
 	if (domain != AF_RDS) {
 		fd = REAL(socket)(domain, type, protocol);
@@ -249,13 +272,7 @@ int socket(int domain, int type, int protocol)
 	ret = api_socket_check(type, protocol);
 	if (ret < 0)
 		return fail(ret);
-	ret = shim_engine(&e);
-	if (ret < 0)
-		return fail(ret);
-	fd = api_socket(e, type, protocol, &s);
-	if (fd < 0)
-		return fail(fd);
-	fd = shim_sock_new(s, fd, type & SOCK_CLOEXEC);
+	fd = shim_use_daemon() ? daemon_socket(type, protocol) : local_socket(type, protocol);
 	if (fd < 0)
 		return fail(fd);
 	errno = saved_errno;
@@ -282,7 +299,7 @@ int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 
 	if (!p)
 		return REAL(bind)(fd, addr, len);
-	return SHIM_RUN(p, api_bind(p->s, SHIM_SA(addr), len));
+	return SHIM_RUN(p, p->ops->bind(p, SHIM_SA(addr), len));
 }
 
 int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
@@ -291,7 +308,7 @@ int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 
 	if (!p)
 		return REAL(connect)(fd, addr, len);
-	return SHIM_RUN(p, api_connect(p->s, SHIM_SA(addr), len));
+	return SHIM_RUN(p, p->ops->connect(p, SHIM_SA(addr), len));
 }
 
 int listen(int fd, int backlog)
@@ -342,7 +359,7 @@ int getsockname(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 
 	if (!p)
 		return REAL(getsockname)(fd, addr, len);
-	return SHIM_RUN(p, api_getsockname(p->s, SHIM_SA(addr), len));
+	return SHIM_RUN(p, p->ops->getsockname(p, SHIM_SA(addr), len));
 }
 
 int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *len)
@@ -351,7 +368,7 @@ int getpeername(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 
 	if (!p)
 		return REAL(getpeername)(fd, addr, len);
-	return SHIM_RUN(p, api_getpeername(p->s, SHIM_SA(addr), len));
+	return SHIM_RUN(p, p->ops->getpeername(p, SHIM_SA(addr), len));
 }
 
 int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
@@ -360,7 +377,7 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
 
 	if (fd_sockopt(level, name) || !(p = shim_get(fd)))
 		return REAL(getsockopt)(fd, level, name, val, len);
-	return SHIM_RUN(p, api_getsockopt(p->s, level, name, val, len));
+	return SHIM_RUN(p, p->ops->getsockopt(p, level, name, val, len));
 }
 
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
@@ -369,7 +386,7 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 
 	if (fd_sockopt(level, name) || !(p = shim_get(fd)))
 		return REAL(setsockopt)(fd, level, name, val, len);
-	return SHIM_RUN(p, api_setsockopt(p->s, level, name, val, len));
+	return SHIM_RUN(p, p->ops->setsockopt(p, level, name, val, len));
 }
 
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -378,7 +395,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 
 	if (!p)
 		return REAL(sendmsg)(fd, msg, flags);
-	return SHIM_RUN(p, do_sendmsg(p, msg, flags));
+	return SHIM_RUN(p, do_sendmsg(p, fd, msg, flags));
 }
 
 /* As __sys_sendmmsg(): at most IOV_MAX messages; the count sent if any, else the error. */
@@ -394,7 +411,7 @@ int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
 	if (vlen > IOV_MAX)
 		vlen = IOV_MAX;
 	for (i = 0; i < vlen; i++) {
-		ret = do_sendmsg(p, &vec[i].msg_hdr, flags);
+		ret = do_sendmsg(p, fd, &vec[i].msg_hdr, flags);
 		if (ret < 0)
 			break;
 		vec[i].msg_len = (unsigned int)ret;
@@ -409,7 +426,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, __CONST_SOCKADDR_
 
 	if (!p)
 		return REAL(sendto)(fd, buf, len, flags, addr, alen);
-	return SHIM_RUN(p, do_send(p, buf, len, flags, SHIM_SA(addr), alen));
+	return SHIM_RUN(p, do_send(p, fd, buf, len, flags, SHIM_SA(addr), alen));
 }
 
 ssize_t send(int fd, const void *buf, size_t len, int flags)
@@ -418,7 +435,7 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
 
 	if (!p)
 		return REAL(send)(fd, buf, len, flags);
-	return SHIM_RUN(p, do_send(p, buf, len, flags, NULL, 0));
+	return SHIM_RUN(p, do_send(p, fd, buf, len, flags, NULL, 0));
 }
 
 ssize_t write(int fd, const void *buf, size_t len)
@@ -427,7 +444,7 @@ ssize_t write(int fd, const void *buf, size_t len)
 
 	if (!p)
 		return REAL(write)(fd, buf, len);
-	return SHIM_RUN(p, do_send(p, buf, len, MSG_EOR, NULL, 0)); /* see do_writev() */
+	return SHIM_RUN(p, do_send(p, fd, buf, len, MSG_EOR, NULL, 0)); /* see do_writev() */
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
@@ -436,7 +453,7 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!p)
 		return REAL(writev)(fd, iov, iovcnt);
-	return SHIM_RUN(p, do_writev(p, iov, iovcnt));
+	return SHIM_RUN(p, do_writev(p, fd, iov, iovcnt));
 }
 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
@@ -445,7 +462,7 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 	if (!p)
 		return REAL(recvmsg)(fd, msg, flags);
-	return SHIM_RUN(p, do_recvmsg(p, msg, flags));
+	return SHIM_RUN(p, do_recvmsg(p, fd, msg, flags));
 }
 
 static long ts_ns(const struct timespec *ts)
@@ -478,7 +495,7 @@ int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags, struct t
 	if (vlen > IOV_MAX)
 		vlen = IOV_MAX;
 	for (i = 0; i < vlen; i++) {
-		ret = do_recvmsg(p, &vec[i].msg_hdr, f);
+		ret = do_recvmsg(p, fd, &vec[i].msg_hdr, f);
 		if (ret < 0)
 			break;
 		vec[i].msg_len = (unsigned int)ret;
@@ -506,7 +523,7 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags, __SOCKADDR_ARG addr, 
 
 	if (!p)
 		return REAL(recvfrom)(fd, buf, len, flags, addr, alen);
-	return SHIM_RUN(p, do_recvfrom(p, buf, len, flags, SHIM_SA(addr), alen));
+	return SHIM_RUN(p, do_recvfrom(p, fd, buf, len, flags, SHIM_SA(addr), alen));
 }
 
 ssize_t recv(int fd, void *buf, size_t len, int flags)
@@ -515,7 +532,7 @@ ssize_t recv(int fd, void *buf, size_t len, int flags)
 
 	if (!p)
 		return REAL(recv)(fd, buf, len, flags);
-	return SHIM_RUN(p, do_recvfrom(p, buf, len, flags, NULL, NULL));
+	return SHIM_RUN(p, do_recvfrom(p, fd, buf, len, flags, NULL, NULL));
 }
 
 ssize_t read(int fd, void *buf, size_t len)
@@ -525,7 +542,7 @@ ssize_t read(int fd, void *buf, size_t len)
 
 	if (!p)
 		return REAL(read)(fd, buf, len);
-	return SHIM_RUN(p, do_readv(p, &iov, 1));
+	return SHIM_RUN(p, do_readv(p, fd, &iov, 1));
 }
 
 ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
@@ -534,7 +551,7 @@ ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 
 	if (!p)
 		return REAL(readv)(fd, iov, iovcnt);
-	return SHIM_RUN(p, do_readv(p, iov, iovcnt));
+	return SHIM_RUN(p, do_readv(p, fd, iov, iovcnt));
 }
 
 /* The _FORTIFY_SOURCE entry points: glibc's buffer check, then the plain call. */
@@ -546,7 +563,7 @@ ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
 		return REAL(__recv_chk)(fd, buf, len, buflen, flags);
 	if (len > buflen)
 		__chk_fail();
-	return SHIM_RUN(p, do_recvfrom(p, buf, len, flags, NULL, NULL));
+	return SHIM_RUN(p, do_recvfrom(p, fd, buf, len, flags, NULL, NULL));
 }
 
 ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, __SOCKADDR_ARG addr,
@@ -558,7 +575,7 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags, 
 		return REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, alen);
 	if (len > buflen)
 		__chk_fail();
-	return SHIM_RUN(p, do_recvfrom(p, buf, len, flags, SHIM_SA(addr), alen));
+	return SHIM_RUN(p, do_recvfrom(p, fd, buf, len, flags, SHIM_SA(addr), alen));
 }
 
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
@@ -570,7 +587,7 @@ ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 		return REAL(__read_chk)(fd, buf, len, buflen);
 	if (len > buflen)
 		__chk_fail();
-	return SHIM_RUN(p, do_readv(p, &iov, 1));
+	return SHIM_RUN(p, do_readv(p, fd, &iov, 1));
 }
 
 /* The last fd of an RDS socket: api_release() (unless a call is still in progress), then close. */
@@ -708,5 +725,5 @@ int ioctl(int fd, unsigned long request, ...)
 	va_end(ap);
 	if (fd_ioctl(request) || !(p = shim_get(fd)))
 		return REAL(ioctl)(fd, request, arg);
-	return SHIM_RUN(p, api_ioctl(p->s, request, arg));
+	return SHIM_RUN(p, p->ops->ioctl(p, request, arg));
 }

@@ -18,10 +18,12 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "channel.h"
 #include "shim.h"
 
 /* The most fds the table covers, whatever RLIMIT_NOFILE says (32 MiB of address space). */
@@ -127,6 +129,18 @@ int shim_engine(struct engine **out)
 	return err;
 }
 
+bool shim_use_daemon(void)
+{
+	static int use = -1;
+
+	if (use < 0) {
+		const char *v = getenv("MPRDS_ENGINE");
+
+		use = v && !strcmp(v, "daemon");
+	}
+	return use;
+}
+
 static void at_exit(void)
 {
 	int saved_errno = errno;
@@ -142,12 +156,14 @@ static void at_exit(void)
 
 static void fork_prepare(void)
 {
+	channel_fork_prepare();
 	pthread_mutex_lock(&lock);
 }
 
 static void fork_parent(void)
 {
 	pthread_mutex_unlock(&lock);
+	channel_fork_parent();
 }
 
 static void fork_child(void)
@@ -157,6 +173,7 @@ static void fork_child(void)
 
 	pthread_mutex_init(&lock, NULL);
 	pthread_mutex_init(&engine_mutex, NULL);
+	channel_fork_child();
 	atomic_store(&shim_pid, getpid());
 	if (process_engine)
 		api_after_fork_child(process_engine);
@@ -225,6 +242,40 @@ static struct shim_sock *sock_alloc(void)
 	return p;
 }
 
+/* Makes app name p, a new socket, and returns app. */
+static int table_put(int app, struct shim_sock *p)
+{
+	struct shim_sock *old;
+
+	atomic_store(&p->refs, 1);
+	raise_hwm(app);
+	old = atomic_exchange(&shim_fds[app], p);
+	/* an entry left by a close that did not come through us (libc-internal, raw syscall) */
+	if (old)
+		shim_put(old);
+	pthread_once(&hooks_once, hooks_init);
+	return app;
+}
+
+int shim_sock_new_remote(uint32_t id, int app)
+{
+	struct shim_sock *p = NULL;
+
+	if ((unsigned int)app < atomic_load(&shim_nfds))
+		p = sock_alloc();
+	if (!p) {
+		struct shim_sock tmp = { .ops = &shim_remote_ops, .id = id };
+
+		shim_remote_ops.release(&tmp);
+		REAL(close)(app);
+		return (unsigned int)app < atomic_load(&shim_nfds) ? -ENOMEM : -EMFILE;
+	}
+	p->ops = &shim_remote_ops;
+	p->id = id;
+	p->fd = -1;
+	return table_put(app, p);
+}
+
 /*
  * Gives the application its fd for the socket s that api_socket() just made with fd: a dup
  * of fd, while fd itself stays with us, close-on-exec, until api_release() (shim_put()). The
@@ -234,7 +285,7 @@ static struct shim_sock *sock_alloc(void)
  */
 int shim_sock_new(struct api_sock *s, int fd, bool cloexec)
 {
-	struct shim_sock *p, *old;
+	struct shim_sock *p;
 	int app, ret;
 
 	app = REAL(fcntl)(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, 0);
@@ -250,16 +301,10 @@ int shim_sock_new(struct api_sock *s, int fd, bool cloexec)
 	if (!p)
 		goto fail_app;
 	REAL(fcntl)(fd, F_SETFD, FD_CLOEXEC);
+	p->ops = &shim_local_ops;
 	p->s = s;
 	p->fd = fd;
-	atomic_store(&p->refs, 1);
-	raise_hwm(app);
-	old = atomic_exchange(&shim_fds[app], p);
-	/* an entry left by a close that did not come through us (libc-internal, raw syscall) */
-	if (old)
-		shim_put(old);
-	pthread_once(&hooks_once, hooks_init);
-	return app;
+	return table_put(app, p);
 
 fail_app:
 	REAL(close)(app);
@@ -296,8 +341,9 @@ void shim_put(struct shim_sock *p)
 	if (atomic_fetch_sub(&p->refs, 1) != 1)
 		return;
 	saved_errno = errno;
-	api_release(p->s);
-	REAL(close)(p->fd);
+	p->ops->release(p);
+	if (p->fd >= 0)
+		REAL(close)(p->fd);
 	errno = saved_errno;
 	pthread_mutex_lock(&lock);
 	p->s = NULL;

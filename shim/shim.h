@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mprds/api.h"
 
@@ -48,12 +49,36 @@ static inline struct shim_real *shim_real_get(void)
 /* The real libc function name, resolved on first use from whichever thread comes first. */
 #define REAL(name) (shim_real_get()->name)
 
+struct shim_sock;
+
 /*
- * One RDS socket as the shim holds it: the core's socket, the fd api_socket() returned, and
- * who still uses them. The application never sees that fd, only dups of it (see socket()).
+ * The socket calls, served by the in-process engine (local.c, api.h) or by mprdsd
+ * (remote.c); fd is the application's fd the call came on, where a blocking call waits.
+ */
+struct shim_ops {
+	void (*release)(struct shim_sock *p);
+	int (*bind)(struct shim_sock *p, const struct sockaddr *sa, socklen_t len);
+	int (*connect)(struct shim_sock *p, const struct sockaddr *sa, socklen_t len);
+	ssize_t (*sendmsg)(struct shim_sock *p, int fd, const struct msghdr *msg, int flags);
+	ssize_t (*recvmsg)(struct shim_sock *p, int fd, struct msghdr *msg, int flags);
+	int (*getsockname)(struct shim_sock *p, struct sockaddr *sa, socklen_t *len);
+	int (*getpeername)(struct shim_sock *p, struct sockaddr *sa, socklen_t *len);
+	int (*getsockopt)(struct shim_sock *p, int level, int name, void *val, socklen_t *len);
+	int (*setsockopt)(struct shim_sock *p, int level, int name, const void *val, socklen_t len);
+	int (*ioctl)(struct shim_sock *p, unsigned long request, void *arg);
+};
+
+extern const struct shim_ops shim_local_ops, shim_remote_ops;
+
+/*
+ * One RDS socket as the shim holds it, and who still uses it. In-process: the core's socket
+ * and the fd api_socket() returned, which the application never sees, only dups of it (see
+ * socket()). Served by mprdsd: the daemon's id for it, and no fd of ours (fd is -1).
  */
 struct shim_sock {
+	const struct shim_ops *ops;
 	struct api_sock *s;
+	uint32_t id;
 	int fd;
 	/* one per application fd that names it in the table, one per call in progress */
 	atomic_uint refs;
@@ -103,6 +128,10 @@ int shim_start(void);
 /* The process's engine, made on the first call (0 or -errno). */
 int shim_engine(struct engine **out);
 int shim_sock_new(struct api_sock *s, int fd, bool cloexec);
+/* The application's fd app for the socket id of mprdsd: app, or -errno with it closed. */
+int shim_sock_new_remote(uint32_t id, int app);
+/* Do RDS sockets go to mprdsd (MPRDS_ENGINE=daemon) rather than an in-process engine? */
+bool shim_use_daemon(void);
 int shim_attach(int fd, struct shim_sock *p);
 void shim_detach_range(unsigned int first, unsigned int last);
 

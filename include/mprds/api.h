@@ -10,6 +10,7 @@
  * the struct api_sock * that api_socket() returned.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -51,6 +52,30 @@ int api_setsockopt(struct api_sock *s, int level, int name, const void *val, soc
 int api_ioctl(struct api_sock *s, unsigned long request, void *arg);
 /* listen, accept, shutdown, socketpair on an RDS socket: the kernel's answer. */
 int api_unsupported(void);
+
+/*
+ * In an engine made with cfg.never_block (mprdsd), a call never waits: where it would, it
+ * fails as a non-blocking call would (-EAGAIN, -ENOBUFS for a congested destination) and
+ * api_would_wait() tells the thread what it would have waited for: POLLIN or POLLOUT on the
+ * application's fd, or API_WAIT_CONGESTION (a destination's congestion bit, looked at again
+ * every 2 ms); 0 if the call was non-blocking anyway. The client then waits in its own
+ * process with api_fd_wait() and calls again, so that the daemon serves others meanwhile.
+ */
+#define API_WAIT_CONGESTION 0x10000
+int api_would_wait(void);
+/*
+ * Waits until fd polls events or deadline (clock_now() seconds, -1: none) passes: 0 (also
+ * after a signal whose handler asks for a restart, when there is no deadline: the caller
+ * loops), -ETIMEDOUT, -EINTR, -EBADF, as the kernel's socket waits end (socket-api.md §5-§6).
+ */
+int api_fd_wait(int fd, short events, double deadline);
+/* The deadline SO_RCVTIMEO or SO_SNDTIMEO on fd gives a call starting now, or -1. */
+double api_fd_deadline(int fd, int optname);
+/* Would the kernel restart a call without timeout that a handler interrupted? */
+bool api_signal_restarts(void);
+
+/* The iovec and control pointers of msg: -EFAULT for a NULL the kernel could not copy. */
+int api_check_msghdr(const struct msghdr *msg);
 
 /* Is fd one of the engine's own? close, close_range and closefrom must leave it open. */
 int api_owns_fd(int fd);

@@ -13,14 +13,14 @@
 int api_enter(struct api_sock *as, struct sock **out);
 /* Drops the reference and the lock. */
 void api_leave(struct sock *s);
-/* Is this call non-blocking (MSG_DONTWAIT or O_NONBLOCK on the application's fd)? */
-int api_nonblocking(const struct sock *s, int flags);
+/*
+ * Must this call, which would wait for events, return at once? Yes for MSG_DONTWAIT or
+ * O_NONBLOCK on the application's fd, and always in an engine that never blocks (mprdsd),
+ * which then keeps events for api_would_wait().
+ */
+int api_nonblocking(const struct sock *s, int flags, int events);
 /* Waits for events on the app fd until deadline (-1 = none): 0, -ETIMEDOUT, -EINTR, -EBADF. */
 int api_wait(struct sock *s, short events, double deadline);
-/* The iovec and control pointers of msg: -EFAULT for a NULL the kernel could not copy. */
-int api_check_msghdr(const struct msghdr *msg);
-/* Would the kernel restart a call without timeout that a handler interrupted? */
-bool api_signal_restarts(void);
 /* The deadline SO_RCVTIMEO / SO_SNDTIMEO gives a call starting now, or -1. */
 double api_deadline(const struct sock *s, int optname);
 

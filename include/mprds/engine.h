@@ -36,6 +36,7 @@ struct config {
 	bool sport_idx;
 	uint16_t port_base, port_groups;
 	uint32_t wmem_max, rmem_max, wmem_default, rmem_default;
+	bool never_block; /* mprdsd: calls never wait in the engine (api_would_wait) */
 };
 
 /*

@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Host-wide RDS (issue 12): with MPRDS_ENGINE=daemon every process of a host is served by one
+# mprdsd. Two hosts on one machine: instance A on $NET.40, instance B on $NET.41, each a
+# daemon of its own, talking RDS/TCP as two machines would.
+
+load helpers
+
+setup() {
+	mprds_setup
+	need_progs rds_echo rds_stream rds_seqcheck rds_send_check
+	export MPRDS_ENGINE=daemon MPRDS_IDLE_EXIT=2
+	export MPRDS_DAEMON_LOG="$BATS_TEST_TMPDIR/mprdsd.log"
+	IA="hwA$$x$BATS_TEST_NUMBER" IB="hwB$$x$BATS_TEST_NUMBER"
+	A=$NET.40 B=$NET.41
+}
+
+# daemon_pids INSTANCE: the pids of processes listening on INSTANCE's rendezvous name.
+daemon_pids() {
+	ss -xlpH | grep -F "@mprdsd." | grep -F ".$1 " | grep -o 'pid=[0-9]*' | cut -d= -f2 |
+		sort -u
+}
+
+teardown() {
+	local pid
+	mprds_teardown
+	for pid in $(daemon_pids "$IA") $(daemon_pids "$IB"); do
+		kill -KILL "$pid" 2>/dev/null || true
+	done
+	[[ -f $MPRDS_DAEMON_LOG ]] && sed 's/^/# daemon: /' "$MPRDS_DAEMON_LOG" | tail -n 40 >&3 ||
+		true
+}
+
+# on HOST PROG ARGS...: runs PROG under the shim as a process of host A or B.
+on() {
+	local inst=$IA
+	[[ $1 == B ]] && inst=$IB
+	shift
+	MPRDS_INSTANCE=$inst "$MPRDS_RUN" "$@"
+}
+
+@test "two unrelated programs (C, python3) on one address get their own messages; a third gets EADDRINUSE; 8 TCP paths for all" {
+	start_bg crecv MPRDS_INSTANCE="$IB" "$PROGS/rds_stream" -m recv -n 8 -c 40 -s 4000 -t 30 \
+		"$B" 5000 "$A" 6000
+	start_bg pyecho MPRDS_INSTANCE="$IB" "$PY" "$BATS_TEST_DIRNAME/py/rds_echo.py" "$B" 5100 3 20
+	wait_for_line crecv '^ready'
+	wait_for_line pyecho '^ready'
+	run on B "$PY" -c "
+import socket
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+try:
+    s.bind(('$B', 5000))
+    print('bound')
+except OSError as e:
+    print('errno', e.errno)"
+	assert_output "errno 98"
+	start_bg csend MPRDS_INSTANCE="$IA" "$PROGS/rds_stream" -m send -n 8 -c 40 -s 4000 -t 30 \
+		"$A" 6000 "$B" 5000
+	run on A "$PROGS/rds_send_check" "$A" 6100 "$B" 5100 0 1 8192
+	assert_success
+	assert_output --partial "all 3 sizes ok"
+	assert_exits_ok csend 30
+	assert_exits_ok crecv 30
+	assert_exits_ok pyecho 20
+	assert_conns "$A" "$B" 8
+	# one daemon per host served them all
+	assert_equal "$(daemon_pids "$IB" | wc -l)" 1
+	assert_equal "$(daemon_pids "$IA" | wc -l)" 1
+}
+
+@test "rds-stress style: 4 forked tasks bind their own ports on ONE address; a child uses the inherited socket; the parent still works" {
+	start_bg echo MPRDS_INSTANCE="$IB" "$PROGS/rds_echo" "$B" 5200 0 20
+	wait_for_line echo '^ready'
+	run on A "$PY" "$BATS_TEST_DIRNAME/py/hostwide_fork.py" "$A" 7000 "$B" 5200 4 50
+	echo "$output"
+	assert_success
+	for i in 0 1 2 3; do
+		assert_line "task $i ok 50 echoes"
+	done
+	assert_line "inherited socket ok"
+	assert_line "parent ok"
+	assert_line "all ok"
+}
+
+@test "kill -9 of one client mid-stream: another client on the same address loses nothing; the killed client's ports are free again" {
+	start_bg recv MPRDS_INSTANCE="$IB" "$PROGS/rds_seqcheck" recv -n 4 -c 4000 -t 40 "$B" 5300 "$A" 6300
+	start_bg sink MPRDS_INSTANCE="$IB" "$PROGS/rds_seqcheck" recv -g -n 4 -c 0 -t 40 "$B" 5400 "$A" 6400
+	wait_for_line recv '^ready'
+	wait_for_line sink '^ready'
+	start_bg victim MPRDS_INSTANCE="$IA" "$PROGS/rds_seqcheck" send -n 4 -c 0 -d 30 "$A" 6400 "$B" 5400
+	start_bg good MPRDS_INSTANCE="$IA" "$PROGS/rds_seqcheck" send -n 4 -c 4000 -r 2000 -t 40 "$A" 6300 "$B" 5300
+	wait_for_line sink '^first' 10
+	sleep 0.5
+	kill_tree "$(pid_of victim)" KILL
+	assert_exits_ok good 40
+	assert_exits_ok recv 40
+	grep -q "recv total=4000 dups=0 reorder=0 gaps=0 errors=0" "$(log_of recv)" ||
+		fail_with_logs "the other client's stream was not whole"
+	# the victim's ports are the host's again (bounded: the daemon sees its channel close)
+	run on A "$PY" -c "
+import socket, time
+for t in range(50):
+    try:
+        socks = [socket.socket(21, socket.SOCK_SEQPACKET, 0) for i in range(4)]
+        for i, s in enumerate(socks):
+            s.bind(('$A', 6400 + i))
+        print('rebound')
+        break
+    except OSError as e:
+        err = e.errno
+        time.sleep(0.1)
+else:
+    print('errno', err)"
+	assert_output "rebound"
+}
+
+@test "a sender that _exit()s right after sendto: the peer receives the message" {
+	start_bg echo MPRDS_INSTANCE="$IB" "$PROGS/rds_echo" "$B" 5500 1 20
+	wait_for_line echo '^ready'
+	run on A "$PY" -c "
+import os, socket
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+s.bind(('$A', 6500))
+s.sendto(b'x' * 60000, ('$B', 5500))
+os._exit(0)"
+	assert_success
+	assert_exits_ok echo 20
+	grep -q "echo len=60000 from=$A:6500" "$(log_of echo)" || fail_with_logs "not received"
+}
+
+@test "16 processes whose first socket() runs at the same moment: one daemon serves them all" {
+	local i
+	for i in $(seq 0 15); do
+		start_bg "p$i" MPRDS_INSTANCE="$IA" "$PY" -c "
+import socket, time
+time.sleep(max(0, $(date +%s) + 1 - time.time()))
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+s.settimeout(10)
+s.bind(('$A', 7100 + $i))
+s.sendto(b'me $i', ('$A', 7100 + $i))
+print(s.recvfrom(100)[0].decode())"
+	done
+	for i in $(seq 0 15); do
+		assert_exits_ok "p$i" 20
+		grep -qx "me $i" "$(log_of "p$i")" || fail_with_logs "p$i not served"
+	done
+	assert_equal "$(daemon_pids "$IA" | wc -l)" 1
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Each client call becomes the api_* call the shim makes in-process, on an engine made with
+ * never_block: where a call would wait, it returns at once with what it waits for
+ * (api_would_wait), and the client waits on its own fd and calls again. The daemon so never
+ * blocks for one client, and every errno is the one the in-process engine gives.
+ */
+#include <errno.h>
+#include <linux/rds.h>
+#include <linux/sockios.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "mprds/api.h"
+#include "serve.h"
+
+static struct ipc_rep *reply(struct client *c, size_t extra)
+{
+	struct ipc_rep *r = client_reply_room(c, sizeof(*r) + extra);
+
+	if (r)
+		*r = (struct ipc_rep){ .len = (uint32_t)(sizeof(*r) + extra) };
+	return r;
+}
+
+/* A reply that is a return value only. */
+static bool reply_ret(struct client *c, long ret)
+{
+	struct ipc_rep *r = reply(c, 0);
+
+	if (!r)
+		return false;
+	r->ret = ret;
+	r->wait = ret < 0 ? api_would_wait() : 0;
+	return true;
+}
+
+static bool do_socket(const struct serve_ctx *ctx, struct client *c, const struct ipc_call *call)
+{
+	struct api_sock *s;
+	struct ipc_rep *r;
+	uint32_t id;
+	int fd;
+
+	if (c->held.n >= ctx->max_client_sockets)
+		return reply_ret(c, -EMFILE);
+	fd = api_socket(ctx->eng, call->h.flags, call->h.arg1, &s);
+	if (fd < 0)
+		return reply_ret(c, fd);
+	id = sockets_add(s, fd);
+	if (!id || sockets_hold(&c->held, id)) {
+		if (id)
+			sockets_let_go(&c->held, id);
+		else
+			api_release(s);
+		return reply_ret(c, -ENOBUFS);
+	}
+	r = reply(c, 0);
+	if (!r)
+		return false;
+	r->id = id;
+	c->pass_fd = fd;
+	return true;
+}
+
+static bool do_adopt(const struct serve_ctx *ctx, struct client *c, const struct ipc_call *call)
+{
+	struct client *parent;
+	uint64_t token;
+
+	if (call->datacount != sizeof(token))
+		return false;
+	memcpy(&token, call->data, sizeof(token));
+	parent = ctx->client_by_token(ctx->arg, token);
+	/* a fork shares its parent's sockets; nobody else may claim them */
+	if (!parent || parent == c || parent->uid != c->uid)
+		return reply_ret(c, -EPERM);
+	for (unsigned i = 0; i < parent->held.n; i++)
+		if (sockets_hold(&c->held, parent->held.ids[i]))
+			return reply_ret(c, -ENOMEM);
+	return reply_ret(c, 0);
+}
+
+static bool do_sendmsg(struct client *c, struct api_sock *s, const struct ipc_call *call)
+{
+	static uint8_t nothing[1];
+	struct iovec iov = { (void *)call->data, call->datacount };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	/* too long to carry: the core refuses it by its length before it reads a byte */
+	if (call->datacount < call->h.datalen)
+		iov = (struct iovec){ nothing, call->h.datalen };
+	if (call->h.namelen) {
+		m.msg_name = (void *)call->name;
+		m.msg_namelen = call->h.namelen;
+	}
+	if (call->h.ctllen) {
+		m.msg_control = (void *)call->control;
+		m.msg_controllen = call->h.ctllen;
+	}
+	return reply_ret(c, api_sendmsg(s, &m, call->h.flags));
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+static bool do_recvmsg(struct client *c, struct api_sock *s, const struct ipc_call *call)
+{
+	size_t room = min_size(call->h.datalen, IPC_MAX_DATA), names;
+	uint8_t control[IPC_MAX_CONTROL];
+	struct sockaddr_storage ss;
+	struct ipc_rep *r = reply(c, room + sizeof(ss) + sizeof(control));
+	struct iovec iov;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t ret;
+
+	if (!r)
+		return false;
+	iov = (struct iovec){ r + 1, room };
+	if (call->h.arg1) {
+		m.msg_name = &ss;
+		m.msg_namelen = sizeof(ss);
+	}
+	m.msg_control = call->h.ctlroom ? control : NULL;
+	m.msg_controllen = call->h.ctlroom;
+	ret = api_recvmsg(s, &m, call->h.flags);
+	r->ret = ret;
+	r->wait = ret < 0 ? api_would_wait() : 0;
+	if (ret < 0) {
+		r->len = sizeof(*r);
+		c->out_len = r->len;
+		return true;
+	}
+	r->datacount = (uint32_t)min_size((size_t)ret, room);
+	r->msg_flags = m.msg_flags;
+	r->namelen = m.msg_name ? m.msg_namelen : 0;
+	names = min_size(r->namelen, min_size((unsigned)call->h.arg1, sizeof(ss)));
+	r->ctllen = (uint32_t)min_size(m.msg_controllen, sizeof(control));
+	memcpy((uint8_t *)(r + 1) + r->datacount, &ss, names);
+	memcpy((uint8_t *)(r + 1) + r->datacount + names, control, r->ctllen);
+	r->len = (uint32_t)(sizeof(*r) + r->datacount + names + r->ctllen);
+	c->out_len = r->len;
+	return true;
+}
+
+static bool do_getname(struct client *c, struct api_sock *s, const struct ipc_call *call)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = (socklen_t)min_size((size_t)(unsigned)call->h.arg1, sizeof(ss));
+	int ret = call->h.op == IPC_GETSOCKNAME ? api_getsockname(s, (struct sockaddr *)&ss, &len) :
+						  api_getpeername(s, (struct sockaddr *)&ss, &len);
+	size_t names = ret ? 0 : min_size(min_size(len, sizeof(ss)), (unsigned)call->h.arg1);
+	struct ipc_rep *r = reply(c, names);
+
+	if (!r)
+		return false;
+	r->ret = ret;
+	r->namelen = ret ? 0 : len;
+	memcpy(r + 1, &ss, names);
+	return true;
+}
+
+/* RDS_INFO_* answer a positive count; a negative optlen is the core's to refuse. */
+static bool do_getsockopt(struct client *c, struct api_sock *s, const struct ipc_call *call)
+{
+	socklen_t len = (socklen_t)call->h.datalen;
+	size_t room = min_size(len, IPC_MAX_DATA);
+	struct ipc_rep *r = reply(c, room);
+	int ret;
+
+	if (!r)
+		return false;
+	if ((int)len >= 0)
+		len = (socklen_t)room;
+	memcpy(r + 1, call->data, min_size(call->datacount, room));
+	ret = api_getsockopt(s, call->h.arg1, call->h.arg2, call->h.flags ? NULL : r + 1, &len);
+	r->ret = ret;
+	r->optlen = len;
+	r->datacount = ret < 0 ? 0 : (uint32_t)min_size(len, room);
+	r->len = (uint32_t)(sizeof(*r) + r->datacount);
+	c->out_len = r->len;
+	return true;
+}
+
+static bool do_ioctl(struct client *c, struct api_sock *s, const struct ipc_call *call)
+{
+	uint8_t arg[IPC_IOCTL_ARG] = { 0 };
+	unsigned long request = (unsigned)call->h.arg1;
+	int ret;
+	struct ipc_rep *r;
+
+	memcpy(arg, call->data, min_size(call->datacount, sizeof(arg)));
+	ret = api_ioctl(s, request, call->h.flags ? NULL : arg);
+	r = reply(c, sizeof(arg));
+	if (!r)
+		return false;
+	r->ret = ret;
+	/* the one request that writes its argument back: SIOCRDSGETTOS, one byte */
+	r->datacount = !ret && request == SIOCRDSGETTOS ? sizeof(arg) : 0;
+	r->len = (uint32_t)(sizeof(*r) + r->datacount);
+	c->out_len = r->len;
+	memcpy(r + 1, arg, r->datacount);
+	return true;
+}
+
+static bool do_socket_call(struct client *c, struct api_sock *s, const struct ipc_call *call)
+{
+	const void *val = call->h.flags ? NULL : call->data;
+
+	switch (call->h.op) {
+	case IPC_RELEASE:
+		sockets_let_go(&c->held, call->h.id);
+		return reply_ret(c, 0);
+	case IPC_BIND:
+		return reply_ret(c, api_bind(s, (const void *)call->name, call->h.namelen));
+	case IPC_CONNECT:
+		return reply_ret(c, api_connect(s, (const void *)call->name, call->h.namelen));
+	case IPC_SENDMSG:
+		return do_sendmsg(c, s, call);
+	case IPC_RECVMSG:
+		return do_recvmsg(c, s, call);
+	case IPC_GETSOCKNAME:
+	case IPC_GETPEERNAME:
+		return do_getname(c, s, call);
+	case IPC_GETSOCKOPT:
+		return do_getsockopt(c, s, call);
+	case IPC_SETSOCKOPT:
+		return reply_ret(
+			c, api_setsockopt(s, call->h.arg1, call->h.arg2, val,
+					  (socklen_t)(val ? call->datacount : call->h.datalen)));
+	case IPC_IOCTL:
+		return do_ioctl(c, s, call);
+	}
+	return false;
+}
+
+bool serve_call(const struct serve_ctx *ctx, struct client *c, const struct ipc_call *call)
+{
+	struct api_sock *s;
+
+	if (call->h.op == IPC_SOCKET)
+		return do_socket(ctx, c, call);
+	if (call->h.op == IPC_ADOPT)
+		return do_adopt(ctx, c, call);
+	s = sockets_find(&c->held, call->h.id);
+	if (!s)
+		return reply_ret(c, -EBADF);
+	return do_socket_call(c, s, call);
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/* The daemon's table of RDS sockets and their holders (sockets.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "sockets.h"
+
+/* An id is a slot and the slot's generation, so that a stale id never names a new socket. */
+#define SLOT_BITS 16
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+
+struct slot {
+	struct api_sock *s;
+	int app_fd; /* our copy of the application's end, closed with the socket */
+	unsigned holders;
+	uint16_t gen;
+};
+
+static struct slot slots[SOCKETS_MAX];
+static unsigned next_free, live;
+
+static struct slot *slot_of(uint32_t id)
+{
+	struct slot *sl = &slots[id & SLOT_MASK];
+
+	return sl->s && sl->gen == (id >> SLOT_BITS) ? sl : NULL;
+}
+
+uint32_t sockets_add(struct api_sock *s, int app_fd)
+{
+	for (unsigned k = 0; k < SOCKETS_MAX; k++) {
+		unsigned i = (next_free + k) % SOCKETS_MAX;
+		struct slot *sl = &slots[i];
+
+		if (sl->s || i == 0)
+			continue;
+		sl->s = s;
+		sl->app_fd = app_fd;
+		sl->holders = 0;
+		sl->gen = (uint16_t)(sl->gen + 1) ? (uint16_t)(sl->gen + 1) : 1;
+		next_free = i + 1;
+		live++;
+		return (uint32_t)sl->gen << SLOT_BITS | i;
+	}
+	return 0;
+}
+
+static int held_index(const struct held *h, uint32_t id)
+{
+	for (unsigned i = 0; i < h->n; i++)
+		if (h->ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+struct api_sock *sockets_find(const struct held *holder, uint32_t id)
+{
+	struct slot *sl = slot_of(id);
+
+	return sl && held_index(holder, id) >= 0 ? sl->s : NULL;
+}
+
+int sockets_hold(struct held *h, uint32_t id)
+{
+	struct slot *sl = slot_of(id);
+
+	if (!sl)
+		return -EBADF;
+	if (held_index(h, id) >= 0)
+		return 0;
+	if (h->n == h->cap) {
+		unsigned cap = h->cap ? 2 * h->cap : 16;
+		uint32_t *ids = realloc(h->ids, cap * sizeof(*ids));
+
+		if (!ids)
+			return -ENOMEM;
+		h->ids = ids;
+		h->cap = cap;
+	}
+	h->ids[h->n++] = id;
+	sl->holders++;
+	return 0;
+}
+
+static void slot_drop(struct slot *sl)
+{
+	if (--sl->holders)
+		return;
+	api_release(sl->s);
+	close(sl->app_fd);
+	sl->s = NULL;
+	live--;
+}
+
+void sockets_let_go(struct held *h, uint32_t id)
+{
+	int i = held_index(h, id);
+
+	if (i < 0)
+		return;
+	h->ids[i] = h->ids[--h->n];
+	slot_drop(slot_of(id));
+}
+
+void sockets_let_go_all(struct held *h)
+{
+	while (h->n)
+		sockets_let_go(h, h->ids[h->n - 1]);
+	free(h->ids);
+	*h = (struct held){ 0 };
+}
+
+unsigned sockets_count(void)
+{
+	return live;
+}

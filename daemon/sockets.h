@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_DAEMON_SOCKETS_H
+#define MPRDS_DAEMON_SOCKETS_H
+/*
+ * The RDS sockets the daemon serves, host-wide, by id, and who holds each: a socket lives
+ * while one client holds it (a process and, through IPC_ADOPT, its forked children share it,
+ * as a forked child shares a kernel socket), and is released when the last one lets go or
+ * dies.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mprds/api.h"
+
+#define SOCKETS_MAX 65536
+
+struct held {
+	uint32_t *ids;
+	unsigned n, cap;
+};
+
+/* A new socket for a holder: its id (> 0), or 0 when the table is full. */
+uint32_t sockets_add(struct api_sock *s, int app_fd);
+/* The socket id names, if holder holds it; else NULL. */
+struct api_sock *sockets_find(const struct held *holder, uint32_t id);
+/* holder holds id too: 0, -ENOMEM. */
+int sockets_hold(struct held *holder, uint32_t id);
+/* holder lets go of id (IPC_RELEASE); the last holder's let-go releases the socket. */
+void sockets_let_go(struct held *holder, uint32_t id);
+/* holder lets go of everything (a client that left or died). */
+void sockets_let_go_all(struct held *holder);
+/* The number of sockets alive. */
+unsigned sockets_count(void);
+
+#endif

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The process's channel to mprdsd (include/mprds/ipc.h): found or started on the first RDS
+ * socket, one call at a time under a mutex. The daemon never blocks for a client: a call that
+ * would wait comes back with what it waits for, and remote.c waits here, on the
+ * application's own fd, outside the mutex.
+ *
+ * At fork the parent opens a second channel and has the daemon give it the parent's sockets
+ * (IPC_ADOPT): the child takes that channel, so that it holds the RDS sockets it inherited
+ * and a child that dies lets go of them, as a process's exit closes its fds.
+ */
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../daemon/rendezvous.h"
+#include "channel.h"
+#include "mprds/fdreg.h"
+#include "shim.h"
+
+#ifndef MPRDS_BINDIR
+#define MPRDS_BINDIR "/usr/local/bin"
+#endif
+
+static pthread_mutex_t chan_lock = PTHREAD_MUTEX_INITIALIZER;
+static int chan_fd = -1;
+static uint64_t chan_token;
+static int fork_fd = -1; /* the channel made for a child being forked */
+static uint64_t fork_token;
+
+/* The daemon to start: MPRDS_DAEMON, mprdsd beside this library (a build tree), or BINDIR's. */
+static void daemon_path(char *buf, size_t size)
+{
+	const char *env = getenv("MPRDS_DAEMON");
+	Dl_info info;
+	const char *slash;
+
+	if (env && *env) {
+		snprintf(buf, size, "%s", env);
+		return;
+	}
+	if (dladdr((void *)daemon_path, &info) && info.dli_fname &&
+	    (slash = strrchr(info.dli_fname, '/'))) {
+		snprintf(buf, size, "%.*s/mprdsd", (int)(slash - info.dli_fname), info.dli_fname);
+		if (access(buf, X_OK) == 0)
+			return;
+	}
+	snprintf(buf, size, "%s/mprdsd", MPRDS_BINDIR);
+}
+
+static int open_channel(uint64_t *token)
+{
+	struct rendezvous_welcome w;
+	char path[PATH_MAX];
+	int fd;
+
+	daemon_path(path, sizeof(path));
+	fd = rendezvous_ensure(getenv("MPRDS_INSTANCE"), path, &w);
+	if (fd < 0)
+		return fd;
+	fdreg_add(fd);
+	*token = w.token;
+	return fd;
+}
+
+static void close_channel(int fd)
+{
+	fdreg_del(fd);
+	REAL(close)(fd);
+}
+
+/* Writes every byte of iov[0..n) (a stream: partial writes go on). */
+static int write_all(int fd, struct iovec *iov, size_t n)
+{
+	while (n) {
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = n < IOV_MAX ? n : IOV_MAX };
+		ssize_t k = REAL(sendmsg)(fd, &m, MSG_NOSIGNAL);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -EPIPE;
+		while (n && (size_t)k >= iov->iov_len) {
+			k -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+/* Reads exactly len bytes into iov (which has room for them), taking a passed fd if one comes. */
+static int read_all(int fd, struct iovec *iov, size_t n, size_t len, int *passed)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+
+	while (len) {
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = n < IOV_MAX ? n : IOV_MAX };
+		ssize_t k;
+
+		while (iov->iov_len == 0 && n > 1) {
+			iov++;
+			n--;
+			m.msg_iov = iov;
+			m.msg_iovlen = n < IOV_MAX ? n : IOV_MAX;
+		}
+		if (passed) {
+			m.msg_control = cbuf;
+			m.msg_controllen = sizeof(cbuf);
+		}
+		k = REAL(recvmsg)(fd, &m, MSG_CMSG_CLOEXEC);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -EPIPE;
+		if (passed && m.msg_controllen) {
+			struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+			if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+				memcpy(passed, CMSG_DATA(cm), sizeof(int));
+			passed = NULL;
+		}
+		len -= (size_t)k;
+		while (n && (size_t)k >= iov->iov_len) {
+			k -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+/* Copies iov (n entries) after slot 1 of out, for write_all: out has n + 3 entries. */
+static size_t request_iov(struct iovec *out, const struct channel_call *c)
+{
+	size_t k = 0;
+
+	out[k++] = (struct iovec){ (void *)&c->req, sizeof(c->req) };
+	for (size_t i = 0; c->data_out && i < c->data_out_n; i++)
+		out[k++] = c->data_out[i];
+	if (c->req.namelen)
+		out[k++] = (struct iovec){ (void *)c->name_out, c->req.namelen };
+	if (c->req.ctllen)
+		out[k++] = (struct iovec){ (void *)c->control_out, c->req.ctllen };
+	return k;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/* The reply's data, name and control, into the caller's buffers. */
+static int read_reply_body(int fd, struct channel_call *c)
+{
+	size_t names = min_size(c->rep.namelen, c->name_in_room), n = c->data_in_n + 2, k = 0;
+	struct iovec stack[8], *iov = n <= 8 ? stack : calloc(n, sizeof(*iov));
+	int err;
+
+	if (!iov)
+		return -ENOMEM;
+	/* the data fills the caller's buffers only as far as it goes: the name comes next */
+	for (size_t i = 0, left = c->rep.datacount; i < c->data_in_n && left; i++) {
+		iov[k] = c->data_in[i];
+		iov[k].iov_len = min_size(iov[k].iov_len, left);
+		left -= iov[k++].iov_len;
+	}
+	iov[k++] = (struct iovec){ c->name_in, names };
+	iov[k++] = (struct iovec){ c->control_in, c->rep.ctllen };
+	err = read_all(fd, iov, k, c->rep.datacount + names + c->rep.ctllen, NULL);
+	if (iov != stack)
+		free(iov);
+	return err;
+}
+
+/*
+ * The reply must fit what the call gave room for: a daemon that says more is not ours. Of a
+ * name, the reply carries as much as the call had room for (name_in_room <= IPC_MAX_NAME).
+ */
+static bool reply_fits(const struct channel_call *c)
+{
+	size_t room = 0;
+
+	for (size_t i = 0; i < c->data_in_n; i++)
+		room += c->data_in[i].iov_len;
+	return c->rep.datacount <= room && c->rep.ctllen <= c->control_in_room &&
+	       c->rep.len == sizeof(c->rep) + c->rep.datacount +
+				     min_size(c->rep.namelen, c->name_in_room) + c->rep.ctllen;
+}
+
+static int exchange(int fd, struct channel_call *c)
+{
+	size_t n = c->data_out_n + 3;
+	struct iovec stack[8], *iov = n <= 8 ? stack : calloc(n, sizeof(*iov));
+	struct iovec hdr = { &c->rep, sizeof(c->rep) };
+	int err;
+
+	if (!iov)
+		return -ENOMEM;
+	err = write_all(fd, iov, request_iov(iov, c));
+	if (iov != stack)
+		free(iov);
+	if (!err)
+		err = read_all(fd, &hdr, 1, sizeof(c->rep), &c->passed_fd);
+	if (!err && !reply_fits(c))
+		err = -EPROTO;
+	return err ? err : read_reply_body(fd, c);
+}
+
+int channel_call(struct channel_call *c)
+{
+	int err = 0;
+
+	c->passed_fd = -1;
+	pthread_mutex_lock(&chan_lock);
+	if (chan_fd < 0) {
+		chan_fd = open_channel(&chan_token);
+		err = chan_fd < 0 ? chan_fd : 0;
+		if (err)
+			chan_fd = -1;
+	}
+	if (!err)
+		err = exchange(chan_fd, c);
+	pthread_mutex_unlock(&chan_lock);
+	/* the daemon is gone (issue 14 replaces it): every call fails as on a dead socket */
+	return err == -EPIPE ? -ECONNRESET : err;
+}
+
+void channel_fork_prepare(void)
+{
+	struct channel_call c = { .req = { .len = sizeof(struct ipc_req) + sizeof(uint64_t),
+					   .op = IPC_ADOPT,
+					   .datalen = sizeof(uint64_t) } };
+	struct iovec tok = { &chan_token, sizeof(chan_token) };
+
+	pthread_mutex_lock(&chan_lock);
+	if (chan_fd < 0)
+		return;
+	fork_fd = open_channel(&fork_token);
+	c.data_out = &tok;
+	c.data_out_n = 1;
+	if (fork_fd >= 0 && (exchange(fork_fd, &c) || c.rep.ret)) {
+		close_channel(fork_fd);
+		fork_fd = -1;
+	}
+}
+
+void channel_fork_parent(void)
+{
+	if (fork_fd >= 0)
+		close_channel(fork_fd);
+	fork_fd = -1;
+	pthread_mutex_unlock(&chan_lock);
+}
+
+void channel_fork_child(void)
+{
+	if (chan_fd >= 0) {
+		close_channel(chan_fd);
+		chan_fd = fork_fd; /* -1 if it could not be made: the child's calls then fail */
+		chan_token = fork_token;
+	}
+	fork_fd = -1;
+	pthread_mutex_init(&chan_lock, NULL);
+}

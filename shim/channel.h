@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_SHIM_CHANNEL_H
+#define MPRDS_SHIM_CHANNEL_H
+/* The process's channel to mprdsd: one call and its reply at a time (channel.c). */
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "mprds/ipc.h"
+
+struct channel_call {
+	struct ipc_req req; /* len, op and the rest, filled by the caller */
+	const struct iovec *data_out; /* the request's data */
+	size_t data_out_n;
+	const void *name_out, *control_out; /* req.namelen, req.ctllen bytes */
+	struct ipc_rep rep; /* the reply's header */
+	const struct iovec *data_in; /* where the reply's data goes */
+	size_t data_in_n;
+	void *name_in, *control_in;
+	size_t name_in_room, control_in_room;
+	int passed_fd; /* the fd that came with the reply, or -1 */
+};
+
+/*
+ * Sends c's request (starting the daemon if none answers) and reads the reply into c's
+ * buffers: 0, or -errno when there is no daemon to talk to (-ECONNRESET: it went away).
+ */
+int channel_call(struct channel_call *c);
+
+/* The fork handlers (preload.c): the child gets a channel of its own holding our sockets. */
+void channel_fork_prepare(void);
+void channel_fork_parent(void);
+void channel_fork_child(void);
+
+#endif

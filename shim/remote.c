@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: MIT
+/*
+ * RDS sockets served by mprdsd (the host-wide engine): each call goes over the channel as the
+ * api_* call it would be in-process (channel.c), and a call that would wait waits here, on
+ * the application's fd, whose readiness the daemon keeps exact, then calls again. The
+ * application holds one fd per socket: the daemon made it and passed it to us.
+ */
+#include <fcntl.h>
+#include <linux/rds.h>
+#include <linux/sockios.h>
+#include <string.h>
+#include <time.h>
+
+#include "channel.h"
+#include "mprds/clock.h"
+#include "remote.h"
+
+static long call_simple(struct channel_call *c)
+{
+	int err;
+
+	c->req.len = (uint32_t)(sizeof(c->req) + c->req.namelen + c->req.ctllen);
+	for (size_t i = 0; i < c->data_out_n; i++)
+		c->req.len += (uint32_t)c->data_out[i].iov_len;
+	err = channel_call(c);
+	return err ? err : (long)c->rep.ret;
+}
+
+int remote_socket(int type, int protocol, uint32_t *id)
+{
+	struct channel_call c = { .req = { .op = IPC_SOCKET, .flags = type, .arg1 = protocol } };
+	long ret = call_simple(&c);
+
+	if (ret < 0) {
+		if (c.passed_fd >= 0)
+			REAL(close)(c.passed_fd);
+		return (int)ret;
+	}
+	if (c.passed_fd < 0)
+		return -EPROTO;
+	if (!(type & SOCK_CLOEXEC))
+		REAL(fcntl)(c.passed_fd, F_SETFD, 0);
+	*id = c.rep.id;
+	return c.passed_fd;
+}
+
+static void remote_release(struct shim_sock *p)
+{
+	struct channel_call c = { .req = { .op = IPC_RELEASE, .id = p->id } };
+
+	(void)call_simple(&c);
+}
+
+static int call_with_name(struct shim_sock *p, int op, const struct sockaddr *sa, socklen_t len)
+{
+	struct channel_call c = { .req = { .op = (uint16_t)op, .id = p->id } };
+
+	if (len > sizeof(struct sockaddr_storage))
+		return -EINVAL; /* move_addr_to_kernel() */
+	if (len && !sa)
+		return -EFAULT;
+	c.req.namelen = (uint16_t)len;
+	c.name_out = sa;
+	return (int)call_simple(&c);
+}
+
+static int remote_bind(struct shim_sock *p, const struct sockaddr *sa, socklen_t len)
+{
+	return call_with_name(p, IPC_BIND, sa, len);
+}
+
+static int remote_connect(struct shim_sock *p, const struct sockaddr *sa, socklen_t len)
+{
+	return call_with_name(p, IPC_CONNECT, sa, len);
+}
+
+/*
+ * Waits as the engine would have (socket-api.md §5-§6) for what the daemon said the call
+ * waits for, then the caller calls again: 0, -ETIMEDOUT, -EINTR, -EBADF.
+ */
+static int wait_for(int fd, int what, int optname, double *deadline, bool *has_deadline)
+{
+	if (!*has_deadline) {
+		*deadline = api_fd_deadline(fd, optname);
+		*has_deadline = true;
+	}
+	if (what != API_WAIT_CONGESTION)
+		return api_fd_wait(fd, (short)what, *deadline);
+	/* §5 row 18: no waiter list for congestion map updates: look again every 2 ms */
+	if (*deadline >= 0 && clock_now() >= *deadline)
+		return -ETIMEDOUT;
+	if (nanosleep(&(struct timespec){ 0, 2000000 }, NULL) < 0 && !api_signal_restarts())
+		return -EINTR;
+	return 0;
+}
+
+static size_t iov_room(const struct msghdr *msg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < msg->msg_iovlen; i++)
+		n += msg->msg_iov[i].iov_len;
+	return n;
+}
+
+static ssize_t send_once(struct shim_sock *p, const struct msghdr *msg, int flags, int *wait)
+{
+	struct channel_call c = { .req = { .op = IPC_SENDMSG, .id = p->id, .flags = flags } };
+	size_t len = iov_room(msg);
+	long ret;
+
+	c.req.datalen = len;
+	if (len <= IPC_MAX_DATA) {
+		c.data_out = msg->msg_iov;
+		c.data_out_n = msg->msg_iovlen;
+	}
+	c.req.namelen = (uint16_t)msg->msg_namelen;
+	c.name_out = msg->msg_name;
+	c.req.ctllen = (uint32_t)msg->msg_controllen;
+	c.control_out = msg->msg_control;
+	ret = call_simple(&c);
+	*wait = c.rep.wait;
+	return ret;
+}
+
+static ssize_t remote_sendmsg(struct shim_sock *p, int fd, const struct msghdr *msg, int flags)
+{
+	double deadline = -1;
+	bool has_deadline = false;
+	int err, wait;
+
+	if ((err = api_check_msghdr(msg)))
+		return err;
+	if (msg->msg_controllen > IPC_MAX_CONTROL)
+		return -ENOBUFS; /* more than sock_kmalloc() gives a control buffer */
+	for (;;) {
+		ssize_t ret = send_once(p, msg, flags, &wait);
+
+		if (ret >= 0 || !wait)
+			return ret;
+		err = wait_for(fd, wait, SO_SNDTIMEO, &deadline, &has_deadline);
+		if (err)
+			return err;
+	}
+}
+
+static ssize_t recv_once(struct shim_sock *p, struct msghdr *msg, int flags, int *wait)
+{
+	struct channel_call c = { .req = { .op = IPC_RECVMSG, .id = p->id, .flags = flags } };
+	size_t room = iov_room(msg);
+	long ret;
+
+	c.req.datalen = room;
+	c.req.arg1 = msg->msg_name ? (int)(msg->msg_namelen < IPC_MAX_NAME ? msg->msg_namelen :
+									     IPC_MAX_NAME) :
+				     0;
+	c.req.ctlroom = (uint32_t)(msg->msg_controllen < IPC_MAX_CONTROL ? msg->msg_controllen :
+									   IPC_MAX_CONTROL);
+	if (!msg->msg_control)
+		c.req.ctlroom = 0;
+	c.data_in = msg->msg_iov;
+	c.data_in_n = msg->msg_iovlen;
+	c.name_in = msg->msg_name;
+	c.name_in_room = (size_t)c.req.arg1;
+	c.control_in = msg->msg_control;
+	c.control_in_room = c.req.ctlroom;
+	ret = call_simple(&c);
+	*wait = c.rep.wait;
+	if (ret >= 0) {
+		msg->msg_namelen = c.rep.namelen;
+		msg->msg_flags = c.rep.msg_flags;
+		msg->msg_controllen = c.rep.ctllen;
+	}
+	return ret;
+}
+
+static ssize_t remote_recvmsg(struct shim_sock *p, int fd, struct msghdr *msg, int flags)
+{
+	struct msghdr data_only = *msg;
+	double deadline = -1;
+	bool has_deadline = false;
+	int err, wait;
+
+	data_only.msg_control = NULL; /* a NULL control buffer only truncates (MSG_CTRUNC) */
+	data_only.msg_controllen = 0;
+	if ((err = api_check_msghdr(&data_only)))
+		return err;
+	for (;;) {
+		ssize_t ret = recv_once(p, msg, flags, &wait);
+
+		if (ret >= 0 || !wait)
+			return ret;
+		err = wait_for(fd, wait, SO_RCVTIMEO, &deadline, &has_deadline);
+		if (err)
+			return err;
+	}
+}
+
+static int get_name(struct shim_sock *p, int op, struct sockaddr *sa, socklen_t *len)
+{
+	struct channel_call c = { .req = { .op = (uint16_t)op, .id = p->id } };
+	int ret;
+
+	if (!len || (!sa && *len))
+		return -EFAULT;
+	c.req.arg1 = (int)(*len < IPC_MAX_NAME ? *len : IPC_MAX_NAME);
+	c.name_in = sa;
+	c.name_in_room = (size_t)c.req.arg1;
+	ret = (int)call_simple(&c);
+	if (!ret)
+		*len = c.rep.namelen;
+	return ret;
+}
+
+static int remote_getsockname(struct shim_sock *p, struct sockaddr *sa, socklen_t *len)
+{
+	return get_name(p, IPC_GETSOCKNAME, sa, len);
+}
+
+static int remote_getpeername(struct shim_sock *p, struct sockaddr *sa, socklen_t *len)
+{
+	return get_name(p, IPC_GETPEERNAME, sa, len);
+}
+
+static int remote_getsockopt(struct shim_sock *p, int level, int name, void *val, socklen_t *len)
+{
+	struct channel_call c = {
+		.req = { .op = IPC_GETSOCKOPT, .id = p->id, .arg1 = level, .arg2 = name }
+	};
+	struct iovec in;
+	int ret;
+
+	if (!len || (!val && *len))
+		return -EFAULT;
+	in = (struct iovec){ val, *len < IPC_MAX_DATA ? *len : IPC_MAX_DATA };
+	c.req.datalen = *len;
+	c.data_in = &in;
+	c.data_in_n = 1;
+	ret = (int)call_simple(&c);
+	if (ret >= 0 || ret == -ENOSPC)
+		*len = c.rep.optlen;
+	return ret;
+}
+
+static int remote_setsockopt(struct shim_sock *p, int level, int name, const void *val,
+			     socklen_t len)
+{
+	struct channel_call c = { .req = { .op = IPC_SETSOCKOPT,
+					   .id = p->id,
+					   .arg1 = level,
+					   .arg2 = name,
+					   .flags = !val,
+					   .datalen = len } };
+	struct iovec out = { (void *)val, len };
+
+	if (val) {
+		if (len > IPC_MAX_DATA)
+			return -EINVAL;
+		c.data_out = &out;
+		c.data_out_n = 1;
+	}
+	return (int)call_simple(&c);
+}
+
+static int remote_ioctl(struct shim_sock *p, unsigned long request, void *arg)
+{
+	struct channel_call c = { .req = { .op = IPC_IOCTL,
+					   .id = p->id,
+					   .flags = !arg,
+					   .arg1 = (int)request,
+					   .datalen = IPC_IOCTL_ARG } };
+	struct iovec io = { arg, IPC_IOCTL_ARG };
+
+	/* only SIOCRDSSETTOS reads its argument, SIOCRDSGETTOS writes it: one byte each */
+	if (arg && request == SIOCRDSSETTOS) {
+		c.data_out = &io;
+		c.data_out_n = 1;
+	}
+	if (arg && request == SIOCRDSGETTOS) {
+		c.data_in = &io;
+		c.data_in_n = 1;
+	}
+	return (int)call_simple(&c);
+}
+
+const struct shim_ops shim_remote_ops = {
+	.release = remote_release,
+	.bind = remote_bind,
+	.connect = remote_connect,
+	.sendmsg = remote_sendmsg,
+	.recvmsg = remote_recvmsg,
+	.getsockname = remote_getsockname,
+	.getpeername = remote_getpeername,
+	.getsockopt = remote_getsockopt,
+	.setsockopt = remote_setsockopt,
+	.ioctl = remote_ioctl,
+};
