@@ -9,7 +9,7 @@ load helpers
 setup() {
 	mprds_setup
 	need_progs rds_echo rds_stream rds_seqcheck rds_send_check
-	export MPRDS_ENGINE=daemon MPRDS_IDLE_EXIT=2
+	export MPRDS_ENGINE=daemon MPRDS_IDLE_EXIT=30 # teardown kills them by PID
 	export MPRDS_DAEMON_LOG="$BATS_TEST_TMPDIR/mprdsd.log"
 	IA="hwA$$x$BATS_TEST_NUMBER" IB="hwB$$x$BATS_TEST_NUMBER"
 	A=$NET.40 B=$NET.41

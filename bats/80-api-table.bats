@@ -26,8 +26,11 @@ setup_file() {
 		>"$BATS_FILE_TMPDIR/api_table_daemon.out" 2>&1 || rc=$?
 	echo "$rc" >"$BATS_FILE_TMPDIR/api_table_daemon.rc"
 	for ((i = 0; i < 100; i++)); do
-		ss -xlH | grep -qF ".$inst " || break
+		ss -xlH | grep -qF ".$inst " || return 0
 		sleep 0.1
+	done
+	for i in $(ss -xlpH | grep -F ".$inst " | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+		kill -KILL "$i"
 	done
 }
 

@@ -146,18 +146,30 @@ static bool engine_idle(struct daemon *d)
 	return idle;
 }
 
-/* True when the daemon has had no client, socket or queued message for idle_exit. */
+/*
+ * True when the daemon has had no client, socket or queued message for idle_exit. Messages
+ * that a peer never acknowledges keep it only MPRDS_LINGER_MS longer, as they keep an
+ * in-process engine at exit: a dead peer must not keep a daemon for ever.
+ */
 static bool idle_long_enough(struct daemon *d)
 {
-	double now = clock_now();
+	double now = clock_now(), linger = d->eng->cfg.linger_ms / 1000.0;
 
-	if (d->idle_exit <= 0 || d->nclients || sockets_count() || !engine_idle(d)) {
+	if (d->idle_exit <= 0 || d->nclients || sockets_count()) {
 		d->idle_since = -1;
 		return false;
 	}
 	if (d->idle_since < 0)
 		d->idle_since = now;
-	return now - d->idle_since >= d->idle_exit;
+	if (now - d->idle_since < d->idle_exit)
+		return false;
+	if (engine_idle(d))
+		return true;
+	if (now - d->idle_since < d->idle_exit + linger)
+		return false;
+	log_warn("mprdsd %d: no client for %.1f s; dropping messages no peer acknowledged",
+		 (int)getpid(), now - d->idle_since);
+	return true;
 }
 
 static void serve(struct daemon *d)
