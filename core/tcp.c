@@ -15,7 +15,7 @@ static void set_int(int fd, int level, int name, int val)
 	(void)setsockopt(fd, level, name, &val, sizeof(val));
 }
 
-int tcp_socket_bound(const struct addr *a, uint16_t port, int reuseaddr)
+int tcp_socket_bound(const struct addr *a, uint16_t port, int flags)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = addr_fill(a, port, &ss);
@@ -25,8 +25,10 @@ int tcp_socket_bound(const struct addr *a, uint16_t port, int reuseaddr)
 	if (fd < 0)
 		return -errno;
 	fdreg_add(fd);
-	if (reuseaddr)
+	if (flags & TCP_BIND_REUSEADDR)
 		set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+	if (flags & TCP_BIND_V6ONLY)
+		set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1);
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		err = -errno;
 		sys_close(fd);
@@ -57,7 +59,7 @@ int tcp_connect(int fd, const struct addr *a, uint16_t port)
 int tcp_connect_from(const struct addr *laddr, uint16_t lport, const struct addr *faddr,
 		     uint16_t fport)
 {
-	int fd = tcp_socket_bound(laddr, lport, 1);
+	int fd = tcp_socket_bound(laddr, lport, TCP_BIND_REUSEADDR);
 	int err;
 
 	if (fd < 0)

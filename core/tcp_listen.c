@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * One TCP listener per local address the engine's sockets have bound, and the
- * accept rules of wire.md §1 and §7: a connection from a larger address is a poke, one from a
+ * One TCP listener per local address the engine's sockets have bound — or, in a host-wide
+ * engine (mprdsd's default instance), one for every address of each family, as the kernel
+ * listens on *:16385 and [::]:16385; then each bound address is only recorded, so that the
+ * engine knows it serves it (listen_owns). And the accept rules of wire.md §1 and §7: a connection from a larger address is a poke, one from a
  * smaller address becomes the first free path.
  */
 #include <errno.h>
@@ -21,10 +23,11 @@
 #define LISTEN_BACKLOG 64
 #define ACCEPT_PAUSE_S 0.1 /* out of descriptors: stop accepting this long, not spin */
 
-/* A TCP listener on addr:MPRDS_TCP_PORT. */
+/* A TCP listener on addr:MPRDS_TCP_PORT (fd -1: an address a wildcard listener covers). */
 struct listener {
 	struct engine *eng;
 	struct addr addr;
+	bool any; /* a wildcard: the local address is the accepted connection's own */
 	int fd;
 	ev_io io;
 	ev_timer pause;
@@ -37,9 +40,30 @@ static struct listener *listen_find(struct engine *e, const struct addr *a)
 	struct listener *l;
 
 	LIST_FOREACH(l, &e->listeners.list, link)
-	if (addr_eq(&l->addr, a))
+	if (!l->any && addr_eq(&l->addr, a))
 		return l;
 	return NULL;
+}
+
+static bool covered_by_wildcard(struct engine *e, const struct addr *a)
+{
+	struct listener *l;
+
+	LIST_FOREACH(l, &e->listeners.list, link)
+	if (l->any && addr_is_v4(&l->addr) == addr_is_v4(a))
+		return true;
+	return false;
+}
+
+/* Is a an address of this host? (The kernel's bind checks it; a wildcard listener cannot.) */
+static int check_local(const struct addr *a)
+{
+	int fd = tcp_socket_bound(a, 0, 0);
+
+	if (fd < 0)
+		return -EADDRNOTAVAIL;
+	sys_close(fd);
+	return 0;
 }
 
 bool listen_owns(struct engine *e, const struct addr *a)
@@ -50,7 +74,7 @@ bool listen_owns(struct engine *e, const struct addr *a)
 static int open_listener(struct engine *e, const struct addr *a)
 {
 	char s[ADDR_STRLEN];
-	int fd = tcp_socket_bound(a, e->cfg.tcp_port, 1);
+	int fd = tcp_socket_bound(a, e->cfg.tcp_port, TCP_BIND_REUSEADDR);
 
 	if (fd == -EADDRINUSE)
 		log_warn("%s:%u is already served by another process (one process per local "
@@ -70,30 +94,60 @@ static int open_listener(struct engine *e, const struct addr *a)
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents);
 static void on_pause_end(struct ev_loop *loop, ev_timer *w, int revents);
 
-int listen_ensure(struct engine *e, const struct addr *a)
+static int add_listener(struct engine *e, const struct addr *a, int fd, bool any)
 {
-	struct listener *l;
-	int fd;
+	struct listener *l = calloc(1, sizeof(*l));
 
-	if (listen_find(e, a))
-		return 0;
-	fd = open_listener(e, a);
-	if (fd < 0)
-		return fd;
-	l = calloc(1, sizeof(*l));
 	if (!l) {
-		sys_close(fd);
+		if (fd >= 0)
+			sys_close(fd);
 		return -ENOMEM;
 	}
 	l->eng = e;
 	l->addr = *a;
+	l->any = any;
 	l->fd = fd;
 	ev_io_init(&l->io, on_accept, fd, EV_READ);
 	ev_init(&l->pause, on_pause_end);
 	l->io.data = l->pause.data = l;
 	LIST_INSERT_HEAD(&e->listeners.list, l, link);
-	kick_path(&e->kicks, NULL);
+	if (fd >= 0)
+		kick_path(&e->kicks, NULL);
 	return 0;
+}
+
+int listen_ensure(struct engine *e, const struct addr *a)
+{
+	int fd;
+
+	if (listen_find(e, a))
+		return 0;
+	if (covered_by_wildcard(e, a))
+		fd = check_local(a) ?: -1;
+	else
+		fd = open_listener(e, a);
+	if (fd < -1)
+		return fd;
+	return add_listener(e, a, fd, false);
+}
+
+int listen_any(struct engine *e)
+{
+	struct addr v4 = { .ip.s6_addr[10] = 0xff, .ip.s6_addr[11] = 0xff }, v6 = { 0 };
+	int fd4 = tcp_socket_bound(&v4, e->cfg.tcp_port, TCP_BIND_REUSEADDR), fd6, err;
+
+	if (fd4 < 0)
+		return fd4;
+	fd6 = tcp_socket_bound(&v6, e->cfg.tcp_port, TCP_BIND_REUSEADDR | TCP_BIND_V6ONLY);
+	if (fd6 < 0 || listen(fd4, LISTEN_BACKLOG) < 0 || listen(fd6, LISTEN_BACKLOG) < 0) {
+		err = fd6 < 0 ? fd6 : -errno;
+		sys_close(fd4);
+		if (fd6 >= 0)
+			sys_close(fd6);
+		return err;
+	}
+	err = add_listener(e, &v4, fd4, true);
+	return err ? err : add_listener(e, &v6, fd6, true);
 }
 
 void listen_forget_after_fork(struct engine *e)
@@ -101,7 +155,8 @@ void listen_forget_after_fork(struct engine *e)
 	struct listener *l;
 
 	LIST_FOREACH(l, &e->listeners.list, link)
-	sys_close(l->fd);
+	if (l->fd >= 0)
+		sys_close(l->fd);
 }
 
 void listen_free_all(struct engine *e)
@@ -114,7 +169,8 @@ void listen_free_all(struct engine *e)
 			ev_io_stop(e->loop, &l->io);
 			ev_timer_stop(e->loop, &l->pause);
 		}
-		sys_close(l->fd);
+		if (l->fd >= 0)
+			sys_close(l->fd);
 		free(l);
 	}
 }
@@ -124,7 +180,7 @@ void listen_start_pending(struct engine *e)
 	struct listener *l;
 
 	LIST_FOREACH(l, &e->listeners.list, link)
-	if (!ev_is_active(&l->io) && !ev_is_active(&l->pause))
+	if (l->fd >= 0 && !ev_is_active(&l->io) && !ev_is_active(&l->pause))
 		ev_io_start(e->loop, &l->io);
 }
 
@@ -190,12 +246,24 @@ static void accept_from_smaller(struct conn *c, int fd, uint16_t port)
 	/* wire.md §6: path 0 up probes (conn_path0_up), on this side too. */
 }
 
+/* The local address a wildcard listener's connection came to: 0 or -1. */
+static int local_of(int fd, struct addr *local)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	uint16_t port;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	return addr_parse((struct sockaddr *)&ss, len, local, &port) == ADDR_OK ? 0 : -1;
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listener *l = w->data;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	struct addr peer;
+	struct addr peer, local = l->addr;
 	uint16_t port;
 	struct conn *c;
 	int fd;
@@ -218,7 +286,8 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	fdreg_add(fd);
 	if (addr_parse((struct sockaddr *)&ss, len, &peer, &port) != ADDR_OK ||
-	    addr_eq(&peer, &l->addr) || !(c = conn_accept_get(l->eng, &l->addr, &peer))) {
+	    (l->any && local_of(fd, &local)) || addr_eq(&peer, &local) ||
+	    !(c = conn_accept_get(l->eng, &local, &peer))) {
 		tcp_reset(fd);
 		return;
 	}

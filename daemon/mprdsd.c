@@ -23,6 +23,7 @@
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/log.h"
+#include "mprds/tcp_listen.h"
 #include "rendezvous.h"
 #include "serve.h"
 
@@ -205,6 +206,33 @@ static unsigned env_count(const char *name, unsigned dflt)
 	return (unsigned)n;
 }
 
+static bool is_default(const char *instance)
+{
+	return !instance || !*instance || !strcmp(instance, RENDEZVOUS_DEFAULT);
+}
+
+/*
+ * The default instance is the host's RDS, as the kernel's: it listens on every address and
+ * answers pings on addresses no socket is bound to. A named one listens only on the
+ * addresses its clients bind (one machine playing several hosts).
+ */
+static void listen_everywhere(struct engine *e)
+{
+	int err;
+
+	engine_lock(e);
+	err = listen_any(e);
+	engine_unlock(e);
+	if (err)
+		log_error("mprdsd: cannot listen on *:%u and [::]:%u: %s%s", e->cfg.tcp_port,
+			  e->cfg.tcp_port, strerror(-err),
+			  err == -EADDRINUSE ?
+				  " (another program holds the port: another user's mprdsd, the "
+				  "kernel's rds_tcp, or a process with MPRDS_ENGINE=process; run "
+				  "yours with MPRDS_INSTANCE=name, or MPRDS_TCP_PORT=port)" :
+				  "");
+}
+
 static int run_daemon(const char *instance, double idle_exit)
 {
 	struct daemon d = { .idle_exit = idle_exit };
@@ -228,6 +256,8 @@ static int run_daemon(const char *instance, double idle_exit)
 		log_error("mprdsd: cannot start the engine: %s", strerror(-err));
 		return 1;
 	}
+	if (is_default(instance))
+		listen_everywhere(d.eng);
 	d.ctx = (struct serve_ctx){ d.eng, env_count("MPRDS_CLIENT_SOCKETS", CLIENT_SOCKETS),
 				    client_by_token, &d };
 	log_info("mprdsd %d: serving instance %s", (int)getpid(),

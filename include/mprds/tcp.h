@@ -6,8 +6,11 @@
 
 /* TCP socket set-up in one place, so the rest never repeats setsockopt boilerplate. */
 
-/* A non-blocking TCP socket of a's family, bound to a:port; returns fd or -errno. */
-int tcp_socket_bound(const struct addr *a, uint16_t port, int reuseaddr);
+#define TCP_BIND_REUSEADDR 1
+#define TCP_BIND_V6ONLY 2 /* an IPv6 wildcard that leaves IPv4 to its own listener */
+
+/* A non-blocking TCP socket of a's family, bound to a:port (flags: TCP_BIND_*); fd or -errno. */
+int tcp_socket_bound(const struct addr *a, uint16_t port, int flags);
 /* wire.md §1 tuning: TCP_NODELAY, keepalive 5 s / 5 s / 5 probes. */
 void tcp_tune(int fd);
 /* Starts a non-blocking connect; returns 0, -EINPROGRESS or -errno. */

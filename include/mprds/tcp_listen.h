@@ -16,8 +16,17 @@ struct listen_table {
 	LIST_HEAD(, listener) list;
 };
 
-/* Makes sure the engine listens on a:MPRDS_TCP_PORT; returns 0 or -errno. */
+/*
+ * Makes sure the engine listens on a:MPRDS_TCP_PORT (or, under listen_any(), that a is an
+ * address of this host); returns 0 or -errno.
+ */
 int listen_ensure(struct engine *e, const struct addr *a);
+/*
+ * Listens on every address, *:MPRDS_TCP_PORT and [::]:MPRDS_TCP_PORT, as the kernel does
+ * (mprdsd's default instance): connections and pings reach every local address, bound or
+ * not. 0 or -errno (-EADDRINUSE: another program holds the port).
+ */
+int listen_any(struct engine *e);
 /* Does the engine own address a (delivered in memory)? */
 bool listen_owns(struct engine *e, const struct addr *a);
 /* The path an accepted connection from TCP source port port becomes, or NULL (wire.md §7). */

@@ -1,0 +1,99 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
+# Host-wide RDS in the default instance (issue 12), in network namespaces that each test makes
+# (names unique to the run, a veth pair, 198.18.30.0/24 .. 198.18.31.0/24 only): each
+# namespace is a host whose mprdsd, as the kernel's RDS, listens on *:16385 and [::]:16385 and
+# answers pings on every local address; and who may use whose daemon. Needs root; skipped
+# without.
+
+load helpers
+
+setup() {
+	mprds_setup
+	need_progs rds_ping
+	[[ $(id -u) -eq 0 ]] || skip "needs root for ip netns"
+	NS_TAG="mprdshw-$$-$RANDOM"
+	NS_A="$NS_TAG-a"
+	NS_B="$NS_TAG-b"
+	NS_MADE=()
+	export MPRDS_ENGINE=daemon MPRDS_IDLE_EXIT=30 # teardown kills them by PID
+	export MPRDS_DAEMON_LOG="$BATS_TEST_TMPDIR/mprdsd.log"
+	unset MPRDS_INSTANCE
+}
+
+# ns_daemon_pids NS: the pids of the daemons of namespace NS (listening on their rendezvous).
+ns_daemon_pids() {
+	ip netns exec "$1" ss -xlpH | grep -F "@mprdsd." | grep -o 'pid=[0-9]*' | cut -d= -f2 |
+		sort -u
+}
+
+teardown() {
+	local ns pid
+	mprds_teardown
+	for ns in "${NS_MADE[@]}"; do
+		for pid in $(ns_daemon_pids "$ns"); do
+			kill -KILL "$pid" 2>/dev/null || true
+		done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+}
+
+# make_pair SUBNET: namespaces NS_A (SUBNET.1) and NS_B (SUBNET.2) joined by a veth pair.
+make_pair() {
+	local net=$1
+	ip netns add "$NS_A" && NS_MADE+=("$NS_A")
+	ip netns add "$NS_B" && NS_MADE+=("$NS_B")
+	ip link add veth0 netns "$NS_A" type veth peer name veth0 netns "$NS_B"
+	ip -n "$NS_A" addr add "$net.1/24" dev veth0
+	ip -n "$NS_B" addr add "$net.2/24" dev veth0
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+	ip -n "$NS_A" link set veth0 up
+	ip -n "$NS_B" link set veth0 up
+	A=$net.1
+	B=$net.2
+}
+
+@test "default instance: the host's daemon listens on *:16385 and [::]:16385; rds-ping to an address nobody bound gets pongs" {
+	make_pair 198.18.30
+	# host B: its daemon only, no RDS socket bound anywhere
+	ip netns exec "$NS_B" "$MPRDS_BUILD/mprdsd" --ensure >/dev/null
+	run ip netns exec "$NS_B" ss -tlnH "( sport = :$RDS_TCP_PORT )"
+	assert_line --regexp '^LISTEN .* 0\.0\.0\.0:16385 '
+	assert_line --regexp '^LISTEN .* \[::\]:16385 '
+	assert_equal "$(echo "$output" | wc -l)" 2
+	run ip netns exec "$NS_A" "$MPRDS_RUN" "$PROGS/rds_ping" -c 3 -t 10 "$A" 0 "$B"
+	echo "$output"
+	assert_success
+	assert_line "3/3 pongs"
+	assert_equal "$(ns_daemon_pids "$NS_A" | wc -l)" 1
+	assert_equal "$(ns_daemon_pids "$NS_B" | wc -l)" 1
+}
+
+@test "users: root's daemon serves a non-root user; a non-root user with no daemon gets one of its own" {
+	local pid uid
+	make_pair 198.18.31
+	# host B: root's daemon, then a process of user nobody served by it
+	ip netns exec "$NS_B" "$MPRDS_BUILD/mprdsd" --ensure >/dev/null
+	run ip netns exec "$NS_B" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env MPRDS_DAEMON_LOG=/dev/null "$MPRDS_RUN" "$PY" -c "
+import socket
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+s.settimeout(5)
+s.bind(('$B', 5000))
+s.sendto(b'served', ('$B', 5000))
+print(s.recv(100).decode())"
+	assert_success
+	assert_output "served"
+	pid=$(ns_daemon_pids "$NS_B")
+	assert_equal "$(ps -o user= -p "$pid" | tr -d ' ')" root
+	# host A: no daemon yet; user nobody's first socket starts one that runs as nobody
+	run ip netns exec "$NS_A" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		env MPRDS_DAEMON_LOG=/dev/null "$MPRDS_RUN" "$PROGS/rds_ping" -c 2 -t 10 "$A" 0 "$B"
+	assert_success
+	assert_line "2/2 pongs"
+	pid=$(ns_daemon_pids "$NS_A")
+	[[ -n $pid ]] || fail "no daemon in $NS_A"
+	uid=$(ps -o uid= -p "$pid" | tr -d ' ')
+	assert_equal "$uid" "$(id -u nobody)"
+}
