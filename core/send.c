@@ -152,12 +152,17 @@ static void deliver_locally(struct sock *s, const struct addr *dst, uint16_t dpo
 	sock_deliver(to, m);
 }
 
+/* Set by api_sendmsg_queued() for its call: this thread's message is queued without a wait. */
+static __thread bool queue_anyway;
+
 /* §5 rows 18-19: wait for the destination's congestion bit to clear and for send-buffer room. */
 static int wait_for_room(struct sock *s, const uint8_t *map, uint16_t dport, int flags)
 {
 	double deadline = -1;
 	int err;
 
+	if (queue_anyway)
+		return 0;
 	while (cong_blocks(s, map, dport)) {
 		if (api_nonblocking(s, flags, API_WAIT_CONGESTION))
 			return -ENOBUFS;
@@ -319,4 +324,26 @@ ssize_t api_sendmsg(struct api_sock *as, const struct msghdr *msg, int flags)
 		len = queue_message(s, &dst, dport, msg, (size_t)len, flags, cookie);
 	api_leave(s);
 	return err ? err : len;
+}
+
+ssize_t api_sendmsg_queued(struct api_sock *as, const struct msghdr *msg, int flags)
+{
+	ssize_t ret;
+
+	queue_anyway = true;
+	ret = api_sendmsg(as, msg, flags);
+	queue_anyway = false;
+	return ret;
+}
+
+long api_send_room(struct api_sock *as)
+{
+	struct sock *s;
+	long room;
+
+	if (api_enter(as, &s))
+		return 0;
+	room = s->snd_queued < s->sndbuf ? (long)(s->sndbuf - s->snd_queued) : 0;
+	api_leave(s);
+	return room;
 }

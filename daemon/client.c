@@ -15,7 +15,8 @@
 #include "rendezvous.h"
 #include "serve.h"
 
-#define IN_START 4096
+#define IN_CHUNK 65536 /* read as much at once: many queued sends in one recv */
+#define READS_PER_TURN 16
 
 struct client *client_new(int fd, uid_t uid, pid_t pid, uint64_t token)
 {
@@ -56,31 +57,34 @@ static bool in_room(struct client *c, size_t want)
 {
 	uint8_t *in;
 
-	if (c->in_cap >= want)
+	if (c->in_cap - c->in_len >= want)
 		return true;
-	in = realloc(c->in, want);
+	in = realloc(c->in, c->in_len + want);
 	if (!in)
 		return false;
 	c->in = in;
-	c->in_cap = want;
+	c->in_cap = c->in_len + want;
 	return true;
 }
 
-/* How many bytes the frame being read needs in all: the hello, or a request's header. */
+/* How many bytes the frame at the front of c->in needs in all: the hello, or a request. */
 static size_t frame_need(const struct client *c)
 {
+	size_t have = c->in_len - c->in_off;
+
 	if (!c->welcomed)
 		return sizeof(struct rendezvous_hello);
-	if (c->in_len < sizeof(struct ipc_req))
+	if (have < sizeof(struct ipc_req))
 		return sizeof(struct ipc_req);
-	return ipc_frame_len(c->in, c->in_len);
+	return ipc_frame_len(c->in + c->in_off, have);
 }
 
-static bool answer_hello(struct client *c, unsigned nclients, unsigned gen_num)
+static bool answer_hello(struct client *c, const uint8_t *hello, unsigned nclients,
+			 unsigned gen_num)
 {
 	struct rendezvous_welcome *w;
 
-	if (!rendezvous_hello_ok(c->in, sizeof(struct rendezvous_hello)))
+	if (!rendezvous_hello_ok(hello, sizeof(struct rendezvous_hello)))
 		return false;
 	w = client_reply_room(c, sizeof(*w));
 	if (!w)
@@ -95,38 +99,56 @@ static bool answer_hello(struct client *c, unsigned nclients, unsigned gen_num)
 	return true;
 }
 
-/* The whole frame in c->in: serve it. */
-static bool client_serve_frame(struct client *c, const struct serve_ctx *ctx, unsigned nclients,
-			       unsigned gen_num)
+/* Serves the whole frame of n bytes at the front of c->in and consumes it. */
+static bool client_serve_frame(struct client *c, size_t n, const struct serve_ctx *ctx,
+			       unsigned nclients, unsigned gen_num)
 {
+	const uint8_t *frame = c->in + c->in_off;
 	struct ipc_call call;
 	bool ok;
 
 	if (!c->welcomed)
-		ok = answer_hello(c, nclients, gen_num);
+		ok = answer_hello(c, frame, nclients, gen_num);
 	else
-		ok = !ipc_call_parse(c->in, c->in_len, &call) && serve_call(ctx, c, &call);
+		ok = !ipc_call_parse(frame, n, &call) && serve_call(ctx, c, &call);
 	if (!ok)
 		log_warn("mprdsd: client %d (pid %d) sent what no client of ours sends: dropped",
 			 c->fd, (int)c->pid);
-	c->in_len = 0;
+	c->in_off += n;
 	return ok;
+}
+
+/* Room for need more bytes after what c->in holds, unserved bytes moved to the front. */
+static bool make_room(struct client *c, size_t need)
+{
+	size_t have = c->in_len - c->in_off;
+
+	memmove(c->in, c->in + c->in_off, have);
+	c->in_len = have;
+	c->in_off = 0;
+	return in_room(c, need > IN_CHUNK ? need : IN_CHUNK);
 }
 
 bool client_read(struct client *c, const struct serve_ctx *ctx, unsigned nclients, unsigned gen_num)
 {
-	for (;;) {
+	for (int reads = 0;; reads++) {
 		size_t need = frame_need(c);
 		ssize_t n;
 
-		if (!need || !in_room(c, need < IN_START ? IN_START : need))
+		if (!need)
 			return false;
-		if (c->in_len == need) {
-			if (!client_serve_frame(c, ctx, nclients, gen_num))
+		/* Queued sends need no reply: serve all that came; a call's reply goes first. */
+		if (c->in_len - c->in_off >= need) {
+			if (!client_serve_frame(c, need, ctx, nclients, gen_num))
 				return false;
-			return true; /* one reply at a time: the next request waits for its write */
+			if (client_has_output(c))
+				return true;
+			continue;
 		}
-		n = recv(c->fd, c->in + c->in_len, need - c->in_len, MSG_DONTWAIT);
+		/* one client may not hold the daemon for long: the others' turn comes */
+		if (reads >= READS_PER_TURN || !make_room(c, need))
+			return reads < READS_PER_TURN ? false : true;
+		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return true;
 		if (n <= 0)

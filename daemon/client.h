@@ -20,7 +20,7 @@ struct client {
 	uint64_t token; /* IPC_ADOPT names a client by it */
 	bool welcomed; /* the hello was answered: ipc.h frames follow */
 	uint8_t *in;
-	size_t in_len, in_cap;
+	size_t in_off, in_len, in_cap; /* in[in_off..in_len) is read and not yet served */
 	uint8_t *out;
 	size_t out_len, out_off;
 	int pass_fd; /* sent with the reply's first byte (SCM_RIGHTS), or -1 */

@@ -24,7 +24,7 @@ size_t ipc_frame_len(const void *buf, size_t n)
 /* Data a call carries: a message to send (all of it, or none when it is too long to send). */
 static bool data_fits(const struct ipc_call *c)
 {
-	if (c->h.op == IPC_SENDMSG)
+	if (c->h.op == IPC_SENDMSG || c->h.op == IPC_SEND_QUEUED)
 		return c->datacount == c->h.datalen ||
 		       (c->datacount == 0 && c->h.datalen > IPC_MAX_DATA);
 	return c->datacount <= c->h.datalen || c->h.op == IPC_ADOPT;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "mprds/api.h"
+#include "mprds/log.h"
 #include "serve.h"
 
 static struct ipc_rep *reply(struct client *c, size_t extra)
@@ -81,24 +82,54 @@ static bool do_adopt(const struct serve_ctx *ctx, struct client *c, const struct
 	return reply_ret(c, 0);
 }
 
-static bool do_sendmsg(struct client *c, struct api_sock *s, const struct ipc_call *call)
+/* The message a send call carries, as a msghdr over the frame's bytes. */
+static void message_of(const struct ipc_call *call, struct msghdr *m, struct iovec *iov)
 {
 	static uint8_t nothing[1];
-	struct iovec iov = { (void *)call->data, call->datacount };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 
+	*iov = (struct iovec){ (void *)call->data, call->datacount };
 	/* too long to carry: the core refuses it by its length before it reads a byte */
 	if (call->datacount < call->h.datalen)
-		iov = (struct iovec){ nothing, call->h.datalen };
+		*iov = (struct iovec){ nothing, call->h.datalen };
+	*m = (struct msghdr){ .msg_iov = iov, .msg_iovlen = 1 };
 	if (call->h.namelen) {
-		m.msg_name = (void *)call->name;
-		m.msg_namelen = call->h.namelen;
+		m->msg_name = (void *)call->name;
+		m->msg_namelen = call->h.namelen;
 	}
 	if (call->h.ctllen) {
-		m.msg_control = (void *)call->control;
-		m.msg_controllen = call->h.ctllen;
+		m->msg_control = (void *)call->control;
+		m->msg_controllen = call->h.ctllen;
 	}
-	return reply_ret(c, api_sendmsg(s, &m, call->h.flags));
+}
+
+/* A sent message's reply tells the room left, which the client may spend without asking. */
+static bool do_sendmsg(struct client *c, struct api_sock *s, const struct ipc_call *call)
+{
+	struct iovec iov;
+	struct msghdr m;
+	ssize_t ret;
+
+	message_of(call, &m, &iov);
+	ret = api_sendmsg(s, &m, call->h.flags);
+	if (!reply_ret(c, ret))
+		return false;
+	if (ret >= 0)
+		((struct ipc_rep *)c->out)->optlen = (uint32_t)api_send_room(s);
+	return true;
+}
+
+static bool do_send_queued(struct client *c, struct api_sock *s, const struct ipc_call *call)
+{
+	struct iovec iov;
+	struct msghdr m;
+	ssize_t ret;
+
+	message_of(call, &m, &iov);
+	ret = api_sendmsg_queued(s, &m, call->h.flags);
+	if (ret < 0)
+		log_warn("mprdsd: a message client pid %d counted as sent was refused: %s",
+			 (int)c->pid, strerror((int)-ret));
+	return true;
 }
 
 static size_t min_size(size_t a, size_t b)
@@ -219,6 +250,8 @@ static bool do_socket_call(struct client *c, struct api_sock *s, const struct ip
 		return reply_ret(c, api_connect(s, (const void *)call->name, call->h.namelen));
 	case IPC_SENDMSG:
 		return do_sendmsg(c, s, call);
+	case IPC_SEND_QUEUED:
+		return do_send_queued(c, s, call);
 	case IPC_RECVMSG:
 		return do_recvmsg(c, s, call);
 	case IPC_GETSOCKNAME:
@@ -245,6 +278,8 @@ bool serve_call(const struct serve_ctx *ctx, struct client *c, const struct ipc_
 	if (call->h.op == IPC_ADOPT)
 		return do_adopt(ctx, c, call);
 	s = sockets_find(&c->held, call->h.id);
+	if (!s && call->h.op == IPC_SEND_QUEUED)
+		return true; /* closed by another thread of the client meanwhile: as after close */
 	if (!s)
 		return reply_ret(c, -EBADF);
 	return do_socket_call(c, s, call);

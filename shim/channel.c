@@ -238,6 +238,23 @@ int channel_call(struct channel_call *c)
 	return err == -EPIPE ? -ECONNRESET : err;
 }
 
+int channel_send(struct channel_call *c)
+{
+	size_t n = c->data_out_n + 3;
+	struct iovec stack[8], *iov = n <= 8 ? stack : calloc(n, sizeof(*iov));
+	int err = -ECONNRESET;
+
+	if (!iov)
+		return -ENOMEM;
+	pthread_mutex_lock(&chan_lock);
+	if (chan_fd >= 0)
+		err = write_all(chan_fd, iov, request_iov(iov, c));
+	pthread_mutex_unlock(&chan_lock);
+	if (iov != stack)
+		free(iov);
+	return err == -EPIPE ? -ECONNRESET : err;
+}
+
 void channel_fork_prepare(void)
 {
 	struct channel_call c = { .req = { .len = sizeof(struct ipc_req) + sizeof(uint64_t),

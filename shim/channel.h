@@ -27,6 +27,9 @@ struct channel_call {
  */
 int channel_call(struct channel_call *c);
 
+/* Sends c's request, which has no reply (IPC_SEND_QUEUED): 0 or -errno. */
+int channel_send(struct channel_call *c);
+
 /* The fork handlers (preload.c): the child gets a channel of its own holding our sockets. */
 void channel_fork_prepare(void);
 void channel_fork_parent(void);

@@ -273,6 +273,7 @@ int shim_sock_new_remote(uint32_t id, int app)
 	p->ops = &shim_remote_ops;
 	p->id = id;
 	p->fd = -1;
+	p->tx_credit = 0;
 	return table_put(app, p);
 }
 

@@ -103,23 +103,78 @@ static size_t iov_room(const struct msghdr *msg)
 	return n;
 }
 
+#define SEND_FLAGS_QUEUED (MSG_DONTWAIT | MSG_EOR | MSG_NOSIGNAL)
+#define CREDIT_MAX (128 * 1024) /* what may be queued past a congestion update, at most */
+
+/*
+ * May this message go without waiting for the daemon's answer? Yes when it is plain, goes
+ * where the last answered send went, and fits the room that answer left: it cannot fail
+ * then, and the daemon queues it (IPC_SEND_QUEUED). The room is spent here.
+ */
+static bool spend_credit(struct shim_sock *p, const struct msghdr *msg, int flags, size_t len)
+{
+	bool ok;
+
+	if (msg->msg_controllen || (flags & ~SEND_FLAGS_QUEUED))
+		return false;
+	pthread_mutex_lock(&p->tx_lock);
+	/* the queue takes a message while it is not full (§5 row 19): room > 0 */
+	ok = p->tx_credit > 0 && p->tx_credit >= len && msg->msg_namelen == p->tx_dstlen &&
+	     (!p->tx_dstlen || !memcmp(msg->msg_name, &p->tx_dst, p->tx_dstlen));
+	if (ok)
+		p->tx_credit -= len;
+	pthread_mutex_unlock(&p->tx_lock);
+	return ok;
+}
+
+/* After an answered send: the room left for its destination (0 after a failure). */
+static void learn_credit(struct shim_sock *p, const struct msghdr *msg, int flags, long ret,
+			 size_t room)
+{
+	pthread_mutex_lock(&p->tx_lock);
+	p->tx_credit = 0;
+	if (ret >= 0 && !msg->msg_controllen && !(flags & ~SEND_FLAGS_QUEUED) &&
+	    msg->msg_namelen <= sizeof(p->tx_dst)) {
+		memcpy(&p->tx_dst, msg->msg_name, msg->msg_namelen);
+		p->tx_dstlen = msg->msg_namelen;
+		p->tx_credit = room < CREDIT_MAX ? room : CREDIT_MAX;
+	}
+	pthread_mutex_unlock(&p->tx_lock);
+}
+
+static void request_message(struct channel_call *c, const struct msghdr *msg, size_t len)
+{
+	c->req.datalen = len;
+	if (len <= IPC_MAX_DATA) {
+		c->data_out = msg->msg_iov;
+		c->data_out_n = msg->msg_iovlen;
+	}
+	c->req.namelen = (uint16_t)msg->msg_namelen;
+	c->name_out = msg->msg_name;
+	c->req.ctllen = (uint32_t)msg->msg_controllen;
+	c->control_out = msg->msg_control;
+	c->req.len = (uint32_t)(sizeof(c->req) + c->req.namelen + c->req.ctllen +
+				(len <= IPC_MAX_DATA ? len : 0));
+}
+
 static ssize_t send_once(struct shim_sock *p, const struct msghdr *msg, int flags, int *wait)
 {
 	struct channel_call c = { .req = { .op = IPC_SENDMSG, .id = p->id, .flags = flags } };
 	size_t len = iov_room(msg);
 	long ret;
+	int err;
 
-	c.req.datalen = len;
-	if (len <= IPC_MAX_DATA) {
-		c.data_out = msg->msg_iov;
-		c.data_out_n = msg->msg_iovlen;
+	*wait = 0;
+	request_message(&c, msg, len);
+	if (spend_credit(p, msg, flags, len)) {
+		c.req.op = IPC_SEND_QUEUED;
+		err = channel_send(&c);
+		return err ? err : (ssize_t)len;
 	}
-	c.req.namelen = (uint16_t)msg->msg_namelen;
-	c.name_out = msg->msg_name;
-	c.req.ctllen = (uint32_t)msg->msg_controllen;
-	c.control_out = msg->msg_control;
-	ret = call_simple(&c);
-	*wait = c.rep.wait;
+	err = channel_call(&c);
+	ret = err ? err : (long)c.rep.ret;
+	*wait = err ? 0 : c.rep.wait;
+	learn_credit(p, msg, flags, ret, err ? 0 : c.rep.optlen);
 	return ret;
 }
 
@@ -245,6 +300,9 @@ static int remote_getsockopt(struct shim_sock *p, int level, int name, void *val
 static int remote_setsockopt(struct shim_sock *p, int level, int name, const void *val,
 			     socklen_t len)
 {
+	pthread_mutex_lock(&p->tx_lock); /* SO_SNDBUF and the like: ask again */
+	p->tx_credit = 0;
+	pthread_mutex_unlock(&p->tx_lock);
 	struct channel_call c = { .req = { .op = IPC_SETSOCKOPT,
 					   .id = p->id,
 					   .arg1 = level,

@@ -8,6 +8,7 @@
  */
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,6 +81,11 @@ struct shim_sock {
 	struct api_sock *s;
 	uint32_t id;
 	int fd;
+	/* mprdsd: the send room the daemon's last answer left for one destination (remote.c) */
+	pthread_mutex_t tx_lock;
+	struct sockaddr_storage tx_dst;
+	socklen_t tx_dstlen;
+	size_t tx_credit;
 	/* one per application fd that names it in the table, one per call in progress */
 	atomic_uint refs;
 	bool live;

@@ -45,6 +45,15 @@ int api_bind(struct api_sock *s, const struct sockaddr *addr, socklen_t len);
 int api_connect(struct api_sock *s, const struct sockaddr *addr, socklen_t len);
 ssize_t api_sendmsg(struct api_sock *s, const struct msghdr *msg, int flags);
 ssize_t api_recvmsg(struct api_sock *s, struct msghdr *msg, int flags);
+/*
+ * mprdsd: a message its client already reported as sent, from the room api_send_room() gave
+ * it: queued whatever the send buffer and the destination's congestion say now (as a kernel
+ * queues a message sent just before a congestion update arrives); checked as by
+ * api_sendmsg() otherwise.
+ */
+ssize_t api_sendmsg_queued(struct api_sock *s, const struct msghdr *msg, int flags);
+/* The bytes s may queue before its send buffer is full (0 when it is full). */
+long api_send_room(struct api_sock *s);
 int api_getsockname(struct api_sock *s, struct sockaddr *addr, socklen_t *len);
 int api_getpeername(struct api_sock *s, struct sockaddr *addr, socklen_t *len);
 int api_getsockopt(struct api_sock *s, int level, int name, void *val, socklen_t *len);

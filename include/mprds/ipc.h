@@ -9,7 +9,8 @@
  * on one host): the client writes a message's iovec as it is and reads a reply's data straight
  * into the caller's buffers.
  * The client sends the next request only after the reply, so the daemon holds at most one
- * reply per client; a reply to IPC_SOCKET carries the application's fd (SCM_RIGHTS).
+ * reply per client (IPC_SEND_QUEUED has none); a reply to IPC_SOCKET carries the
+ * application's fd (SCM_RIGHTS).
  *
  * The daemon checks every length before it uses it (daemon/ipc_check.c); a request that does
  * not parse ends that client, never the daemon.
@@ -30,7 +31,13 @@ enum ipc_op {
 	IPC_SETSOCKOPT, /* arg1: level, arg2: name; data: the value */
 	IPC_IOCTL, /* arg1: request; data: the argument (IPC_IOCTL_ARG bytes), none for NULL */
 	IPC_ADOPT, /* this new client holds what the client with token (data) holds: fork */
-	IPC_OP_LAST = IPC_ADOPT,
+	/*
+	 * As IPC_SENDMSG, with no reply: the client already returned success, spending the
+	 * room (ipc_rep.optlen) the last IPC_SENDMSG reply for this socket and destination
+	 * gave. The daemon queues it whatever (api_sendmsg_queued).
+	 */
+	IPC_SEND_QUEUED,
+	IPC_OP_LAST = IPC_SEND_QUEUED,
 };
 
 #define IPC_MAX_NAME 128 /* sockaddr_storage */
@@ -61,7 +68,7 @@ struct ipc_rep {
 	uint32_t datacount; /* data bytes after the header */
 	uint32_t namelen; /* the name's full length; min(namelen, IPC_MAX_NAME) bytes follow */
 	uint32_t ctllen; /* control bytes after the name */
-	uint32_t optlen; /* IPC_GETSOCKOPT: the length the call set */
+	uint32_t optlen; /* IPC_GETSOCKOPT: the length the call set; IPC_SENDMSG: the room left */
 };
 
 #endif
