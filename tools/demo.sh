@@ -11,7 +11,9 @@
 # checks what it receives (source, order, content). While both are alive the demo shows the
 # TCP connections on port 16385 between the two addresses (ss); then it stops them (SIGTERM)
 # and shows what the library printed at exit (per-path counters) and a summary.
-# Finishes by itself in well under 30 s; stops only the processes it started, by PID.
+# Then the same two addresses as two hosts of host-wide RDS: on each, two processes share the
+# address, served by that host's mprdsd, all four over one set of 8 TCP paths.
+# Finishes by itself in well under 60 s; stops only the processes it started, by PID.
 set -euo pipefail
 
 PROGRAM=${0##*/}
@@ -188,6 +190,59 @@ printf '  %-34s %s (want %s)\n' "TCP connections on port $TCP_PORT:" "$NPATHS_SE
 [[ $NPATHS_SEEN == "$WANT_PATHS" ]] || ok=0
 if ((ok)); then
 	echo "  OK: $((2 * NSOCK * COUNT)) RDS messages, in order and intact, over $NPATHS_SEEN TCP paths"
+else
+	echo "  FAILED (see above)"
+	exit 1
+fi
+
+# Part two: host-wide RDS. Each address is a host whose mprdsd serves all its processes
+# (MPRDS_ENGINE=daemon; an instance per host, as two machines would have one each).
+HW_BASE=6000
+HALF=$((NSOCK / 2))
+export MPRDS_ENGINE=daemon MPRDS_IDLE_EXIT=3 MPRDS_DAEMON_LOG="$TMP/mprdsd.log"
+INST_C="demo$$c" INST_PY="demo$$py"
+
+# hw_start NAME INSTANCE PROG ADDR BASE PEER [-W]: one process of a host, HALF sockets from
+# BASE (-W: it waits for its peer's first message before it sends).
+hw_start() {
+	local name=$1 inst=$2 prog=$3 addr=$4 base=$5 peer=$6 wait=${7:-}
+	MPRDS_INSTANCE=$inst "$RUN" $prog -m both $wait -n "$HALF" -c "$COUNT" -H 25 -t 20 \
+		"$addr" "$base" "$peer" "$base" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	PIDS+=("$!")
+	eval "${name}_PID=$!"
+}
+
+section "host-wide: 2 python3 processes share $PY_ADDR, 2 C programs share $C_ADDR (MPRDS_ENGINE=daemon)"
+echo "  each process: $HALF sockets; one mprdsd per address serves both of its processes"
+hw_start hwpy1 "$INST_PY" "$PY $PY_PEER" "$PY_ADDR" "$HW_BASE" "$C_ADDR" -W
+hw_start hwpy2 "$INST_PY" "$PY $PY_PEER" "$PY_ADDR" "$((HW_BASE + HALF))" "$C_ADDR" -W
+wait_line "$TMP/hwpy1.out" '^ready' 10 "$hwpy1_PID"
+wait_line "$TMP/hwpy2.out" '^ready' 10 "$hwpy2_PID"
+hw_start hwc1 "$INST_C" "$C_PROG" "$C_ADDR" "$HW_BASE" "$PY_ADDR"
+hw_start hwc2 "$INST_C" "$C_PROG" "$C_ADDR" "$((HW_BASE + HALF))" "$PY_ADDR"
+for n in hwc1 hwc2 hwpy1 hwpy2; do
+	pid_var=${n}_PID
+	wait_line "$TMP/$n.out" '^done' 20 "${!pid_var}"
+done
+for ((i = 0; i < 50; i++)); do
+	[[ $(paths | wc -l) -ge $WANT_PATHS ]] && break
+	sleep 0.1
+done
+HW_PATHS=$(paths | wc -l)
+echo "  \$ ps -C mprdsd -o pid,args"
+ps -C mprdsd -o pid=,args= | grep -E "demo$$(c|py)" | indent ''
+for n in hwc1 hwc2 hwpy1 hwpy2; do
+	pid_var=${n}_PID
+	stop "${!pid_var}"
+	printf '  %-6s %s (exit %s)\n' "$n" "$(grep -E '^total ' "$TMP/$n.out" || echo 'total: none')" "$STOP_RC"
+	grep -qx "total sockets=$HALF sent=$((HALF * COUNT)) recv=$((HALF * COUNT)) errors=0" \
+		"$TMP/$n.out" && ((STOP_RC == 0)) || ok=0
+done
+printf '  %-34s %s (want %s, for all four processes)\n' "TCP connections on port $TCP_PORT:" \
+	"$HW_PATHS" "$WANT_PATHS"
+[[ $HW_PATHS == "$WANT_PATHS" ]] || ok=0
+if ((ok)); then
+	echo "  OK: 4 processes on 2 addresses, $((2 * NSOCK * COUNT)) messages over one set of $HW_PATHS TCP paths"
 else
 	echo "  FAILED (see above)"
 	exit 1
