@@ -212,3 +212,55 @@ ssize_t api_recvmsg(struct api_sock *as, struct msghdr *msg, int flags)
 	api_leave(s);
 	return (ssize_t)((flags & MSG_TRUNC) ? len : copied);
 }
+
+/* One lent message as a record: struct api_lent, the source's sockaddr, the payload. */
+static size_t put_lent(const struct msg *m, uint8_t *buf)
+{
+	struct sockaddr_storage ss;
+	struct api_lent rec = { .len = m->h.len };
+
+	rec.namelen = (uint16_t)addr_fill(&m->src, m->h.sport, &ss);
+	memcpy(buf, &rec, sizeof(rec));
+	memcpy(buf + sizeof(rec), &ss, rec.namelen);
+	memcpy(buf + sizeof(rec) + rec.namelen, m->data, m->h.len);
+	return sizeof(rec) + rec.namelen + m->h.len;
+}
+
+/* Would recvmsg() give a message of s anything but its data and source? Then it is not lent. */
+static bool per_message_extras(const struct sock *s)
+{
+	return s->timestamp || s->rx_traces || s->cong_notify || s->zc_count;
+}
+
+size_t api_recv_lend(struct api_sock *as, uint8_t *buf, size_t room, unsigned *count,
+		     size_t *payload)
+{
+	size_t used = 0;
+	struct msg *m;
+	struct sock *s;
+
+	*count = 0;
+	*payload = 0;
+	if (api_enter(as, &s))
+		return 0;
+	while (!per_message_extras(s) && (m = TAILQ_FIRST(&s->rxq)) &&
+	       sizeof(struct api_lent) + sizeof(struct sockaddr_storage) + m->h.len <=
+		       room - used) {
+		used += put_lent(m, buf + used);
+		*payload += m->h.len;
+		msg_free(sock_rx_lend(s));
+		++*count;
+	}
+	api_leave(s);
+	return used;
+}
+
+void api_recv_returned(struct api_sock *as, unsigned n, size_t bytes)
+{
+	struct sock *s;
+
+	if (api_enter(as, &s))
+		return;
+	sock_rx_returned(s, n, bytes);
+	api_leave(s);
+}

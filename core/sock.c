@@ -196,7 +196,7 @@ void sock_cong_release(struct sock *s)
 
 static bool rx_pending(const struct sock *s)
 {
-	return !TAILQ_EMPTY(&s->rxq) || s->cong_notify || s->zc_count;
+	return !TAILQ_EMPTY(&s->rxq) || s->cong_notify || s->zc_count || s->lent;
 }
 
 static void readiness_now(struct sock *s)
@@ -286,6 +286,29 @@ struct msg *sock_rx_take(struct sock *s, bool peek)
 	update_congestion(s);
 	sock_update_readiness(s);
 	return m;
+}
+
+struct msg *sock_rx_lend(struct sock *s)
+{
+	struct msg *m = TAILQ_FIRST(&s->rxq);
+
+	if (!m)
+		return NULL;
+	TAILQ_REMOVE(&s->rxq, m, link);
+	s->lent++;
+	s->lent_bytes += m->h.len;
+	return m;
+}
+
+void sock_rx_returned(struct sock *s, unsigned n, size_t bytes)
+{
+	n = n < s->lent ? n : s->lent;
+	bytes = bytes < s->lent_bytes ? bytes : s->lent_bytes;
+	s->lent -= n;
+	s->lent_bytes -= bytes;
+	s->rcv_queued = bytes < s->rcv_queued ? s->rcv_queued - bytes : 0;
+	update_congestion(s);
+	sock_update_readiness(s);
 }
 
 /* Makes the app fd poll not-writable: fill its send side until the kernel says EAGAIN. */

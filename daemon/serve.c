@@ -77,7 +77,7 @@ static bool do_adopt(const struct serve_ctx *ctx, struct client *c, const struct
 	if (!parent || parent == c || parent->uid != c->uid)
 		return reply_ret(c, -EPERM);
 	for (unsigned i = 0; i < parent->held.n; i++)
-		if (sockets_hold(&c->held, parent->held.ids[i]))
+		if (sockets_hold(&c->held, parent->held.h[i].id))
 			return reply_ret(c, -ENOMEM);
 	return reply_ret(c, 0);
 }
@@ -137,14 +137,31 @@ static size_t min_size(size_t a, size_t b)
 	return a < b ? a : b;
 }
 
+#define RECV_FLAGS_LENDABLE (MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC)
+
+/* After a plain receive, what waits behind it goes to the client's cache (api_recv_lend). */
+static void lend_to_cache(struct client *c, struct api_sock *s, const struct ipc_call *call,
+			  struct ipc_rep *r, uint8_t *at)
+{
+	size_t room = min_size((unsigned)call->h.arg2, IPC_MAX_LEND), payload;
+	struct hold *e = sockets_hold_of(&c->held, call->h.id);
+
+	if (!room || (call->h.flags & ~RECV_FLAGS_LENDABLE) || !e)
+		return;
+	r->lentlen = (uint32_t)api_recv_lend(s, at, room, &r->lent, &payload);
+	e->lent += r->lent;
+	e->lent_bytes += payload;
+}
+
 static bool do_recvmsg(struct client *c, struct api_sock *s, const struct ipc_call *call)
 {
 	size_t room = min_size(call->h.datalen, IPC_MAX_DATA), names;
 	uint8_t control[IPC_MAX_CONTROL];
 	struct sockaddr_storage ss;
-	struct ipc_rep *r = reply(c, room + sizeof(ss) + sizeof(control));
+	struct ipc_rep *r = reply(c, room + sizeof(ss) + sizeof(control) + IPC_MAX_LEND);
 	struct iovec iov;
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	uint8_t *at;
 	ssize_t ret;
 
 	if (!r)
@@ -169,9 +186,11 @@ static bool do_recvmsg(struct client *c, struct api_sock *s, const struct ipc_ca
 	r->namelen = m.msg_name ? m.msg_namelen : 0;
 	names = min_size(r->namelen, min_size((unsigned)call->h.arg1, sizeof(ss)));
 	r->ctllen = (uint32_t)min_size(m.msg_controllen, sizeof(control));
-	memcpy((uint8_t *)(r + 1) + r->datacount, &ss, names);
-	memcpy((uint8_t *)(r + 1) + r->datacount + names, control, r->ctllen);
-	r->len = (uint32_t)(sizeof(*r) + r->datacount + names + r->ctllen);
+	at = (uint8_t *)(r + 1) + r->datacount;
+	memcpy(at, &ss, names);
+	memcpy(at + names, control, r->ctllen);
+	lend_to_cache(c, s, call, r, at + names + r->ctllen);
+	r->len = (uint32_t)(sizeof(*r) + r->datacount + names + r->ctllen + r->lentlen);
 	c->out_len = r->len;
 	return true;
 }
@@ -252,6 +271,9 @@ static bool do_socket_call(struct client *c, struct api_sock *s, const struct ip
 		return do_sendmsg(c, s, call);
 	case IPC_SEND_QUEUED:
 		return do_send_queued(c, s, call);
+	case IPC_RECV_TAKEN:
+		sockets_returned(&c->held, call->h.id, (unsigned)call->h.arg1, call->h.datalen);
+		return true;
 	case IPC_RECVMSG:
 		return do_recvmsg(c, s, call);
 	case IPC_GETSOCKNAME:
@@ -278,7 +300,7 @@ bool serve_call(const struct serve_ctx *ctx, struct client *c, const struct ipc_
 	if (call->h.op == IPC_ADOPT)
 		return do_adopt(ctx, c, call);
 	s = sockets_find(&c->held, call->h.id);
-	if (!s && call->h.op == IPC_SEND_QUEUED)
+	if (!s && (call->h.op == IPC_SEND_QUEUED || call->h.op == IPC_RECV_TAKEN))
 		return true; /* closed by another thread of the client meanwhile: as after close */
 	if (!s)
 		return reply_ret(c, -EBADF);

@@ -49,9 +49,30 @@ uint32_t sockets_add(struct api_sock *s, int app_fd)
 static int held_index(const struct held *h, uint32_t id)
 {
 	for (unsigned i = 0; i < h->n; i++)
-		if (h->ids[i] == id)
+		if (h->h[i].id == id)
 			return (int)i;
 	return -1;
+}
+
+struct hold *sockets_hold_of(struct held *h, uint32_t id)
+{
+	int i = held_index(h, id);
+
+	return i < 0 ? NULL : &h->h[i];
+}
+
+void sockets_returned(struct held *h, uint32_t id, unsigned n, size_t bytes)
+{
+	struct hold *e = sockets_hold_of(h, id);
+	struct slot *sl = slot_of(id);
+
+	if (!e || !sl)
+		return;
+	n = n < e->lent ? n : e->lent;
+	bytes = bytes < e->lent_bytes ? bytes : e->lent_bytes;
+	e->lent -= n;
+	e->lent_bytes -= bytes;
+	api_recv_returned(sl->s, n, bytes);
 }
 
 struct api_sock *sockets_find(const struct held *holder, uint32_t id)
@@ -71,14 +92,14 @@ int sockets_hold(struct held *h, uint32_t id)
 		return 0;
 	if (h->n == h->cap) {
 		unsigned cap = h->cap ? 2 * h->cap : 16;
-		uint32_t *ids = realloc(h->ids, cap * sizeof(*ids));
+		struct hold *hs = realloc(h->h, cap * sizeof(*hs));
 
-		if (!ids)
+		if (!hs)
 			return -ENOMEM;
-		h->ids = ids;
+		h->h = hs;
 		h->cap = cap;
 	}
-	h->ids[h->n++] = id;
+	h->h[h->n++] = (struct hold){ .id = id };
 	sl->holders++;
 	return 0;
 }
@@ -99,15 +120,17 @@ void sockets_let_go(struct held *h, uint32_t id)
 
 	if (i < 0)
 		return;
-	h->ids[i] = h->ids[--h->n];
+	/* what its cache held is lost with it, as a closed socket's queue */
+	sockets_returned(h, id, h->h[i].lent, h->h[i].lent_bytes);
+	h->h[i] = h->h[--h->n];
 	slot_drop(slot_of(id));
 }
 
 void sockets_let_go_all(struct held *h)
 {
 	while (h->n)
-		sockets_let_go(h, h->ids[h->n - 1]);
-	free(h->ids);
+		sockets_let_go(h, h->h[h->n - 1].id);
+	free(h->h);
 	*h = (struct held){ 0 };
 }
 

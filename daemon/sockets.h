@@ -14,8 +14,15 @@
 
 #define SOCKETS_MAX 65536
 
+/* One socket a client holds, and the messages lent to its cache (api_recv_lend). */
+struct hold {
+	uint32_t id;
+	unsigned lent;
+	size_t lent_bytes;
+};
+
 struct held {
-	uint32_t *ids;
+	struct hold *h;
 	unsigned n, cap;
 };
 
@@ -27,6 +34,10 @@ struct api_sock *sockets_find(const struct held *holder, uint32_t id);
 int sockets_hold(struct held *holder, uint32_t id);
 /* holder lets go of id (IPC_RELEASE); the last holder's let-go releases the socket. */
 void sockets_let_go(struct held *holder, uint32_t id);
+/* holder's entry for id, if it holds it. */
+struct hold *sockets_hold_of(struct held *holder, uint32_t id);
+/* The lent messages holder's application took: returned to the socket's accounting. */
+void sockets_returned(struct held *holder, uint32_t id, unsigned n, size_t bytes);
 /* holder lets go of everything (a client that left or died). */
 void sockets_let_go_all(struct held *holder);
 /* The number of sockets alive. */

@@ -165,7 +165,7 @@ static size_t min_size(size_t a, size_t b)
 /* The reply's data, name and control, into the caller's buffers. */
 static int read_reply_body(int fd, struct channel_call *c)
 {
-	size_t names = min_size(c->rep.namelen, c->name_in_room), n = c->data_in_n + 2, k = 0;
+	size_t names = min_size(c->rep.namelen, c->name_in_room), n = c->data_in_n + 3, k = 0;
 	struct iovec stack[8], *iov = n <= 8 ? stack : calloc(n, sizeof(*iov));
 	int err;
 
@@ -179,7 +179,8 @@ static int read_reply_body(int fd, struct channel_call *c)
 	}
 	iov[k++] = (struct iovec){ c->name_in, names };
 	iov[k++] = (struct iovec){ c->control_in, c->rep.ctllen };
-	err = read_all(fd, iov, k, c->rep.datacount + names + c->rep.ctllen, NULL);
+	iov[k++] = (struct iovec){ c->extra_in, c->rep.lentlen };
+	err = read_all(fd, iov, k, c->rep.datacount + names + c->rep.ctllen + c->rep.lentlen, NULL);
 	if (iov != stack)
 		free(iov);
 	return err;
@@ -196,8 +197,10 @@ static bool reply_fits(const struct channel_call *c)
 	for (size_t i = 0; i < c->data_in_n; i++)
 		room += c->data_in[i].iov_len;
 	return c->rep.datacount <= room && c->rep.ctllen <= c->control_in_room &&
+	       c->rep.lentlen <= c->extra_in_room &&
 	       c->rep.len == sizeof(c->rep) + c->rep.datacount +
-				     min_size(c->rep.namelen, c->name_in_room) + c->rep.ctllen;
+				     min_size(c->rep.namelen, c->name_in_room) + c->rep.ctllen +
+				     c->rep.lentlen;
 }
 
 static int exchange(int fd, struct channel_call *c)
@@ -233,6 +236,11 @@ int channel_call(struct channel_call *c)
 	}
 	if (!err)
 		err = exchange(chan_fd, c);
+	/* a reply that does not parse leaves the stream out of step: it cannot be used again */
+	if (err == -EPROTO) {
+		close_channel(chan_fd);
+		chan_fd = -1;
+	}
 	pthread_mutex_unlock(&chan_lock);
 	/* the daemon is gone (issue 14 replaces it): every call fails as on a dead socket */
 	return err == -EPIPE ? -ECONNRESET : err;

@@ -18,6 +18,8 @@ struct channel_call {
 	size_t data_in_n;
 	void *name_in, *control_in;
 	size_t name_in_room, control_in_room;
+	void *extra_in; /* where lent messages go (ipc_rep.lentlen bytes) */
+	size_t extra_in_room;
 	int passed_fd; /* the fd that came with the reply, or -1 */
 };
 

@@ -179,10 +179,17 @@ static void fork_child(void)
 		api_after_fork_child(process_engine);
 	process_engine = NULL; /* the child's first RDS socket makes its own */
 
-	/* Calls that the parent's other threads had in progress never end here: count anew. */
-	for (p = all_socks; p; p = p->next)
+	/*
+	 * Calls that the parent's other threads had in progress never end here: count anew. The
+	 * messages mprdsd lent to the parent stay the parent's: the child's copy is dropped.
+	 */
+	for (p = all_socks; p; p = p->next) {
+		pthread_mutex_init(&p->tx_lock, NULL);
+		pthread_mutex_init(&p->rx_lock, NULL);
+		p->rx_len = p->rx_off = p->rx_taken = p->rx_taken_bytes = 0;
 		if (p->live)
 			atomic_store(&p->refs, 0);
+	}
 	for (fd = 0; fd < n; fd++) {
 		p = atomic_load(&shim_fds[fd]);
 		if (p)
@@ -274,6 +281,7 @@ int shim_sock_new_remote(uint32_t id, int app)
 	p->id = id;
 	p->fd = -1;
 	p->tx_credit = 0;
+	p->rx_len = p->rx_off = p->rx_taken = p->rx_taken_bytes = 0;
 	return table_put(app, p);
 }
 

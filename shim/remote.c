@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <linux/rds.h>
 #include <linux/sockios.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -92,6 +94,11 @@ static int wait_for(int fd, int what, int optname, double *deadline, bool *has_d
 	if (nanosleep(&(struct timespec){ 0, 2000000 }, NULL) < 0 && !api_signal_restarts())
 		return -EINTR;
 	return 0;
+}
+
+static size_t min_len(size_t a, size_t b)
+{
+	return a < b ? a : b;
 }
 
 static size_t iov_room(const struct msghdr *msg)
@@ -199,16 +206,76 @@ static ssize_t remote_sendmsg(struct shim_sock *p, int fd, const struct msghdr *
 	}
 }
 
+/* Tells the daemon the application took every message of the cache (IPC_RECV_TAKEN). */
+static void cache_taken(struct shim_sock *p)
+{
+	struct channel_call c = { .req = { .len = sizeof(struct ipc_req),
+					   .op = IPC_RECV_TAKEN,
+					   .id = p->id,
+					   .arg1 = (int)p->rx_taken,
+					   .datalen = p->rx_taken_bytes } };
+
+	(void)channel_send(&c);
+	p->rx_len = p->rx_off = p->rx_taken = p->rx_taken_bytes = 0;
+}
+
+static size_t copy_to_iov(const uint8_t *data, size_t len, const struct msghdr *msg)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < msg->msg_iovlen && done < len; i++) {
+		size_t n = min_len(len - done, msg->msg_iov[i].iov_len);
+
+		memcpy(msg->msg_iov[i].iov_base, data + done, n);
+		done += n;
+	}
+	return done;
+}
+
+/*
+ * The next message the daemon lent us, received as the engine would give it (data and source
+ * only: it lends no other kind); -EAGAIN when the cache is empty. Under p->rx_lock.
+ */
+static ssize_t recv_cached(struct shim_sock *p, struct msghdr *msg, int flags)
+{
+	const uint8_t *at = p->rx_cache + p->rx_off;
+	struct api_lent rec;
+	size_t copied;
+
+	if (p->rx_off >= p->rx_len)
+		return -EAGAIN;
+	memcpy(&rec, at, sizeof(rec));
+	copied = copy_to_iov(at + sizeof(rec) + rec.namelen, rec.len, msg);
+	if (msg->msg_name) {
+		memcpy(msg->msg_name, at + sizeof(rec), min_len(msg->msg_namelen, rec.namelen));
+		msg->msg_namelen = rec.namelen;
+	}
+	msg->msg_flags = copied < rec.len ? MSG_TRUNC : 0;
+	msg->msg_controllen = 0;
+	if (!(flags & MSG_PEEK)) {
+		p->rx_off += sizeof(rec) + rec.namelen + rec.len;
+		p->rx_taken++;
+		p->rx_taken_bytes += rec.len;
+		if (p->rx_off >= p->rx_len)
+			cache_taken(p);
+	}
+	return (flags & MSG_TRUNC) ? (ssize_t)rec.len : (ssize_t)copied;
+}
+
+/* A receive through the daemon; what it lends fills the (empty) cache. Under p->rx_lock. */
 static ssize_t recv_once(struct shim_sock *p, struct msghdr *msg, int flags, int *wait)
 {
 	struct channel_call c = { .req = { .op = IPC_RECVMSG, .id = p->id, .flags = flags } };
 	size_t room = iov_room(msg);
 	long ret;
 
+	if (!p->rx_cache)
+		p->rx_cache = malloc(IPC_MAX_LEND);
 	c.req.datalen = room;
 	c.req.arg1 = msg->msg_name ? (int)(msg->msg_namelen < IPC_MAX_NAME ? msg->msg_namelen :
 									     IPC_MAX_NAME) :
 				     0;
+	c.req.arg2 = p->rx_cache ? IPC_MAX_LEND : 0;
 	c.req.ctlroom = (uint32_t)(msg->msg_controllen < IPC_MAX_CONTROL ? msg->msg_controllen :
 									   IPC_MAX_CONTROL);
 	if (!msg->msg_control)
@@ -219,14 +286,36 @@ static ssize_t recv_once(struct shim_sock *p, struct msghdr *msg, int flags, int
 	c.name_in_room = (size_t)c.req.arg1;
 	c.control_in = msg->msg_control;
 	c.control_in_room = c.req.ctlroom;
+	c.extra_in = p->rx_cache;
+	c.extra_in_room = p->rx_cache ? IPC_MAX_LEND : 0;
 	ret = call_simple(&c);
 	*wait = c.rep.wait;
 	if (ret >= 0) {
 		msg->msg_namelen = c.rep.namelen;
 		msg->msg_flags = c.rep.msg_flags;
 		msg->msg_controllen = c.rep.ctllen;
+		p->rx_len = c.rep.lentlen;
+		p->rx_off = 0;
 	}
 	return ret;
+}
+
+#define RECV_FLAGS_PLAIN (MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_CMSG_CLOEXEC)
+
+/*
+ * The application's fd polls readable exactly while the socket has something to receive, so
+ * a plain receive on a socket that has nothing need not ask the daemon: -EAGAIN for a
+ * non-blocking one, POLLIN (wait on the fd) for a blocking one; 0: ask.
+ */
+static int nothing_to_receive(int fd, int flags)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if ((flags & ~RECV_FLAGS_PLAIN) || poll(&pfd, 1, 0) != 0)
+		return 0;
+	if ((flags & MSG_DONTWAIT) || (REAL(fcntl)(fd, F_GETFL) & O_NONBLOCK))
+		return -EAGAIN;
+	return POLLIN;
 }
 
 static ssize_t remote_recvmsg(struct shim_sock *p, int fd, struct msghdr *msg, int flags)
@@ -241,8 +330,17 @@ static ssize_t remote_recvmsg(struct shim_sock *p, int fd, struct msghdr *msg, i
 	if ((err = api_check_msghdr(&data_only)))
 		return err;
 	for (;;) {
-		ssize_t ret = recv_once(p, msg, flags, &wait);
+		ssize_t ret = -EAGAIN;
 
+		pthread_mutex_lock(&p->rx_lock);
+		if (!(flags & ~RECV_FLAGS_PLAIN))
+			ret = recv_cached(p, msg, flags);
+		wait = ret == -EAGAIN ? nothing_to_receive(fd, flags) : 0;
+		if (ret == -EAGAIN && !wait)
+			ret = recv_once(p, msg, flags, &wait);
+		pthread_mutex_unlock(&p->rx_lock);
+		if (wait < 0)
+			return wait;
 		if (ret >= 0 || !wait)
 			return ret;
 		err = wait_for(fd, wait, SO_RCVTIMEO, &deadline, &has_deadline);

@@ -86,6 +86,12 @@ struct shim_sock {
 	struct sockaddr_storage tx_dst;
 	socklen_t tx_dstlen;
 	size_t tx_credit;
+	/* mprdsd: messages the daemon lent to this process's cache (remote.c) */
+	pthread_mutex_t rx_lock;
+	uint8_t *rx_cache; /* IPC_MAX_LEND bytes, made on first use, kept with the shim_sock */
+	size_t rx_len, rx_off;
+	unsigned rx_taken; /* taken from the cache since it was filled */
+	size_t rx_taken_bytes;
 	/* one per application fd that names it in the table, one per call in progress */
 	atomic_uint refs;
 	bool live;

@@ -57,7 +57,7 @@ static void serve_frame(struct client *c, const uint8_t *data, size_t n)
 		keep_local((uint8_t *)call.name, call.h.namelen);
 		/* ids are the daemon's to give: a small one names the input's own sockets */
 		if (call.h.id < 64 && c->held.n)
-			call.h.id = c->held.ids[call.h.id % c->held.n];
+			call.h.id = c->held.h[call.h.id % c->held.n].id;
 		serve_call(&ctx, c, &call);
 		c->out_len = c->out_off = 0;
 		c->pass_fd = -1; /* the daemon keeps its copy (sockets.c) */

@@ -46,6 +46,23 @@ int api_connect(struct api_sock *s, const struct sockaddr *addr, socklen_t len);
 ssize_t api_sendmsg(struct api_sock *s, const struct msghdr *msg, int flags);
 ssize_t api_recvmsg(struct api_sock *s, struct msghdr *msg, int flags);
 /*
+ * mprdsd: after a receive, the messages waiting behind it, lent to the client's cache as
+ * records (struct api_lent, the source sockaddr, the payload) in buf, up to room bytes, so
+ * that its next receives need not ask; none when recvmsg() would give more than data and
+ * source (timestamps, traces, notifications). Returns the bytes used, *count the messages.
+ * They stay counted in the receive buffer, and the socket readable, until the client says
+ * its application took them (api_recv_returned). *payload: their data bytes.
+ */
+struct api_lent {
+	uint32_t len;
+	uint16_t namelen;
+	uint16_t pad;
+};
+size_t api_recv_lend(struct api_sock *s, uint8_t *buf, size_t room, unsigned *count,
+		     size_t *payload);
+void api_recv_returned(struct api_sock *s, unsigned n, size_t bytes);
+
+/*
  * mprdsd: a message its client already reported as sent, from the room api_send_room() gave
  * it: queued whatever the send buffer and the destination's congestion say now (as a kernel
  * queues a message sent just before a congestion update arrives); checked as by

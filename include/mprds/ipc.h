@@ -24,7 +24,8 @@ enum ipc_op {
 	IPC_BIND, /* name: the address */
 	IPC_CONNECT, /* name: the address */
 	IPC_SENDMSG, /* flags; name, control, data: the message; datalen its full length */
-	IPC_RECVMSG, /* flags; arg1: name room (0: none); ctlroom; datalen: the data room */
+	/* flags; arg1: name room (0: none); arg2: cache room; ctlroom; datalen: the data room */
+	IPC_RECVMSG,
 	IPC_GETSOCKNAME, /* arg1: name room */
 	IPC_GETPEERNAME, /* arg1: name room */
 	IPC_GETSOCKOPT, /* arg1: level, arg2: name; data: the caller's buffer; datalen its room */
@@ -37,12 +38,18 @@ enum ipc_op {
 	 * gave. The daemon queues it whatever (api_sendmsg_queued).
 	 */
 	IPC_SEND_QUEUED,
-	IPC_OP_LAST = IPC_SEND_QUEUED,
+	/*
+	 * No reply: the application took arg1 messages of datalen bytes in all that a
+	 * IPC_RECVMSG reply lent to the client's cache (ipc_rep.lent).
+	 */
+	IPC_RECV_TAKEN,
+	IPC_OP_LAST = IPC_RECV_TAKEN,
 };
 
 #define IPC_MAX_NAME 128 /* sockaddr_storage */
 #define IPC_MAX_CONTROL 4096
 #define IPC_MAX_DATA (1u << 20) /* RDS_MAX_MSG_SIZE: a longer send fails with EMSGSIZE */
+#define IPC_MAX_LEND 65536 /* the most a IPC_RECVMSG reply lends to the client's cache */
 #define IPC_IOCTL_ARG 1 /* SIOCRDSSETTOS, SIOCRDSGETTOS: one byte */
 #define IPC_MAX_FRAME (64u + IPC_MAX_NAME + IPC_MAX_CONTROL + IPC_MAX_DATA)
 
@@ -69,6 +76,11 @@ struct ipc_rep {
 	uint32_t namelen; /* the name's full length; min(namelen, IPC_MAX_NAME) bytes follow */
 	uint32_t ctllen; /* control bytes after the name */
 	uint32_t optlen; /* IPC_GETSOCKOPT: the length the call set; IPC_SENDMSG: the room left */
+	/*
+	 * IPC_RECVMSG: messages that were waiting behind the one received, lent to the client's
+	 * cache: lent records (struct api_lent, name, payload) of lentlen bytes after the control.
+	 */
+	uint32_t lent, lentlen;
 };
 
 #endif

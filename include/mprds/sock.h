@@ -46,6 +46,12 @@ struct sock {
 	size_t snd_queued, rcv_queued; /* payload bytes */
 	struct msg_queue rxq;
 	bool rx_signalled; /* one byte is readable on app_fd */
+	/*
+	 * mprdsd: messages lent to a client's cache (sock_rx_lend): out of rxq, still counted in
+	 * rcv_queued and keeping app_fd readable until the client says they were taken.
+	 */
+	unsigned lent;
+	size_t lent_bytes;
 	bool rx_signal_due; /* on engine.signals_due: the byte goes out as the loop lets go */
 	bool tx_blocked; /* app_fd's send side is filled: it polls not writable */
 	bool congested; /* our port's bit is set in the local congestion map */
@@ -81,6 +87,10 @@ struct msg *sock_rx_take(struct sock *s, bool peek);
 void sock_credit(struct sock *s, size_t bytes);
 void sock_charge(struct sock *s, size_t bytes);
 void sock_update_readiness(struct sock *s);
+/* mprdsd: takes the head of s's queue for a client's cache (see lent above), or NULL. */
+struct msg *sock_rx_lend(struct sock *s);
+/* mprdsd: n lent messages of bytes in all were taken by the application (or are lost). */
+void sock_rx_returned(struct sock *s, unsigned n, size_t bytes);
 /* The socket is going away: its port is no longer congested (wire.md §10). */
 void sock_cong_release(struct sock *s);
 /* A peer's map arrived or went stale: RDS_CONG_MONITOR sockets hear of it (socket-api.md §6). */
