@@ -110,6 +110,16 @@ start_pair() {
 	assert_line "TCP Connections:"
 	assert_line "mprds Paths:"
 	assert_line --regexp "^ +$NET.111 +$NET.110 +[0-7]/8 up +$RDS_TCP_PORT "
+	# one process's engine counts under the kernel's names: messages, probes, maps, reads
+	run timeout 30 "$TOOLS/mprds-info" -c -p "$(pid_of second)"
+	assert_success
+	local c
+	for c in send_queued copy_from_user recv_queued recv_delivered copy_to_user \
+		recv_bytes_added_to_sock recv_bytes_freed_fromsock recv_ping send_pong \
+		cong_update_queued cong_update_received tcp_data_ready_calls; do
+		assert_line --regexp "^ *$c +[1-9][0-9]*$" # the longest names fill the column
+	done
+	assert_line --regexp '^ *recv_drop_no_sock +0$'
 	run timeout 30 "$TOOLS/mprds-info" -6 -k -n -p "$(pid_of first)"
 	assert_success
 	assert_line --regexp "^ +$NET.111 +5015 +:: +0 +[0-9]+ +[0-9]+ +[0-9]+$"

@@ -217,7 +217,7 @@ void api_release(struct api_sock *as)
 		sock_cong_release(s);
 		sock_unbind(s);
 		sock_unlist(s);
-		msg_queue_free(&s->rxq);
+		sock_rx_flush(s);
 		s->released = true;
 		/* Closing our end wakes every thread blocked on the application's end. */
 		sys_close(s->eng_fd);

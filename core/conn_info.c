@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * RDS_INFO of the connections (socket-api.md §12): each connection as path 0 shows it, the
- * messages on its paths' send and retransmit queues, the counters summed over every path;
+ * messages on its paths' send and retransmit queues, the engine's counters;
  * and mprds-info's view of each path (CONTROL_INFO_PATHS, control.h).
  */
 #include <linux/rds.h>
@@ -10,6 +10,7 @@
 #include "mprds/conn.h"
 #include "mprds/conn_info.h"
 #include "mprds/control.h"
+#include "mprds/engine.h"
 
 _Static_assert(sizeof(struct rds_info_counter) == 40, "socket-api.md §12");
 _Static_assert(sizeof(struct rds_info_connection) == 42, "socket-api.md §12");
@@ -122,15 +123,66 @@ void conn_info_messages(struct info_out *o)
 /*
  * The kernel's counters in its order (§12): the core's, mprds_catchup_tx0_retries (7.0+),
  * then rds_tcp's; then mprds's own per-path totals. Callers look counters up by name, so
- * the extra ones at the end are safe. mprds keeps per-path counters only: what maps onto
- * a kernel counter is filled in, every other kernel counter is 0.
+ * the extra ones at the end are safe. Each comes from the engine's counts (stats.h), or is
+ * summed over the paths of every connection (conn_reset and mprds_path_*: they go when a
+ * connection is reaped), or stays 0 where the engine cannot know it:
+ *   recv_drop_bad_checksum  rds_tcp never checks h_csum, nor do we
+ *   recv_drop_dead_sock, recv_deliver_raced, send_lock_contention, send_lock_queue_raced
+ *                           races the one engine lock rules out
+ *   recv_immediate_retry, recv_delayed_retry, send_immediate_retry, send_delayed_retry,
+ *   send_stuck_rm           the kernel's work-queue retries; our loop has none
+ *   recv_ack_required, send_ack_required
+ *                           we never ask for RDS acknowledgements: TCP's are enough
+ *   send_drop_acked         no kernel code counts it: 0 there too
+ *   recv_rdma_bytes, send_rdma, send_rdma_bytes, page_remainder_hit, page_remainder_miss
+ *                           RDMA and the kernel's page allocator
+ *   tcp_connect_raced       the accepting (larger) side connects only to poke (wire.md §1),
+ *                           and a connection it accepts takes the poke's place: no race
  */
 enum {
 	C_CONN_RESET,
-	C_RECV_DROP_OLD_SEQ = 2,
-	C_CORE_END = 37, /* 36 core counters + mprds_catchup_tx0_retries */
-	C_TCP_END = C_CORE_END + 5,
-	C_PATH_MSGS_TX = C_TCP_END,
+	C_RECV_DROP_BAD_CHECKSUM,
+	C_RECV_DROP_OLD_SEQ,
+	C_RECV_DROP_NO_SOCK,
+	C_RECV_DROP_DEAD_SOCK,
+	C_RECV_DELIVER_RACED,
+	C_RECV_DELIVERED,
+	C_RECV_QUEUED,
+	C_RECV_IMMEDIATE_RETRY,
+	C_RECV_DELAYED_RETRY,
+	C_RECV_ACK_REQUIRED,
+	C_RECV_RDMA_BYTES,
+	C_RECV_PING,
+	C_SEND_QUEUE_EMPTY,
+	C_SEND_QUEUE_FULL,
+	C_SEND_LOCK_CONTENTION,
+	C_SEND_LOCK_QUEUE_RACED,
+	C_SEND_IMMEDIATE_RETRY,
+	C_SEND_DELAYED_RETRY,
+	C_SEND_DROP_ACKED,
+	C_SEND_ACK_REQUIRED,
+	C_SEND_QUEUED,
+	C_SEND_RDMA,
+	C_SEND_RDMA_BYTES,
+	C_SEND_PONG,
+	C_PAGE_REMAINDER_HIT,
+	C_PAGE_REMAINDER_MISS,
+	C_COPY_TO_USER,
+	C_COPY_FROM_USER,
+	C_CONG_UPDATE_QUEUED,
+	C_CONG_UPDATE_RECEIVED,
+	C_CONG_SEND_ERROR,
+	C_CONG_SEND_BLOCKED,
+	C_RECV_BYTES_ADDED_TO_SOCK,
+	C_RECV_BYTES_FREED_FROMSOCK,
+	C_SEND_STUCK_RM,
+	C_MPRDS_CATCHUP_TX0_RETRIES,
+	C_TCP_DATA_READY_CALLS,
+	C_TCP_WRITE_SPACE_CALLS,
+	C_TCP_SNDBUF_FULL,
+	C_TCP_CONNECT_RACED,
+	C_TCP_LISTEN_CLOSED_STALE,
+	C_PATH_MSGS_TX,
 	C_PATH_MSGS_RX,
 	C_PATH_BYTES_TX,
 	C_PATH_BYTES_RX,
@@ -190,6 +242,32 @@ static const char *const counter_names[C_COUNT] = {
 	"mprds_path_connects",
 };
 
+/* Where each of the engine's counts is reported. */
+static const uint8_t stat_counter[STAT_COUNT] = {
+	[STAT_RECV_DROP_OLD_SEQ] = C_RECV_DROP_OLD_SEQ,
+	[STAT_RECV_DROP_NO_SOCK] = C_RECV_DROP_NO_SOCK,
+	[STAT_RECV_DELIVERED] = C_RECV_DELIVERED,
+	[STAT_RECV_QUEUED] = C_RECV_QUEUED,
+	[STAT_RECV_PING] = C_RECV_PING,
+	[STAT_SEND_QUEUE_EMPTY] = C_SEND_QUEUE_EMPTY,
+	[STAT_SEND_QUEUE_FULL] = C_SEND_QUEUE_FULL,
+	[STAT_SEND_QUEUED] = C_SEND_QUEUED,
+	[STAT_SEND_PONG] = C_SEND_PONG,
+	[STAT_COPY_TO_USER] = C_COPY_TO_USER,
+	[STAT_COPY_FROM_USER] = C_COPY_FROM_USER,
+	[STAT_CONG_UPDATE_QUEUED] = C_CONG_UPDATE_QUEUED,
+	[STAT_CONG_UPDATE_RECEIVED] = C_CONG_UPDATE_RECEIVED,
+	[STAT_CONG_SEND_ERROR] = C_CONG_SEND_ERROR,
+	[STAT_CONG_SEND_BLOCKED] = C_CONG_SEND_BLOCKED,
+	[STAT_RECV_BYTES_ADDED_TO_SOCK] = C_RECV_BYTES_ADDED_TO_SOCK,
+	[STAT_RECV_BYTES_FREED_FROMSOCK] = C_RECV_BYTES_FREED_FROMSOCK,
+	[STAT_MPRDS_CATCHUP_TX0_RETRIES] = C_MPRDS_CATCHUP_TX0_RETRIES,
+	[STAT_TCP_DATA_READY_CALLS] = C_TCP_DATA_READY_CALLS,
+	[STAT_TCP_WRITE_SPACE_CALLS] = C_TCP_WRITE_SPACE_CALLS,
+	[STAT_TCP_SNDBUF_FULL] = C_TCP_SNDBUF_FULL,
+	[STAT_TCP_LISTEN_CLOSED_STALE] = C_TCP_LISTEN_CLOSED_STALE,
+};
+
 static void sum_paths(struct conn *c, void *arg)
 {
 	uint64_t *v = arg;
@@ -199,7 +277,6 @@ static void sum_paths(struct conn *c, void *arg)
 
 		/* an established connection that went down: the kernel resets the path */
 		v[C_CONN_RESET] += p->connects - (p->connects && p->state == PATH_UP);
-		v[C_RECV_DROP_OLD_SEQ] += p->dups;
 		v[C_PATH_MSGS_TX] += p->msgs_tx;
 		v[C_PATH_MSGS_RX] += p->msgs_rx;
 		v[C_PATH_BYTES_TX] += p->bytes_tx;
@@ -216,6 +293,8 @@ void conn_info_counters(struct info_out *o)
 	if (!info_out_fits(o, C_COUNT))
 		return;
 	conn_foreach(o->eng, sum_paths, v);
+	for (int i = 0; i < STAT_COUNT; i++)
+		v[stat_counter[i]] += o->eng->stats.v[i];
 	for (int i = 0; i < C_COUNT; i++) {
 		struct rds_info_counter ctr = { 0 };
 

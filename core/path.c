@@ -398,6 +398,7 @@ static void insert_cong_map(struct path *p)
 
 	if (!m)
 		return;
+	stats_inc(&p->conn->eng->stats, STAT_CONG_UPDATE_QUEUED);
 	p->conn->cong_pending = false;
 	if (head && p->head_off)
 		TAILQ_INSERT_AFTER(&p->sendq, head, m, link);
@@ -411,7 +412,13 @@ bool path_may_send(struct path *p)
 		return false;
 	if (p->conn->cong_pending && p == p->owner->map_path(p->conn))
 		insert_cong_map(p);
-	return !TAILQ_EMPTY(&p->sendq) && p->owner->lane_may_send(p->conn, p);
+	if (TAILQ_EMPTY(&p->sendq))
+		return false;
+	if (p->owner->lane_may_send(p->conn, p))
+		return true;
+	/* a lane waits for path 0 to catch up (wire.md §8); the kicks that follow look again */
+	stats_inc(&p->conn->eng->stats, STAT_MPRDS_CATCHUP_TX0_RETRIES);
+	return false;
 }
 
 int path_tx_iov(struct path *p, struct iovec *iov, int max)

@@ -204,6 +204,9 @@ ssize_t api_recvmsg(struct api_sock *as, struct msghdr *msg, int flags)
 	}
 	len = m->h.len;
 	copied = copy_out(m, msg);
+	/* as the kernel counts them: a peek delivers (and copies) too */
+	stats_inc(&s->eng->stats, STAT_RECV_DELIVERED);
+	stats_add(&s->eng->stats, STAT_COPY_TO_USER, copied);
 	msg->msg_flags = copied < len ? MSG_TRUNC : 0;
 	put_cmsgs(s, m, msg);
 	fill_source(m, msg);

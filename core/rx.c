@@ -37,6 +37,8 @@ static void answer_ping(struct path *p, const struct wire_header *h, bool probe)
 	if (!pong)
 		return;
 	p->pongs++;
+	stats_inc(&p->conn->eng->stats, STAT_SEND_PONG);
+	stats_inc(&p->conn->eng->stats, STAT_SEND_QUEUED); /* the kernel counts pongs as sends */
 	if (probe) {
 		struct wire_exts ex;
 
@@ -51,6 +53,8 @@ static void deliver(struct path *p, const struct wire_header *h, uint8_t *payloa
 	struct sock *s = sock_lookup(p->conn->eng, &p->conn->laddr, h->dport);
 	struct msg *m;
 
+	if (!s)
+		stats_inc(&p->conn->eng->stats, STAT_RECV_DROP_NO_SOCK);
 	if (!s || !(m = msg_new(p->conn->eng, h->sport, h->dport, payload, h->len))) {
 		buf_pool_put(&p->conn->eng->bufs, payload, h->len);
 		return;
@@ -77,6 +81,7 @@ static void deliver(struct path *p, const struct wire_header *h, uint8_t *payloa
 static void take_cong_map(struct path *p, const struct wire_header *h, const uint8_t *payload)
 {
 	if (h->len == WIRE_CONG_MAP_BYTES) {
+		stats_inc(&p->conn->eng->stats, STAT_CONG_UPDATE_RECEIVED);
 		memcpy(p->conn->peer_cong, payload, WIRE_CONG_MAP_BYTES);
 		sock_peer_map_changed(p->conn->eng);
 	} else {
@@ -92,6 +97,7 @@ static bool take_sequence(struct path *p, const struct wire_header *h)
 {
 	if (wire_is_duplicate(h, p->next_rx_seq)) {
 		p->dups++;
+		stats_inc(&p->conn->eng->stats, STAT_RECV_DROP_OLD_SEQ);
 		return false;
 	}
 	/* Taken, as the kernel takes it: a peer that restarted without GEN_NUM looks so. */
@@ -109,6 +115,9 @@ static void take_control(struct path *p, const struct wire_header *h, enum wire_
 {
 	struct wire_exts ex;
 
+	/* A probe is a ping too (dport 0), as the kernel counts it; a pong is not. */
+	if (kind == WIRE_KIND_PING || kind == WIRE_KIND_PROBE)
+		stats_inc(&p->conn->eng->stats, STAT_RECV_PING);
 	if (kind == WIRE_KIND_PING) {
 		answer_ping(p, h, false);
 		return;

@@ -128,7 +128,20 @@ static uint8_t *copy_payload(struct engine *e, const struct msghdr *msg, size_t 
 		memcpy(p, msg->msg_iov[i].iov_base, msg->msg_iov[i].iov_len);
 		p += msg->msg_iov[i].iov_len;
 	}
+	stats_add(&e->stats, STAT_COPY_FROM_USER, len);
 	return buf;
+}
+
+/* The loop transport's receiver counts what ours skips: the ping taken, the pong sent. */
+static void count_local(struct stats *st, bool found, uint16_t dport)
+{
+	if (!found) {
+		stats_inc(st, STAT_RECV_DROP_NO_SOCK);
+	} else if (!dport) {
+		stats_inc(st, STAT_RECV_PING);
+		stats_inc(st, STAT_SEND_PONG);
+		stats_inc(st, STAT_SEND_QUEUED);
+	}
 }
 
 /* wire.md §12: a destination this process owns is served at once, like the loop transport. */
@@ -138,6 +151,7 @@ static void deliver_locally(struct sock *s, const struct addr *dst, uint16_t dpo
 	struct sock *to = dport ? sock_lookup(s->eng, dst, dport) : s;
 	struct msg *m;
 
+	count_local(&s->eng->stats, to != NULL, dport);
 	if (!to || !(m = msg_new(s->eng, dport ? s->bound_port : 0, dport ? dport : s->bound_port,
 				 data, (uint32_t)len))) {
 		free(data);
@@ -155,25 +169,30 @@ static void deliver_locally(struct sock *s, const struct addr *dst, uint16_t dpo
 /* Set by api_sendmsg_queued() for its call: this thread's message is queued without a wait. */
 static __thread bool queue_anyway;
 
-/* §5 rows 18-19: wait for the destination's congestion bit to clear and for send-buffer room. */
-static int wait_for_room(struct sock *s, const uint8_t *map, uint16_t dport, int flags)
+/*
+ * §5 row 18: wait for the destination's congestion bit to clear. The kernel waits here
+ * without a timeout, so a peer that stays congested holds a sender for ever. We honour
+ * SO_SNDTIMEO (README). There is no waiter list for map updates: look again every 2 ms.
+ */
+static int wait_uncongested(struct sock *s, const uint8_t *map, uint16_t dport, int flags,
+			    double *deadline)
 {
-	double deadline = -1;
+	bool waited = false;
 	int err;
 
-	if (queue_anyway)
-		return 0;
 	while (cong_blocks(s, map, dport)) {
-		if (api_nonblocking(s, flags, API_WAIT_CONGESTION))
+		if (api_nonblocking(s, flags, API_WAIT_CONGESTION)) {
+			/* mprdsd: a blocking client waits in its own process, and calls again */
+			stats_inc(&s->eng->stats,
+				  api_would_wait() ? STAT_CONG_SEND_BLOCKED : STAT_CONG_SEND_ERROR);
 			return -ENOBUFS;
-		/*
-		 * §5 row 18: the kernel waits here without a timeout, so a peer that stays
-		 * congested holds a sender for ever. We honour SO_SNDTIMEO (README). There is
-		 * no waiter list for map updates: look again every 2 ms.
-		 */
-		if (deadline < 0)
-			deadline = api_deadline(s, SO_SNDTIMEO);
-		if (deadline >= 0 && clock_now() >= deadline)
+		}
+		if (!waited) /* once a call, however many looks it takes */
+			stats_inc(&s->eng->stats, STAT_CONG_SEND_BLOCKED);
+		waited = true;
+		if (*deadline < 0)
+			*deadline = api_deadline(s, SO_SNDTIMEO);
+		if (*deadline >= 0 && clock_now() >= *deadline)
 			return -ETIMEDOUT;
 		engine_unlock(s->eng);
 		err = usleep(2000) < 0 ? -errno : 0;
@@ -183,16 +202,38 @@ static int wait_for_room(struct sock *s, const uint8_t *map, uint16_t dport, int
 		if (err == -EINTR && !api_signal_restarts())
 			return err;
 	}
+	return 0;
+}
+
+/* §5 row 19: wait for send-buffer room. */
+static int wait_for_sndbuf(struct sock *s, int flags, double *deadline)
+{
+	int err;
+
 	while (s->snd_queued >= s->sndbuf) {
+		/* each time it finds the buffer full, as the kernel's sendmsg loop counts */
+		stats_inc(&s->eng->stats, STAT_SEND_QUEUE_FULL);
 		if (api_nonblocking(s, flags, POLLOUT))
 			return -EAGAIN;
-		if (deadline < 0)
-			deadline = api_deadline(s, SO_SNDTIMEO);
-		err = api_wait(s, POLLOUT, deadline);
+		if (*deadline < 0)
+			*deadline = api_deadline(s, SO_SNDTIMEO);
+		err = api_wait(s, POLLOUT, *deadline);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/* §5 rows 18-19, with one SO_SNDTIMEO deadline for both waits. */
+static int wait_for_room(struct sock *s, const uint8_t *map, uint16_t dport, int flags)
+{
+	double deadline = -1;
+	int err;
+
+	if (queue_anyway)
+		return 0;
+	err = wait_uncongested(s, map, dport, flags, &deadline);
+	return err ? err : wait_for_sndbuf(s, flags, &deadline);
 }
 
 static int parse_dest(const struct msghdr *msg, struct addr *dst, uint16_t *dport)
@@ -228,6 +269,7 @@ static ssize_t queue_local(struct sock *s, const struct addr *dst, uint16_t dpor
 	data = copy_payload(s->eng, msg, len);
 	if (len && !data)
 		return -ENOMEM;
+	stats_inc(&s->eng->stats, STAT_SEND_QUEUED);
 	deliver_locally(s, dst, dport, data, len);
 	s->has_sent = true;
 	if (zcopy)
@@ -259,6 +301,7 @@ static ssize_t queue_message(struct sock *s, const struct addr *dst, uint16_t dp
 		return -ENOMEM;
 	}
 	s->has_sent = true;
+	stats_inc(&s->eng->stats, STAT_SEND_QUEUED);
 	m->sender = s;
 	m->zcopy = (flags & MSG_ZEROCOPY) && s->zerocopy;
 	m->zcookie = cookie;

@@ -81,7 +81,7 @@ void sock_put(struct sock *s)
 	if (--s->refs > 0)
 		return;
 	sock_unlist(s);
-	msg_queue_free(&s->rxq);
+	sock_rx_flush(s);
 	free(s);
 }
 
@@ -271,6 +271,8 @@ void sock_deliver(struct sock *s, struct msg *m)
 	}
 	TAILQ_INSERT_TAIL(&s->rxq, m, link);
 	s->rcv_queued += m->h.len;
+	stats_inc(&s->eng->stats, STAT_RECV_QUEUED);
+	stats_add(&s->eng->stats, STAT_RECV_BYTES_ADDED_TO_SOCK, m->h.len);
 	update_congestion(s);
 	sock_update_readiness(s);
 }
@@ -283,6 +285,7 @@ struct msg *sock_rx_take(struct sock *s, bool peek)
 		return m;
 	TAILQ_REMOVE(&s->rxq, m, link);
 	s->rcv_queued -= m->h.len;
+	stats_add(&s->eng->stats, STAT_RECV_BYTES_FREED_FROMSOCK, m->h.len);
 	update_congestion(s);
 	sock_update_readiness(s);
 	return m;
@@ -307,8 +310,20 @@ void sock_rx_returned(struct sock *s, unsigned n, size_t bytes)
 	s->lent -= n;
 	s->lent_bytes -= bytes;
 	s->rcv_queued = bytes < s->rcv_queued ? s->rcv_queued - bytes : 0;
+	/* what the application took from the client's cache, it received */
+	stats_add(&s->eng->stats, STAT_RECV_BYTES_FREED_FROMSOCK, bytes);
+	stats_add(&s->eng->stats, STAT_RECV_DELIVERED, n);
+	stats_add(&s->eng->stats, STAT_COPY_TO_USER, bytes);
 	update_congestion(s);
 	sock_update_readiness(s);
+}
+
+/* What a closed socket never read leaves its queue too: added - freed stays what is queued. */
+void sock_rx_flush(struct sock *s)
+{
+	stats_add(&s->eng->stats, STAT_RECV_BYTES_FREED_FROMSOCK, s->rcv_queued);
+	s->rcv_queued = 0;
+	msg_queue_free(&s->rxq);
 }
 
 /* Makes the app fd poll not-writable: fill its send side until the kernel says EAGAIN. */
@@ -339,6 +354,8 @@ void sock_charge(struct sock *s, size_t bytes)
 
 void sock_credit(struct sock *s, size_t bytes)
 {
+	if (s->snd_queued && bytes >= s->snd_queued)
+		stats_inc(&s->eng->stats, STAT_SEND_QUEUE_EMPTY);
 	s->snd_queued = bytes > s->snd_queued ? 0 : s->snd_queued - bytes;
 	if (s->snd_queued < s->sndbuf && s->tx_blocked && !s->released)
 		tx_unblock(s);

@@ -231,6 +231,8 @@ static void accept_from_smaller(struct conn *c, int fd, uint16_t port)
 	struct path *p = listen_pick_slot(c, port);
 
 	if (!p) {
+		/* the kernel's name for an accepted connection its path did not need */
+		stats_inc(&c->eng->stats, STAT_TCP_LISTEN_CLOSED_STALE);
 		log_debug("no free path for a connection from %s port %u: reset",
 			  addr_str(&c->faddr, f), port);
 		tcp_reset(fd);

@@ -62,7 +62,10 @@ void tcp_path_drain(struct path *p)
 	for (int i = 0; i < DRAIN_READS && !p->rx_blocker; i++) {
 		ssize_t n = sys_read(t->fd, p->conn->eng->rxbuf, sizeof(p->conn->eng->rxbuf));
 
-		if (n <= 0 || path_receive(p, p->conn->eng->rxbuf, (size_t)n) != 0)
+		if (n <= 0)
+			return;
+		stats_inc(&p->conn->eng->stats, STAT_TCP_DATA_READY_CALLS);
+		if (path_receive(p, p->conn->eng->rxbuf, (size_t)n) != 0)
 			return;
 	}
 }
@@ -82,6 +85,8 @@ static void read_once(struct path *p, bool *more)
 			path_drop(p, strerror(errno));
 		return;
 	}
+	/* the kernel counts its data_ready callbacks; the nearest we have: reads that brought bytes */
+	stats_inc(&p->conn->eng->stats, STAT_TCP_DATA_READY_CALLS);
 	if (path_receive(p, p->conn->eng->rxbuf, (size_t)n) < 0)
 		return;
 	*more = (size_t)n == sizeof(p->conn->eng->rxbuf) && !p->rx_blocker;

@@ -79,7 +79,7 @@ bool tcp_path_xmit_direct(struct path *p)
 	ssize_t w = writev(t->fd, iov, n);
 
 	if (w < 0)
-		return false;
+		return false; /* the loop writes again, and counts a full socket (tcp_sndbuf_full) */
 	path_tx_written(p, (size_t)w);
 	t->last_write = clock_now();
 	return TAILQ_EMPTY(&p->sendq);
@@ -97,6 +97,8 @@ void tcp_path_xmit(struct path *p)
 		ssize_t w = writev(t->fd, iov, n);
 
 		if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+			if (errno == EAGAIN)
+				stats_inc(&p->conn->eng->stats, STAT_TCP_SNDBUF_FULL);
 			ev_io_start(p->conn->eng->loop, &t->wio);
 			return;
 		}
@@ -116,8 +118,11 @@ void tcp_on_write(struct ev_loop *loop, ev_io *w, int revents)
 	struct path *p = w->data;
 
 	(void)loop, (void)revents;
-	if (p->state == PATH_CONNECTING)
+	if (p->state == PATH_CONNECTING) {
 		tcp_path_connect_done(p);
-	else if (p->state == PATH_UP)
+	} else if (p->state == PATH_UP) {
+		/* wio runs on an up path only after a write found the socket full */
+		stats_inc(&p->conn->eng->stats, STAT_TCP_WRITE_SPACE_CALLS);
 		tcp_path_xmit(p);
+	}
 }

@@ -30,6 +30,7 @@
 
 #include "mprds/api.h"
 
+#include "counters.h"
 #include "info_sizes.h"
 
 #include "check_main.h"
@@ -1234,6 +1235,99 @@ START_TEST(rds_info_lists_sockets_and_unread_messages)
 }
 END_TEST
 
+/* §12: the engine's counter of that name in RDS_INFO_COUNTERS. */
+static uint64_t counter(struct rsock r, const char *name)
+{
+	static struct rds_info_counter ctrs[COUNTERS_MAX];
+	socklen_t len = sizeof(ctrs);
+
+	ck_assert_int_eq(api_getsockopt(r.s, SOL_RDS, RDS_INFO_COUNTERS, ctrs, &len),
+			 (int)sizeof(ctrs[0]));
+	return counter_in(ctrs, len, name);
+}
+
+START_TEST(counters_of_messages_queued_read_and_copied)
+{
+	struct rsock a = bound_sock(A1, P1), b = bound_sock(A2, P2);
+	char buf[4];
+
+	ck_assert_int_eq(send_to(a, A2, P2, "0123456789", 10, MSG_DONTWAIT), 10);
+	ck_assert_int_eq(send_to(a, A2, P2, "ab", 2, MSG_DONTWAIT), 2);
+	ck_assert_int_eq(send_to(a, A2, P2, "xyz", 3, MSG_DONTWAIT), 3);
+	ck_assert_uint_eq(counter(a, "send_queued"), 3);
+	ck_assert_uint_eq(counter(a, "copy_from_user"), 15);
+	ck_assert_uint_eq(counter(a, "recv_queued"), 3);
+	ck_assert_uint_eq(counter(a, "recv_bytes_added_to_sock"), 15);
+	ck_assert_uint_eq(counter(a, "recv_delivered"), 0); /* queued, not read yet */
+	/* a peek is delivered and copied, as the kernel counts it; it frees nothing */
+	ck_assert_int_eq(recv_from(b, buf, sizeof(buf), MSG_PEEK, NULL, NULL), 4);
+	ck_assert_uint_eq(counter(b, "recv_delivered"), 1);
+	ck_assert_uint_eq(counter(b, "recv_bytes_freed_fromsock"), 0);
+	/* copy_to_user: what the buffers took (4 of the 10), not the messages' length */
+	ck_assert_int_eq(recv_from(b, buf, sizeof(buf), 0, NULL, NULL), 4);
+	ck_assert_int_eq(recv_from(b, buf, sizeof(buf), 0, NULL, NULL), 2);
+	ck_assert_uint_eq(counter(b, "recv_delivered"), 3);
+	ck_assert_uint_eq(counter(b, "copy_to_user"), 10);
+	ck_assert_uint_eq(counter(b, "recv_bytes_freed_fromsock"), 12);
+	/* what a closed socket never read leaves it too */
+	close_sock(b);
+	ck_assert_uint_eq(counter(a, "recv_bytes_freed_fromsock"), 15);
+	ck_assert_uint_eq(counter(a, "recv_drop_no_sock"), 0);
+	close_sock(a);
+}
+END_TEST
+
+START_TEST(counters_of_a_ping_and_of_a_message_nobody_takes)
+{
+	struct rsock a = bound_sock(A1, P1), b = bound_sock(A2, P2);
+	char buf[4];
+
+	ck_assert_int_eq(send_to(a, A2, 0, "ping", 4, MSG_DONTWAIT), 4);
+	ck_assert_int_eq(recv_from(a, buf, sizeof(buf), 0, NULL, NULL), 0);
+	ck_assert_uint_eq(counter(a, "recv_ping"), 1);
+	ck_assert_uint_eq(counter(a, "send_pong"), 1);
+	ck_assert_uint_eq(counter(a, "send_queued"), 2); /* the ping, and the pong */
+	ck_assert_uint_eq(counter(a, "recv_queued"), 1); /* the pong */
+	ck_assert_uint_eq(counter(a, "recv_drop_no_sock"), 0);
+	ck_assert_int_eq(send_to(a, A1, NOBODY, "lost", 4, MSG_DONTWAIT), 4);
+	ck_assert_uint_eq(counter(a, "recv_drop_no_sock"), 1);
+	ck_assert_uint_eq(counter(a, "recv_queued"), 1);
+	ck_assert_uint_eq(counter(a, "recv_ping"), 1);
+	close_sock(a);
+	close_sock(b);
+}
+END_TEST
+
+START_TEST(counters_of_sends_refused_or_waiting)
+{
+	struct rsock a = bound_sock(A1, P1), b = slow_receiver(), c = bound_sock(A1, P1 + 10);
+	struct timeval tv = { .tv_usec = 20 * 1000 };
+	int err;
+
+	/* a congested port: refused without waiting, or waited for (once a call) */
+	ck_assert_int_eq(fill(a, A2, P2, &err), 5);
+	ck_assert_int_eq(err, -ENOBUFS);
+	ck_assert_uint_eq(counter(a, "cong_send_error"), 1);
+	ck_assert_uint_eq(counter(a, "cong_send_blocked"), 0);
+	ck_assert_int_eq(api_setsockopt(a.s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+	ck_assert_int_eq(send_to(a, A2, P2, "x", 1, 0), -ETIMEDOUT);
+	ck_assert_uint_eq(counter(a, "cong_send_blocked"), 1);
+	ck_assert_uint_eq(counter(a, "cong_send_error"), 1);
+	/* a full send buffer: EAGAIN, then a wait that times out */
+	ck_assert_int_eq(set_int(c, SOL_SOCKET, SO_SNDBUF, 8192), 0);
+	ck_assert_int_eq(fill(c, UNREACHABLE, P2, &err), 9);
+	ck_assert_int_eq(err, -EAGAIN);
+	ck_assert_uint_eq(counter(c, "send_queue_full"), 1);
+	ck_assert_int_eq(api_setsockopt(c.s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+	ck_assert_int_eq(send_to(c, UNREACHABLE, P2, "x", 1, 0), -ETIMEDOUT);
+	ck_assert_uint_ge(counter(c, "send_queue_full"), 2);
+	ck_assert_uint_eq(counter(c, "send_queued"), 5 + 9);
+	close_sock(a);
+	close_sock(b);
+	close_sock(c);
+}
+END_TEST
+
 static void add_loop(TCase *tc, const TTest *t, size_t rows)
 {
 	tcase_add_loop_test(tc, t, 0, (int)rows);
@@ -1307,6 +1401,9 @@ static Suite *api_suite(void)
 	tcase_add_test(opts, rds_info_probe_says_how_much_room_it_needs);
 	tcase_add_test(opts, rds_info_unregistered_tables_are_enoprotoopt);
 	tcase_add_test(opts, rds_info_lists_sockets_and_unread_messages);
+	tcase_add_test(opts, counters_of_messages_queued_read_and_copied);
+	tcase_add_test(opts, counters_of_a_ping_and_of_a_message_nobody_takes);
+	tcase_add_test(opts, counters_of_sends_refused_or_waiting);
 	suite_add_tcase(s, opts);
 	return s;
 }

@@ -18,6 +18,7 @@
 #include "mprds/engine.h"
 
 #include "check_main.h"
+#include "counters.h"
 
 #define TEST_TCP_PORT "26387" /* unusual: nothing else on the machine is disturbed */
 #define HOST1 "127.0.0.91"
@@ -100,6 +101,25 @@ static int connections(struct rsock r)
 	return (int)(len / (socklen_t)each);
 }
 
+/* §12: r's engine's counter of that name in RDS_INFO_COUNTERS. */
+static uint64_t counter(struct rsock r, const char *name)
+{
+	static struct rds_info_counter ctrs[COUNTERS_MAX];
+	socklen_t len = sizeof(ctrs);
+
+	ck_assert_int_eq(api_getsockopt(r.s, SOL_RDS, RDS_INFO_COUNTERS, ctrs, &len),
+			 (int)sizeof(ctrs[0]));
+	return counter_in(ctrs, len, name);
+}
+
+/* The loop thread counts what arrives: waits (at most 5 s) until the counter has value. */
+static void wait_counter(struct rsock r, const char *name, uint64_t value)
+{
+	for (int i = 0; i < 500 && counter(r, name) != value; i++)
+		usleep(10000);
+	ck_assert_uint_eq(counter(r, name), value);
+}
+
 START_TEST(two_engines_in_one_process_talk_over_tcp)
 {
 	struct engine *e1 = new_engine(), *e2 = new_engine();
@@ -149,6 +169,69 @@ START_TEST(an_engine_frees_what_it_still_holds)
 }
 END_TEST
 
+/* The counters are the engine's own: mprdsd's one engine counts for the whole host. */
+START_TEST(each_engine_counts_its_own_events)
+{
+	struct engine *e1 = new_engine(), *e2 = new_engine();
+	struct rsock a = bound_sock(e1, HOST1, 5006), b = bound_sock(e2, HOST2, 5007);
+	uint64_t pings, pongs;
+
+	send_to(a, HOST2, 5007, "one");
+	send_to(a, HOST2, 5007, "two");
+	expect(b, "one", HOST1, 5006);
+	expect(b, "two", HOST1, 5006);
+	ck_assert_uint_eq(counter(a, "copy_from_user"), 6);
+	ck_assert_uint_eq(counter(b, "copy_from_user"), 0);
+	ck_assert_uint_eq(counter(b, "recv_delivered"), 2);
+	ck_assert_uint_eq(counter(b, "copy_to_user"), 6);
+	ck_assert_uint_eq(counter(a, "recv_delivered"), 0);
+	ck_assert_uint_ge(counter(b, "tcp_data_ready_calls"), 1);
+	/* a ping over TCP, answered by the other engine (after the handshake's probe) */
+	pings = counter(b, "recv_ping");
+	pongs = counter(b, "send_pong");
+	send_to(a, HOST2, 0, "");
+	expect(a, "", HOST2, 0);
+	ck_assert_uint_eq(counter(b, "recv_ping"), pings + 1);
+	ck_assert_uint_eq(counter(b, "send_pong"), pongs + 1);
+	send_to(a, HOST2, 5999, "nobody");
+	wait_counter(b, "recv_drop_no_sock", 1);
+	ck_assert_uint_eq(counter(a, "recv_drop_no_sock"), 0);
+	close_sock(a);
+	close_sock(b);
+	engine_free(e1);
+	engine_free(e2);
+}
+END_TEST
+
+/* A TCP connection from the smaller address when its one path is up: closed (rds_tcp's name). */
+START_TEST(a_connection_no_path_needs_counts_as_closed_stale)
+{
+	struct engine *e1, *e2;
+	struct rsock a, b;
+	struct sockaddr_in from = sin4(HOST1, 0), to = sin4(HOST2, atoi(TEST_TCP_PORT));
+	int fd;
+
+	setenv("MPRDS_NPATHS", "1", 1); /* this test's child only */
+	e1 = new_engine();
+	e2 = new_engine();
+	a = bound_sock(e1, HOST1, 5008);
+	b = bound_sock(e2, HOST2, 5009);
+	send_to(a, HOST2, 5009, "up");
+	expect(b, "up", HOST1, 5008);
+	ck_assert_uint_eq(counter(b, "tcp_listen_closed_stale"), 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&from, sizeof(from)), 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	wait_counter(b, "tcp_listen_closed_stale", 1);
+	close(fd);
+	close_sock(a);
+	close_sock(b);
+	engine_free(e1);
+	engine_free(e2);
+}
+END_TEST
+
 static Suite *engines_suite(void)
 {
 	Suite *s = suite_create("engines");
@@ -158,6 +241,8 @@ static Suite *engines_suite(void)
 	tcase_add_test(tc, two_engines_in_one_process_talk_over_tcp);
 	tcase_add_test(tc, an_address_belongs_to_one_engine);
 	tcase_add_test(tc, an_engine_frees_what_it_still_holds);
+	tcase_add_test(tc, each_engine_counts_its_own_events);
+	tcase_add_test(tc, a_connection_no_path_needs_counts_as_closed_stale);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -16,10 +16,12 @@
 
 #include "mprds/conn.h"
 #include "mprds/engine.h"
+#include "mprds/info.h"
 #include "mprds/sock.h"
 #include "mprds/tcp_path.h"
 
 #include "check_main.h"
+#include "counters.h"
 #include "fake_peer.h"
 #include "test_addr.h"
 #include "test_engine.h"
@@ -92,6 +94,16 @@ static void loop_once(void)
 	ev_run(eng->loop, EVRUN_NOWAIT);
 }
 
+/* socket-api.md §12: e's counter of that name in RDS_INFO_COUNTERS. */
+static uint64_t counter(struct engine *e, const char *name)
+{
+	static struct rds_info_counter ctrs[COUNTERS_MAX];
+	socklen_t len = sizeof(ctrs);
+
+	ck_assert_int_eq(info_get(e, RDS_INFO_COUNTERS, ctrs, &len), (int)sizeof(ctrs[0]));
+	return counter_in(ctrs, len, name);
+}
+
 START_TEST(failed_connection_is_read_to_its_end)
 {
 	struct conn *c = conn_get(eng, &a_large, &a_small);
@@ -106,6 +118,7 @@ START_TEST(failed_connection_is_read_to_its_end)
 	path_drop(&c->paths[2], "Connection reset by peer");
 	ck_assert_int_eq(c->paths[2].state, PATH_DOWN);
 	ck_assert_int_eq(queue_len(&s->rxq), 2);
+	ck_assert_uint_eq(counter(eng, "tcp_data_ready_calls"), 1); /* one read took both */
 	ck_assert_uint_eq(c->paths[2].next_rx_seq, 3);
 	close(peer);
 	tcp_free_sock(s);
@@ -164,6 +177,43 @@ paused:
 	ck_assert(!path_rx_paused(p));
 	ck_assert_int_eq(p->state, PATH_UP);
 	ck_assert_int_gt(written, 16);
+	close(peer);
+	tcp_free_sock(s);
+}
+END_TEST
+
+/* rds_tcp's counters: reads that brought bytes; a socket found full, then writable again. */
+START_TEST(tcp_counters_of_reads_and_of_a_full_socket)
+{
+	struct conn *c = conn_get(eng, &a_large, &a_small);
+	struct sock *s = tcp_bound_sock(&a_large, 5000);
+	struct path *p = &c->paths[1];
+	struct wire_header h = { .seq = 1, .len = 2, .sport = 4000, .dport = 5000 };
+	int peer = attach(p);
+	static uint8_t sink[1 << 16];
+
+	peer_write(peer, &h, "m1");
+	loop_once();
+	ck_assert_int_eq(queue_len(&s->rxq), 1);
+	ck_assert_uint_eq(counter(eng, "tcp_data_ready_calls"), 1);
+	ck_assert_uint_eq(counter(eng, "tcp_sndbuf_full"), 0);
+	/* 4 MiB for a peer that reads nothing: more than the socketpair holds */
+	for (int i = 0; i < 64; i++) {
+		uint8_t *data = buf_pool_get(&eng->bufs, sizeof(sink));
+
+		ck_assert_ptr_nonnull(data);
+		memset(data, 'x', sizeof(sink));
+		path_enqueue(p, msg_new(eng, 5000, 4000, data, sizeof(sink)));
+	}
+	tcp_path_xmit(p);
+	ck_assert_uint_eq(counter(eng, "tcp_sndbuf_full"), 1);
+	ck_assert_uint_eq(counter(eng, "tcp_write_space_calls"), 0);
+	/* the peer reads: the loop finds the socket writable and writes on */
+	while (read(peer, sink, sizeof(sink)) > 0)
+		;
+	loop_once();
+	ck_assert_uint_eq(counter(eng, "tcp_write_space_calls"), 1);
+	ck_assert_uint_eq(counter(eng, "tcp_data_ready_calls"), 1); /* written, not read */
 	close(peer);
 	tcp_free_sock(s);
 }
@@ -315,6 +365,9 @@ START_TEST(pongs_to_a_peer_that_never_reads_are_bounded)
 		pongs += m.h.dport == 4000;
 	ck_assert_int_gt(pongs, 0);
 	ck_assert_int_le(pongs, 256);
+	/* every ping was received; only the pongs queued were sent */
+	ck_assert_uint_eq(counter(fake_engine, "recv_ping"), 1000);
+	ck_assert_uint_eq(counter(fake_engine, "send_pong"), (uint64_t)pongs);
 }
 END_TEST
 
@@ -326,6 +379,7 @@ int main(void)
 	tcase_add_test(tc, failed_connection_is_read_to_its_end);
 	tcase_add_test(tc, truncated_header_then_close_drops_the_path);
 	tcase_add_test(tc, flood_to_an_unread_socket_pauses_reading);
+	tcase_add_test(tc, tcp_counters_of_reads_and_of_a_full_socket);
 	tc = check_tcase(s, "protocol faults", fake_peer_setup8, fake_peer_teardown);
 	tcase_add_test(tc, every_path0_connection_probes_again);
 	tcase_add_test(tc, lanes_wait_for_the_handshake_on_a_new_path0);

@@ -7,12 +7,16 @@
  * (§13), congestion maps (§10) and read pausing (README, "Memory").
  */
 #include <check.h>
+#include <errno.h>
 #include <string.h>
 
+#include "mprds/api.h"
 #include "mprds/cong.h"
 #include "mprds/engine.h"
+#include "mprds/info.h"
 
 #include "check_main.h"
+#include "counters.h"
 #include "fake_peer.h"
 
 /* wire.md §6: the probe carries NPATHS and GEN_NUM; nothing else goes before the answer. */
@@ -610,6 +614,121 @@ START_TEST(a_failure_while_paused_is_held_for_the_reads)
 }
 END_TEST
 
+/* socket-api.md §12: the engine's counter of that name in RDS_INFO_COUNTERS. */
+static uint64_t counter(const char *name)
+{
+	static struct rds_info_counter ctrs[COUNTERS_MAX];
+	socklen_t len = sizeof(ctrs);
+
+	ck_assert_int_eq(info_get(fake_engine, RDS_INFO_COUNTERS, ctrs, &len),
+			 (int)sizeof(ctrs[0]));
+	return counter_in(ctrs, len, name);
+}
+
+/* sendmsg(MSG_DONTWAIT) of text from s to dst:dport: what it returns. */
+static ssize_t try_send(struct sock *s, const struct addr *dst, uint16_t dport, const char *text)
+{
+	struct sockaddr_storage to;
+	struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen(text) };
+	struct msghdr msg = { .msg_name = &to, .msg_iov = &iov, .msg_iovlen = 1 };
+
+	msg.msg_namelen = addr_fill(dst, dport, &to);
+	return api_sendmsg((struct api_sock *)s, &msg, MSG_DONTWAIT);
+}
+
+/* Everything a peer sends is counted once, by what it turned out to be (wire.md §5). */
+START_TEST(counters_of_what_a_peer_sends)
+{
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct path *p0 = &c->paths[0];
+	struct wire_header probe = handshake(true, 1, 8, PEER_GEN, true);
+	struct wire_header ping = { .seq = 2, .sport = 4000 };
+	struct wire_header map = { .len = WIRE_CONG_MAP_BYTES, .flags = WIRE_FLAG_CONG_BITMAP };
+	static uint8_t bits[WIRE_CONG_MAP_BYTES];
+
+	ck_assert_int_eq(fake_accept(p0), 0);
+	ck_assert_uint_eq(counter("cong_update_queued"), 1); /* our map, as the path came up */
+	fake_peer_send(p0, &probe, NULL); /* a probe is a ping to port 0 too */
+	fake_peer_send(p0, &ping, NULL);
+	ck_assert_uint_eq(counter("recv_ping"), 2);
+	ck_assert_uint_eq(counter("send_pong"), 2);
+	ck_assert_uint_eq(counter("send_queued"), 2); /* the kernel counts its pongs as sends */
+	ping.seq = 3;
+	ping.sport = 0; /* never answered, not counted */
+	fake_peer_send(p0, &ping, NULL);
+	ck_assert_uint_eq(counter("recv_ping"), 2);
+	peer_data(p0, 4, 5000, "hello", 0);
+	peer_data(p0, 5, 5999, "lost", 0);
+	peer_data(p0, 4, 5000, "hello", WIRE_FLAG_RETRANSMITTED);
+	ck_assert_uint_eq(counter("recv_queued"), 1);
+	ck_assert_uint_eq(counter("recv_bytes_added_to_sock"), 5);
+	ck_assert_uint_eq(counter("recv_drop_no_sock"), 1);
+	ck_assert_uint_eq(counter("recv_drop_old_seq"), 1);
+	fake_peer_send(p0, &map, bits);
+	map.len = 16; /* ignored, and not counted */
+	fake_peer_send(p0, &map, bits);
+	ck_assert_uint_eq(counter("cong_update_received"), 1);
+	/* taken from the queue without recvmsg: freed from the socket, not delivered */
+	ck_assert_int_eq(app_read_all(s), 1);
+	ck_assert_uint_eq(counter("recv_bytes_freed_fromsock"), 5);
+	ck_assert_uint_eq(counter("recv_delivered"), 0);
+	ck_assert_uint_eq(counter("copy_to_user"), 0);
+	free_sock(s);
+}
+END_TEST
+
+/* What we send: queued, copied, refused for the peer's congestion, acknowledged at last. */
+START_TEST(counters_of_our_sends)
+{
+	struct sock *s = bound_sock(&a_small, 4000);
+	struct conn *c = handshake_as_smaller(s, 1, PEER_GEN, false); /* sends "first" */
+	struct path *p0 = &c->paths[0];
+	struct wire_header map = { .len = WIRE_CONG_MAP_BYTES, .flags = WIRE_FLAG_CONG_BITMAP };
+	static uint8_t bits[WIRE_CONG_MAP_BYTES];
+
+	ck_assert_uint_eq(counter("send_queued"), 1);
+	ck_assert_uint_eq(counter("copy_from_user"), 5);
+	ck_assert_uint_eq(counter("recv_ping"), 0); /* the peer's probe pong is no ping */
+	ck_assert_uint_eq(counter("send_queue_empty"), 0);
+	fake_peer_read_all(p0);
+	fake_peer_ack(p0, FAKE_ACK_ALL);
+	ck_assert_uint_eq(counter("send_queue_empty"), 1);
+	wire_cong_set(bits, 6000);
+	fake_peer_send(p0, &map, bits);
+	ck_assert_uint_eq(counter("cong_update_received"), 1);
+	ck_assert_int_eq(try_send(s, &a_large, 6000, "no"), -ENOBUFS);
+	ck_assert_uint_eq(counter("cong_send_error"), 1);
+	ck_assert_int_eq(try_send(s, &a_large, 6001, "yes"), 3);
+	ck_assert_uint_eq(counter("send_queued"), 2);
+	ck_assert_uint_eq(counter("copy_from_user"), 8);
+	ck_assert_uint_eq(counter("cong_send_blocked"), 0);
+	free_sock(s);
+}
+END_TEST
+
+/* wire.md §8: a lane that must wait for path 0 to catch up counts each time it is held. */
+START_TEST(counters_of_a_lane_waiting_for_path0)
+{
+	struct sock *s = bound_sock(&a_small, 4001);
+	struct conn *c = handshake_as_smaller(s, 8, PEER_GEN, true); /* "first" is for a lane */
+	struct path *lane = conn_pick_path(c, 4001);
+	struct fake_msg m;
+
+	ck_assert_int_ne(lane->index, 0);
+	ck_assert_uint_eq(counter("mprds_catchup_tx0_retries"), 0);
+	fake_connect_complete(lane);
+	fake_run_kicks();
+	ck_assert(!fake_peer_next(lane, &m)); /* path 0's probe is not acknowledged yet */
+	ck_assert_uint_ge(counter("mprds_catchup_tx0_retries"), 1);
+	fake_peer_ack(&c->paths[0], FAKE_ACK_ALL);
+	fake_run_kicks();
+	m = next_msg(lane);
+	ck_assert_mem_eq(m.data, "first", 5);
+	free_sock(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("protocol");
@@ -641,5 +760,9 @@ int main(void)
 	tcase_add_test(tc, reads_pause_for_a_socket_over_its_bound);
 	tcase_add_test(tc, a_close_while_paused_waits_for_the_reads);
 	tcase_add_test(tc, a_failure_while_paused_is_held_for_the_reads);
+	tc = check_tcase(s, "counters", fake_peer_setup8, fake_peer_teardown);
+	tcase_add_test(tc, counters_of_what_a_peer_sends);
+	tcase_add_test(tc, counters_of_our_sends);
+	tcase_add_test(tc, counters_of_a_lane_waiting_for_path0);
 	return check_run(s);
 }

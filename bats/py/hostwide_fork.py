@@ -19,6 +19,11 @@ import sys
 AF_RDS = 21
 
 
+def say(line):
+    """One write per line: forked tasks share the output file."""
+    os.write(1, (line + "\n").encode())
+
+
 def rds_socket(addr, port):
     s = socket.socket(AF_RDS, socket.SOCK_SEQPACKET, 0)
     s.settimeout(10)
@@ -37,10 +42,10 @@ def task(i, addr, base, peer, count, inherited):
     s = rds_socket(addr, base + 1 + i)
     for k in range(count):
         echo_round(s, peer, b"task %d msg %d" % (i, k))
-    print("task %d ok %d echoes" % (i, count), flush=True)
+    say("task %d ok %d echoes" % (i, count))
     if i == 0:
         echo_round(inherited, peer, b"on the inherited socket")
-        print("inherited socket ok", flush=True)
+        say("inherited socket ok")
 
 
 def main():
@@ -58,7 +63,7 @@ def main():
                 task(i, addr, base, peer, count, parent)
                 os._exit(0)
             except Exception as e:  # noqa: BLE001 - any failure is the test's answer
-                print("task %d: %s" % (i, e), flush=True)
+                say("task %d: %s" % (i, e))
                 os._exit(1)
         kids.append(pid)
     bad = 0
@@ -66,10 +71,10 @@ def main():
         _, status = os.waitpid(pid, 0)
         bad += status != 0
     echo_round(parent, peer, b"parent after its children")
-    print("parent ok", flush=True)
+    say("parent ok")
     if bad:
         sys.exit("%d tasks failed" % bad)
-    print("all ok", flush=True)
+    say("all ok")
 
 
 main()

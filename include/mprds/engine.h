@@ -13,6 +13,7 @@
 #include "mprds/control.h"
 #include "mprds/kick.h"
 #include "mprds/sock.h"
+#include "mprds/stats.h"
 #include "mprds/tcp_listen.h"
 #include "mprds/timer.h"
 
@@ -74,6 +75,7 @@ struct engine {
 	struct cong_table cong;
 	struct listen_table listeners;
 	struct control_server control;
+	struct stats stats; /* RDS_INFO_COUNTERS: the events of every room, under lock */
 };
 
 /* The settings of MPRDS_* variables (README), with a fresh generation number. */

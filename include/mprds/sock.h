@@ -83,6 +83,8 @@ void sock_unbind(struct sock *s);
 /* Queues a received message on the socket and makes the app fd readable. */
 void sock_deliver(struct sock *s, struct msg *m);
 struct msg *sock_rx_take(struct sock *s, bool peek);
+/* Frees every message queued to s (it is closed): they count as freed from the socket. */
+void sock_rx_flush(struct sock *s);
 /* Credits payload bytes TCP has acknowledged (or a cancel freed). */
 void sock_credit(struct sock *s, size_t bytes);
 void sock_charge(struct sock *s, size_t bytes);
