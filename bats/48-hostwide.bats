@@ -146,3 +146,35 @@ print(s.recvfrom(100)[0].decode())"
 	done
 	assert_equal "$(daemon_pids "$IA" | wc -l)" 1
 }
+
+@test "RDS_INFO is host-wide: a third program sees both processes' sockets, the connection and the counters" {
+	start_bg e1 MPRDS_INSTANCE="$IB" "$PROGS/rds_echo" "$B" 5600 0 20
+	start_bg e2 MPRDS_INSTANCE="$IB" "$PY" "$BATS_TEST_DIRNAME/py/rds_echo.py" "$B" 5601 0 20
+	wait_for_line e1 '^ready'
+	wait_for_line e2 '^ready'
+	run on A "$PROGS/rds_send_check" "$A" 6600 "$B" 5600 0 1
+	assert_success
+	# ports 5600 (C) and 5601 (python3) from one program of host B; ping and pong counted
+	run on B "$PY" -c "
+import ctypes, socket, struct
+libc = ctypes.CDLL(None, use_errno=True)
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+def info(name):  # Python's getsockopt() takes at most 1024 bytes: ask libc (the shim)
+    buf, n = ctypes.create_string_buffer(65536), ctypes.c_uint(65536)
+    if libc.getsockopt(s.fileno(), 276, name, buf, ctypes.byref(n)) < 0:
+        raise OSError(ctypes.get_errno(), 'getsockopt %d' % name)
+    return buf.raw[:n.value]
+socks = info(10006)
+ports = sorted(struct.unpack_from('>H', socks, i + 12)[0] for i in range(0, len(socks), 28))
+print('ports', ' '.join(str(p) for p in ports))
+print('connections', len(info(10001)) // 42)
+ctrs = info(10000)
+c = {ctrs[i:i + 32].rstrip(b'\\0').decode(): struct.unpack_from('=Q', ctrs, i + 32)[0]
+     for i in range(0, len(ctrs), 40)}
+print('recv_delivered', c['recv_delivered'] >= 2, 'send_queued', c['send_queued'] >= 2)"
+	echo "$output"
+	assert_success
+	assert_line "ports 5600 5601"
+	assert_line "connections 1"
+	assert_line "recv_delivered True send_queued True"
+}
