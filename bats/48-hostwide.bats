@@ -178,3 +178,16 @@ print('recv_delivered', c['recv_delivered'] >= 2, 'send_queued', c['send_queued'
 	assert_line "connections 1"
 	assert_line "recv_delivered True send_queued True"
 }
+
+@test "an RDS fd passed with SCM_RIGHTS to an unrelated process is the same socket there, though the giver closed its copy at once" {
+	local sock="$BATS_TEST_TMPDIR/pass.sock"
+	start_bg give MPRDS_INSTANCE="$IA" "$PY" "$BATS_TEST_DIRNAME/py/pass_rds_fd.py" give "$sock" "$A" 6700
+	wait_for_line give '^ready'
+	run on A "$PY" "$BATS_TEST_DIRNAME/py/pass_rds_fd.py" take "$sock" "$A" 6700
+	echo "$output"
+	assert_success
+	assert_line "name $A 6700"
+	assert_line "got through a passed fd from $A 6700"
+	assert_exits_ok give 10
+	grep -qx "given, own copy closed" "$(log_of give)" || fail_with_logs "the giver did not close"
+}

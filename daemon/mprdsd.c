@@ -180,6 +180,7 @@ static void serve(struct daemon *d)
 	while (!stop_requested && !idle_long_enough(d)) {
 		if (poll(d->fds, 1 + d->nclients, 200) < 0 && errno != EINTR)
 			break;
+		sockets_expire_passing(clock_now());
 		if (d->fds[0].revents & POLLIN)
 			accept_clients(d);
 		for (unsigned i = d->nclients; i >= 1; i--)
@@ -258,7 +259,8 @@ static int run_daemon(const char *instance, double idle_exit)
 	}
 	if (is_default(instance))
 		listen_everywhere(d.eng);
-	d.ctx = (struct serve_ctx){ d.eng, env_count("MPRDS_CLIENT_SOCKETS", CLIENT_SOCKETS),
+	d.ctx = (struct serve_ctx){ d.eng, instance,
+				    env_count("MPRDS_CLIENT_SOCKETS", CLIENT_SOCKETS),
 				    client_by_token, &d };
 	log_info("mprdsd %d: serving instance %s", (int)getpid(),
 		 instance ? instance : RENDEZVOUS_DEFAULT);

@@ -63,6 +63,46 @@ int rendezvous_addr(const char *instance, struct sockaddr_un *sun, socklen_t *le
 	return 0;
 }
 
+int rendezvous_sock_name(const char *instance, uint32_t id, struct sockaddr_un *sun, socklen_t *len)
+{
+	size_t used;
+	int n, err = rendezvous_addr(instance, sun, len);
+
+	if (err)
+		return err;
+	used = *len - offsetof(struct sockaddr_un, sun_path);
+	n = snprintf(sun->sun_path + used, sizeof(sun->sun_path) - used, "#%u", (unsigned)id);
+	if (n < 0 || (size_t)n >= sizeof(sun->sun_path) - used)
+		return -ENAMETOOLONG;
+	*len += (socklen_t)n;
+	return 0;
+}
+
+bool rendezvous_sock_id(const char *instance, const struct sockaddr_un *sun, socklen_t len,
+			uint32_t *id)
+{
+	struct sockaddr_un base;
+	socklen_t blen;
+	char digits[16];
+	size_t n, off = offsetof(struct sockaddr_un, sun_path);
+	char *end;
+	unsigned long v;
+
+	if (rendezvous_addr(instance, &base, &blen) || len <= blen + 1 || len > sizeof(*sun) ||
+	    memcmp(sun, &base, blen) || sun->sun_path[blen - off] != '#')
+		return false;
+	n = len - blen - 1;
+	if (n >= sizeof(digits))
+		return false;
+	memcpy(digits, sun->sun_path + (blen - off) + 1, n);
+	digits[n] = 0;
+	v = strtoul(digits, &end, 10);
+	if (*end || !n || v > UINT32_MAX)
+		return false;
+	*id = (uint32_t)v;
+	return true;
+}
+
 /* The daemon's end (bound, listening, non-blocking) or a client's (connected) of the name. */
 static int open_named(const char *instance, bool serve)
 {

@@ -35,6 +35,16 @@ bool rendezvous_hello_ok(const void *buf, size_t n);
 bool rendezvous_instance_ok(const char *instance);
 /* The abstract address of instance (NULL: default) in this network namespace; 0 or -errno. */
 int rendezvous_addr(const char *instance, struct sockaddr_un *sun, socklen_t *len);
+/*
+ * The name of RDS socket id of instance's daemon, which the daemon gives the application's
+ * end of the socket, so that the fd says what it is when it reaches another process
+ * (SCM_RIGHTS): the instance's name, then "#<id>". 0 or -errno.
+ */
+int rendezvous_sock_name(const char *instance, uint32_t id, struct sockaddr_un *sun,
+			 socklen_t *len);
+/* Is this (getsockname of an fd) a socket of instance's daemon? Then its id in *id. */
+bool rendezvous_sock_id(const char *instance, const struct sockaddr_un *sun, socklen_t len,
+			uint32_t *id);
 /* The daemon's listening socket: -EADDRINUSE when another daemon serves the name. */
 int rendezvous_listen(const char *instance);
 /*

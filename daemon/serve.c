@@ -8,11 +8,17 @@
 #include <errno.h>
 #include <linux/rds.h>
 #include <linux/sockios.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "mprds/api.h"
+#include "mprds/clock.h"
 #include "mprds/log.h"
+#include "rendezvous.h"
 #include "serve.h"
 
 static struct ipc_rep *reply(struct client *c, size_t extra)
@@ -36,6 +42,18 @@ static bool reply_ret(struct client *c, long ret)
 	return true;
 }
 
+/* The application's end says what it is (rendezvous_sock_name): see do_attach(). */
+static void name_socket(const struct serve_ctx *ctx, int fd, uint32_t id)
+{
+	struct sockaddr_un sun;
+	socklen_t len;
+
+	if (rendezvous_sock_name(ctx->instance, id, &sun, &len) ||
+	    bind(fd, (struct sockaddr *)&sun, len) < 0)
+		log_warn("mprdsd: socket %u has no name: it cannot be passed between processes",
+			 id);
+}
+
 static bool do_socket(const struct serve_ctx *ctx, struct client *c, const struct ipc_call *call)
 {
 	struct api_sock *s;
@@ -56,12 +74,36 @@ static bool do_socket(const struct serve_ctx *ctx, struct client *c, const struc
 			api_release(s);
 		return reply_ret(c, -ENOBUFS);
 	}
+	name_socket(ctx, fd, id);
 	r = reply(c, 0);
 	if (!r)
 		return false;
 	r->id = id;
 	c->pass_fd = fd;
 	return true;
+}
+
+/*
+ * A client attaches a socket it got from another process: only if the fd it names in its
+ * own table is that socket (the file /proc shows for it is ours), so that an id cannot be
+ * guessed into someone else's socket.
+ */
+static bool do_attach(struct client *c, const struct ipc_call *call)
+{
+	char path[64], link[64], want[64];
+	int app_fd = sockets_app_fd(call->h.id);
+	struct stat st;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->pid, call->h.arg1);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (app_fd < 0 || n <= 0 || fstat(app_fd, &st) < 0)
+		return reply_ret(c, -EBADF);
+	link[n] = 0;
+	snprintf(want, sizeof(want), "socket:[%lu]", (unsigned long)st.st_ino);
+	if (strcmp(link, want))
+		return reply_ret(c, -EBADF);
+	return reply_ret(c, sockets_attach(&c->held, call->h.id));
 }
 
 static bool do_adopt(const struct serve_ctx *ctx, struct client *c, const struct ipc_call *call)
@@ -299,6 +341,13 @@ bool serve_call(const struct serve_ctx *ctx, struct client *c, const struct ipc_
 		return do_socket(ctx, c, call);
 	if (call->h.op == IPC_ADOPT)
 		return do_adopt(ctx, c, call);
+	if (call->h.op == IPC_ATTACH)
+		return do_attach(c, call);
+	if (call->h.op == IPC_PASSING) {
+		if (sockets_find(&c->held, call->h.id))
+			sockets_passing(call->h.id, clock_now() + IPC_PASSING_S);
+		return true;
+	}
 	s = sockets_find(&c->held, call->h.id);
 	if (!s && (call->h.op == IPC_SEND_QUEUED || call->h.op == IPC_RECV_TAKEN))
 		return true; /* closed by another thread of the client meanwhile: as after close */

@@ -9,6 +9,7 @@ struct engine;
 
 struct serve_ctx {
 	struct engine *eng;
+	const char *instance; /* NULL: the default one */
 	unsigned max_client_sockets; /* MPRDS_CLIENT_SOCKETS */
 	/* the client whose token an IPC_ADOPT names, or NULL */
 	struct client *(*client_by_token)(void *arg, uint64_t token);

@@ -13,12 +13,14 @@
 struct slot {
 	struct api_sock *s;
 	int app_fd; /* our copy of the application's end, closed with the socket */
-	unsigned holders;
+	unsigned holders; /* clients, and passing holds */
+	unsigned passing; /* holds for an fd in flight between processes (SCM_RIGHTS) */
+	double passing_until;
 	uint16_t gen;
 };
 
 static struct slot slots[SOCKETS_MAX];
-static unsigned next_free, live;
+static unsigned next_free, live, passing_slots;
 
 static struct slot *slot_of(uint32_t id)
 {
@@ -38,6 +40,7 @@ uint32_t sockets_add(struct api_sock *s, int app_fd)
 		sl->s = s;
 		sl->app_fd = app_fd;
 		sl->holders = 0;
+		sl->passing = 0;
 		sl->gen = (uint16_t)(sl->gen + 1) ? (uint16_t)(sl->gen + 1) : 1;
 		next_free = i + 1;
 		live++;
@@ -132,6 +135,58 @@ void sockets_let_go_all(struct held *h)
 		sockets_let_go(h, h->h[h->n - 1].id);
 	free(h->h);
 	*h = (struct held){ 0 };
+}
+
+int sockets_app_fd(uint32_t id)
+{
+	struct slot *sl = slot_of(id);
+
+	return sl ? sl->app_fd : -1;
+}
+
+void sockets_passing(uint32_t id, double until)
+{
+	struct slot *sl = slot_of(id);
+
+	if (!sl)
+		return;
+	if (!sl->passing++)
+		passing_slots++;
+	sl->holders++;
+	sl->passing_until = until;
+}
+
+int sockets_attach(struct held *h, uint32_t id)
+{
+	struct slot *sl = slot_of(id);
+	int err;
+
+	if (!sl)
+		return -EBADF;
+	if (held_index(h, id) >= 0)
+		return 0;
+	err = sockets_hold(h, id);
+	if (err || !sl->passing)
+		return err;
+	if (!--sl->passing)
+		passing_slots--;
+	slot_drop(sl); /* the passing hold, now the attacher's */
+	return 0;
+}
+
+void sockets_expire_passing(double now)
+{
+	for (unsigned i = 1; passing_slots && i < SOCKETS_MAX; i++) {
+		struct slot *sl = &slots[i];
+
+		if (!sl->s || !sl->passing || now < sl->passing_until)
+			continue;
+		passing_slots--;
+		while (sl->passing && sl->s) {
+			sl->passing--;
+			slot_drop(sl);
+		}
+	}
 }
 
 unsigned sockets_count(void)

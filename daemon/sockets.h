@@ -34,6 +34,14 @@ struct api_sock *sockets_find(const struct held *holder, uint32_t id);
 int sockets_hold(struct held *holder, uint32_t id);
 /* holder lets go of id (IPC_RELEASE); the last holder's let-go releases the socket. */
 void sockets_let_go(struct held *holder, uint32_t id);
+/* The application's end of socket id, whose name tells it is an RDS fd: -1 if no socket. */
+int sockets_app_fd(uint32_t id);
+/* id is being passed between processes: it lives until an attach, or until `until`. */
+void sockets_passing(uint32_t id, double until);
+/* holder attaches id it was passed (taking over a passing hold, if there is one). */
+int sockets_attach(struct held *holder, uint32_t id);
+/* Passing holds whose time is up are dropped (the fd never arrived anywhere). */
+void sockets_expire_passing(double now);
 /* holder's entry for id, if it holds it. */
 struct hold *sockets_hold_of(struct held *holder, uint32_t id);
 /* The lent messages holder's application took: returned to the socket's accounting. */

@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "passfd.h"
 #include "remote.h"
 #include "shim.h"
 
@@ -393,8 +394,11 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	struct shim_sock *p = shim_get(fd);
 
-	if (!p)
+	if (!p) {
+		if (msg && msg->msg_controllen)
+			passfd_before_send(msg);
 		return REAL(sendmsg)(fd, msg, flags);
+	}
 	return SHIM_RUN(p, do_sendmsg(p, fd, msg, flags));
 }
 
@@ -459,9 +463,18 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	struct shim_sock *p = shim_get(fd);
+	ssize_t ret;
 
-	if (!p)
-		return REAL(recvmsg)(fd, msg, flags);
+	if (!p) {
+		ret = REAL(recvmsg)(fd, msg, flags);
+		if (ret >= 0 && msg->msg_controllen) {
+			int saved_errno = errno;
+
+			passfd_after_recv(msg);
+			errno = saved_errno;
+		}
+		return ret;
+	}
 	return SHIM_RUN(p, do_recvmsg(p, fd, msg, flags));
 }
 

@@ -43,13 +43,25 @@ enum ipc_op {
 	 * IPC_RECVMSG reply lent to the client's cache (ipc_rep.lent).
 	 */
 	IPC_RECV_TAKEN,
-	IPC_OP_LAST = IPC_RECV_TAKEN,
+	/*
+	 * An RDS fd this client got from another process (SCM_RIGHTS) and recognised by its
+	 * name (ipc_sock_name): id; arg1: the fd's number here, which the daemon checks is
+	 * that socket (/proc/<pid>/fd). Reply: 0 and the client holds it, or -errno.
+	 */
+	IPC_ATTACH,
+	/*
+	 * No reply: the client is passing socket id to another process (SCM_RIGHTS): it stays
+	 * alive until that one attaches it, IPC_PASSING_S seconds at most, whoever closes.
+	 */
+	IPC_PASSING,
+	IPC_OP_LAST = IPC_PASSING,
 };
 
 #define IPC_MAX_NAME 128 /* sockaddr_storage */
 #define IPC_MAX_CONTROL 4096
 #define IPC_MAX_DATA (1u << 20) /* RDS_MAX_MSG_SIZE: a longer send fails with EMSGSIZE */
 #define IPC_MAX_LEND 65536 /* the most a IPC_RECVMSG reply lends to the client's cache */
+#define IPC_PASSING_S 10
 #define IPC_IOCTL_ARG 1 /* SIOCRDSSETTOS, SIOCRDSGETTOS: one byte */
 #define IPC_MAX_FRAME (64u + IPC_MAX_NAME + IPC_MAX_CONTROL + IPC_MAX_DATA)
 

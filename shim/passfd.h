@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef MPRDS_SHIM_PASSFD_H
+#define MPRDS_SHIM_PASSFD_H
+/* RDS fds of mprdsd passed between processes (SCM_RIGHTS): passfd.c. */
+#include <sys/socket.h>
+
+/* Before a non-RDS sendmsg: RDS fds among its SCM_RIGHTS are announced to the daemon. */
+void passfd_before_send(const struct msghdr *msg);
+/* After a non-RDS recvmsg: fds that came with it and are RDS sockets join the table. */
+void passfd_after_recv(const struct msghdr *msg);
+
+#endif
