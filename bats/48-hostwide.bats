@@ -191,3 +191,45 @@ print('recv_delivered', c['recv_delivered'] >= 2, 'send_queued', c['send_queued'
 	assert_exits_ok give 10
 	grep -qx "given, own copy closed" "$(log_of give)" || fail_with_logs "the giver did not close"
 }
+
+@test "hostile clients hurt only themselves: garbage on the channel, a stalled half request, a client past its socket limit" {
+	# the first client starts host B's daemon: its limit is 50 sockets a client
+	start_bg echo MPRDS_CLIENT_SOCKETS=50 MPRDS_INSTANCE="$IB" "$PROGS/rds_echo" "$B" 5800 0 20
+	wait_for_line echo '^ready'
+	# garbage after a good hello, and a client that sends half a request and stops
+	run "$PY" - "$IB" <<-'PYEOF'
+		import os, socket, struct, sys, time
+		name = "\0mprdsd.%d.%s" % (os.stat("/proc/self/ns/net").st_ino, sys.argv[1])
+		def client():
+		    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+		    s.settimeout(5)
+		    s.connect(name)
+		    s.send(struct.pack("=II", 0x6d707264, 2))
+		    assert len(s.recv(64)) == 28
+		    return s
+		bad = client()
+		bad.send(struct.pack("=IHHIiiiIIQ", 40, 999, 0, 0, 0, 0, 0, 0, 0, 0))
+		print("garbage: dropped" if bad.recv(64) == b"" else "garbage: answered")
+		half = client()
+		half.send(struct.pack("=IHH", 1000, 5, 0))
+		time.sleep(0.5)
+		print("half request: held")
+	PYEOF
+	assert_success
+	assert_line "garbage: dropped"
+	# the daemon still serves everyone else
+	run on A "$PROGS/rds_send_check" "$A" 6800 "$B" 5800 0 1 8192
+	assert_success
+	# a client past MPRDS_CLIENT_SOCKETS gets EMFILE; the other clients do not notice
+	run on B "$PY" -c "
+import socket
+socks = []
+try:
+    for i in range(100):
+        socks.append(socket.socket(21, socket.SOCK_SEQPACKET, 0))
+except OSError as e:
+    print('socket', len(socks) + 1, 'errno', e.errno)"
+	assert_output "socket 51 errno 24"
+	run on A "$PROGS/rds_send_check" "$A" 6801 "$B" 5800 0 1
+	assert_success
+}
