@@ -298,8 +298,13 @@ fuzz:
 # Figures only, never asserted; BENCH_RUNS, BENCH_SECS, BENCH_SCENARIOS... in bench/run.
 bench:
 	$(Q)bash tools/deps.sh bench
-	$(Q)$(MAKE) --no-print-directory lib tools
+	$(Q)$(MAKE) --no-print-directory lib tools $(DAEMON)
 	$(Q)bash bench/run
+	$(Q)bash bench/hostwide
+
+# host-wide (mprdsd) vs in-process vs raw TCP on loopback, one table (about 2 minutes)
+bench-hostwide: lib $(DAEMON)
+	$(Q)bash bench/hostwide
 
 install: $(LIB) $(RUN) $(DAEMON) $(TOOLS)
 	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)" "$(DESTDIR)$(UNITDIR)"
@@ -321,7 +326,7 @@ format:
 	clang-format -i $$(find core shim include tests tools bats -name '*.[ch]' 2>/dev/null)
 
 .PHONY: all lib tests progs tools fuzzers map rooms unit integration fuzz-run interop interop-check \
-	check demo fuzz bench \
+	check demo fuzz bench bench-hostwide \
 	install clean format
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
