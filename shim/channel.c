@@ -20,6 +20,7 @@
 #include "../daemon/rendezvous.h"
 #include "channel.h"
 #include "mprds/fdreg.h"
+#include "mprds/log.h"
 #include "shim.h"
 
 #ifndef MPRDS_BINDIR
@@ -60,8 +61,13 @@ static int open_channel(uint64_t *token)
 
 	daemon_path(path, sizeof(path));
 	fd = rendezvous_ensure(getenv("MPRDS_INSTANCE"), path, &w);
-	if (fd < 0)
+	if (fd < 0) {
+		log_warn("no mprdsd answers for instance %s and %s did not start one (%s): RDS "
+			 "sockets fail; set MPRDS_DAEMON to mprdsd, or MPRDS_ENGINE=process",
+			 getenv("MPRDS_INSTANCE") ? getenv("MPRDS_INSTANCE") : "default", path,
+			 strerror(-fd));
 		return fd;
+	}
 	fdreg_add(fd);
 	*token = w.token;
 	return fd;

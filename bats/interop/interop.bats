@@ -787,6 +787,46 @@ v6_kill_one() {
 	assert_stops_ok rounds
 }
 
+# hw_daemon_pids INSTANCE: our mprdsd of that instance (listening on its rendezvous name).
+hw_daemon_pids() {
+	ss -xlpH | grep -F "@mprdsd." | grep -F ".$1 " | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+}
+
+@test "host-wide: two host processes share $S through mprdsd, 8 sockets each, both ways with the kernel; the guest's ss shows 8 TCP paths for both" {
+	local inst="interop$$x$BATS_TEST_NUMBER" pid i
+	g_start multi1 "exec $GP/rds_multi -m both -W -n 8 -c 100 -H 40 -t 60 $K 6100 $S 7100"
+	g_start multi2 "exec $GP/rds_multi -m both -W -n 8 -c 100 -H 40 -t 60 $K 6108 $S 7108"
+	g_wait_line multi1 '^ready' 10
+	g_wait_line multi2 '^ready' 10
+	h_start hw1 MPRDS_ENGINE=daemon MPRDS_INSTANCE="$inst" MPRDS_IDLE_EXIT=1 \
+		"$PROGS/rds_multi" -m both -n 8 -c 100 -H 40 -t 60 "$S" 7100 "$K" 6100
+	h_start hw2 MPRDS_ENGINE=daemon MPRDS_INSTANCE="$inst" MPRDS_IDLE_EXIT=1 \
+		"$PROGS/rds_multi" -m both -n 8 -c 100 -H 40 -t 60 "$S" 7108 "$K" 6108
+	h_wait_line hw1 '^done sent=800 recv=800' 60
+	h_wait_line hw2 '^done sent=800 recv=800' 60
+	g_wait_line multi1 '^done sent=800 recv=800' 30
+	g_wait_line multi2 '^done sent=800 recv=800' 30
+	g_wait_conns conns "$S" 8
+	echo "$output"
+	local ss_status=$status ss_output=$output
+	assert_equal "$(hw_daemon_pids "$inst" | wc -l)" 1
+	g_signal multi1 TERM
+	g_signal multi2 TERM
+	assert_stops_ok hw1
+	assert_stops_ok hw2
+	g_assert_ok multi1 10
+	g_assert_ok multi2 10
+	# the daemon holds $S:16385 while it runs: gone before the next row binds it
+	for pid in $(hw_daemon_pids "$inst"); do
+		kill -TERM "$pid"
+	done
+	for ((i = 0; i < 50; i++)); do
+		[[ -z $(hw_daemon_pids "$inst") ]] && break
+		sleep 0.1
+	done
+	((ss_status == 0)) || fail_with_logs "guest: want 8 TCP connections with $S, ss shows: $ss_output"
+}
+
 @test "IPv4-mapped IPv6 destination (::ffff:198.18.1.2) from an IPv4 socket: reaches the kernel as the IPv4 peer" {
 	g_start echo "exec $GP/rds_echo $K 4310 3 30"
 	g_wait_line echo '^ready' 10

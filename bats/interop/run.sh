@@ -247,6 +247,8 @@ for k in "${kernels[@]}"; do
 		continue
 	fi
 	cp "$BUILD/libmprds.so" "$BUILD/mprds-run" "$rundir/build/"
+	# host-wide rows: the shim starts the mprdsd beside the library
+	[[ -x $BUILD/mprdsd ]] && cp "$BUILD/mprdsd" "$rundir/build/"
 	[[ -x $BUILD/tools/mprds-info ]] && cp "$BUILD/tools/mprds-info" "$rundir/build/"
 	find "$BUILD/progs" -maxdepth 1 -type f -perm -u+x -exec cp {} "$rundir/build/progs/" \;
 	cp "$HERE/guest.sh" "$rundir/"
