@@ -196,6 +196,17 @@ need_2026() {
 	((major >= 7)) || skip "needs the 2026 RDS/TCP series (7.0+); $INTEROP_KERNEL is <= 6.19"
 }
 
+# need_lanes_by_port: skips a row that kills every path at once on a kernel <= 6.19. Such a
+# kernel files each reconnected lane in its first free slot, whose receive sequence is another
+# lane's: our retransmissions (flagged RDS_FLAG_RETRANSMITTED) then look old to it and are
+# dropped, so in-flight messages can be lost (README: seen on 6.1 and 6.12). 7.0+ files a
+# lane by its source port (SPORT_IDX) and runs the row.
+need_lanes_by_port() {
+	local major=${INTEROP_KERNEL%%.*}
+	[[ $major =~ ^[0-9]+$ ]] || fail "INTEROP_KERNEL '$INTEROP_KERNEL' is not a kernel release"
+	((major >= 7)) || skip "$INTEROP_KERNEL files reconnected lanes in the first free slot: with all 8 down at once in-flight retransmissions can be dropped as old (README)"
+}
+
 # h_lanes NAME [ADDR=$K]: our process NAME's established RDS/TCP connections with ADDR, one a
 # line "INDEX PORT": the path index our log gave the socket (the last "path N: up (tcp fd F)"
 # for its fd, which ss -p shows) and the client's source port (the end that is not 16385).

@@ -315,6 +315,7 @@ path_report() {
 }
 
 @test "ss -K of every path at once during a stream kernel -> mprds: completes, nothing lost or duplicated" {
+	need_lanes_by_port
 	g_wait_conns gone "$S" 0 20 || true
 	h_start recv "$PROGS/rds_stream" -m recv $STREAM -t 120 "$S" 7700 "$K" 6700
 	h_wait_line recv '^ready'
@@ -330,6 +331,7 @@ path_report() {
 }
 
 @test "ss -K of every path at once during a stream mprds -> kernel: completes, nothing lost or duplicated" {
+	need_lanes_by_port
 	g_wait_conns gone "$S" 0 20 || true
 	g_start recv "exec $GP/rds_stream -m recv $STREAM -t 120 $K 6800 $S 7800"
 	g_wait_line recv '^ready' 10
