@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "mprds/ipc.h"
 #include "sockets.h"
 
 /* An id is a slot and the slot's generation, so that a stale id never names a new socket. */
@@ -21,6 +22,7 @@ struct slot {
 
 static struct slot slots[SOCKETS_MAX];
 static unsigned next_free, live, passing_slots;
+static double next_expiry; /* the earliest passing_until, when passing_slots > 0 */
 
 static struct slot *slot_of(uint32_t id)
 {
@@ -154,6 +156,8 @@ void sockets_passing(uint32_t id, double until)
 		passing_slots++;
 	sl->holders++;
 	sl->passing_until = until;
+	if (passing_slots == 1 || until < next_expiry)
+		next_expiry = until;
 }
 
 int sockets_attach(struct held *h, uint32_t id)
@@ -174,13 +178,22 @@ int sockets_attach(struct held *h, uint32_t id)
 	return 0;
 }
 
+/* Called on every turn of the daemon's loop: it looks at the table only when one is due. */
 void sockets_expire_passing(double now)
 {
+	if (!passing_slots || now < next_expiry)
+		return;
+	next_expiry = now + IPC_PASSING_S;
 	for (unsigned i = 1; passing_slots && i < SOCKETS_MAX; i++) {
 		struct slot *sl = &slots[i];
 
-		if (!sl->s || !sl->passing || now < sl->passing_until)
+		if (!sl->s || !sl->passing)
 			continue;
+		if (now < sl->passing_until) {
+			if (sl->passing_until < next_expiry)
+				next_expiry = sl->passing_until;
+			continue;
+		}
 		passing_slots--;
 		while (sl->passing && sl->s) {
 			sl->passing--;
