@@ -225,7 +225,8 @@ static size_t put_lent(const struct msg *m, uint8_t *buf)
 	rec.namelen = (uint16_t)addr_fill(&m->src, m->h.sport, &ss);
 	memcpy(buf, &rec, sizeof(rec));
 	memcpy(buf + sizeof(rec), &ss, rec.namelen);
-	memcpy(buf + sizeof(rec) + rec.namelen, m->data, m->h.len);
+	if (m->h.len) /* a zero-length message has no payload buffer */
+		memcpy(buf + sizeof(rec) + rec.namelen, m->data, m->h.len);
 	return sizeof(rec) + rec.namelen + m->h.len;
 }
 

@@ -9,6 +9,7 @@
 #include <linux/rds.h>
 #include <linux/sockios.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -124,8 +125,24 @@ static bool do_adopt(const struct serve_ctx *ctx, struct client *c, const struct
 	return reply_ret(c, 0);
 }
 
-/* The message a send call carries, as a msghdr over the frame's bytes. */
-static void message_of(const struct ipc_call *call, struct msghdr *m, struct iovec *iov)
+/*
+ * A call's name and control, copied out of the frame: its bytes are at any alignment, and the
+ * core reads them as a sockaddr and as cmsghdrs.
+ */
+struct aligned_args {
+	struct sockaddr_storage name;
+	uint64_t control[IPC_MAX_CONTROL / sizeof(uint64_t)];
+};
+
+static const struct sockaddr *name_of(const struct ipc_call *call, struct aligned_args *a)
+{
+	memcpy(&a->name, call->name, call->h.namelen);
+	return (const struct sockaddr *)&a->name;
+}
+
+/* The message a send call carries, as a msghdr over the frame's data and a's copies. */
+static void message_of(const struct ipc_call *call, struct msghdr *m, struct iovec *iov,
+		       struct aligned_args *a)
 {
 	static uint8_t nothing[1];
 
@@ -135,11 +152,12 @@ static void message_of(const struct ipc_call *call, struct msghdr *m, struct iov
 		*iov = (struct iovec){ nothing, call->h.datalen };
 	*m = (struct msghdr){ .msg_iov = iov, .msg_iovlen = 1 };
 	if (call->h.namelen) {
-		m->msg_name = (void *)call->name;
+		m->msg_name = (void *)name_of(call, a);
 		m->msg_namelen = call->h.namelen;
 	}
 	if (call->h.ctllen) {
-		m->msg_control = (void *)call->control;
+		memcpy(a->control, call->control, call->h.ctllen);
+		m->msg_control = a->control;
 		m->msg_controllen = call->h.ctllen;
 	}
 }
@@ -147,11 +165,12 @@ static void message_of(const struct ipc_call *call, struct msghdr *m, struct iov
 /* A sent message's reply tells the room left, which the client may spend without asking. */
 static bool do_sendmsg(struct client *c, struct api_sock *s, const struct ipc_call *call)
 {
+	struct aligned_args a;
 	struct iovec iov;
 	struct msghdr m;
 	ssize_t ret;
 
-	message_of(call, &m, &iov);
+	message_of(call, &m, &iov, &a);
 	ret = api_sendmsg(s, &m, call->h.flags);
 	if (!reply_ret(c, ret))
 		return false;
@@ -162,11 +181,12 @@ static bool do_sendmsg(struct client *c, struct api_sock *s, const struct ipc_ca
 
 static bool do_send_queued(struct client *c, struct api_sock *s, const struct ipc_call *call)
 {
+	struct aligned_args a;
 	struct iovec iov;
 	struct msghdr m;
 	ssize_t ret;
 
-	message_of(call, &m, &iov);
+	message_of(call, &m, &iov, &a);
 	ret = api_sendmsg_queued(s, &m, call->h.flags);
 	if (ret < 0)
 		log_warn("mprdsd: a message client pid %d counted as sent was refused: %s",
@@ -297,18 +317,36 @@ static bool do_ioctl(struct client *c, struct api_sock *s, const struct ipc_call
 	return true;
 }
 
+/* An option's value, copied out of the frame to memory the core may read as any type. */
+static bool do_setsockopt(struct client *c, struct api_sock *s, const struct ipc_call *call)
+{
+	void *val = NULL;
+	int ret;
+
+	if (!call->h.flags) {
+		val = malloc(call->datacount ? call->datacount : 1);
+		if (!val)
+			return reply_ret(c, -ENOMEM);
+		memcpy(val, call->data, call->datacount);
+	}
+	ret = api_setsockopt(s, call->h.arg1, call->h.arg2, val,
+			     (socklen_t)(val ? call->datacount : call->h.datalen));
+	free(val);
+	return reply_ret(c, ret);
+}
+
 static bool do_socket_call(struct client *c, struct api_sock *s, const struct ipc_call *call)
 {
-	const void *val = call->h.flags ? NULL : call->data;
+	struct aligned_args a;
 
 	switch (call->h.op) {
 	case IPC_RELEASE:
 		sockets_let_go(&c->held, call->h.id);
 		return reply_ret(c, 0);
 	case IPC_BIND:
-		return reply_ret(c, api_bind(s, (const void *)call->name, call->h.namelen));
+		return reply_ret(c, api_bind(s, name_of(call, &a), call->h.namelen));
 	case IPC_CONNECT:
-		return reply_ret(c, api_connect(s, (const void *)call->name, call->h.namelen));
+		return reply_ret(c, api_connect(s, name_of(call, &a), call->h.namelen));
 	case IPC_SENDMSG:
 		return do_sendmsg(c, s, call);
 	case IPC_SEND_QUEUED:
@@ -324,9 +362,7 @@ static bool do_socket_call(struct client *c, struct api_sock *s, const struct ip
 	case IPC_GETSOCKOPT:
 		return do_getsockopt(c, s, call);
 	case IPC_SETSOCKOPT:
-		return reply_ret(
-			c, api_setsockopt(s, call->h.arg1, call->h.arg2, val,
-					  (socklen_t)(val ? call->datacount : call->h.datalen)));
+		return do_setsockopt(c, s, call);
 	case IPC_IOCTL:
 		return do_ioctl(c, s, call);
 	}

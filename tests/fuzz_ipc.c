@@ -18,6 +18,7 @@
 #include "../daemon/rendezvous.c"
 #include "../daemon/serve.c"
 #include "../daemon/sockets.c"
+#include "mprds/clock.h"
 #include "mprds/engine.h"
 
 static struct serve_ctx ctx;
@@ -32,12 +33,15 @@ static void keep_local(uint8_t *name, size_t len)
 {
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
+	sa_family_t family = 0;
 
-	if (len >= sizeof(sin) && ((struct sockaddr *)name)->sa_family == AF_INET) {
+	if (len >= sizeof(family))
+		memcpy(&family, name, sizeof(family)); /* the frame's bytes are not aligned */
+	if (len >= sizeof(sin) && family == AF_INET) {
 		memcpy(&sin, name, sizeof(sin));
 		sin.sin_addr.s_addr = htonl(0x7f00004e);
 		memcpy(name, &sin, sizeof(sin));
-	} else if (len >= sizeof(sin6) && ((struct sockaddr *)name)->sa_family == AF_INET6) {
+	} else if (len >= sizeof(sin6) && family == AF_INET6) {
 		memcpy(&sin6, name, sizeof(sin6));
 		sin6.sin6_addr = in6addr_loopback;
 		memcpy(name, &sin6, sizeof(sin6));
@@ -101,6 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= n;
 	}
 	sockets_let_go_all(&c.held);
+	/* IPC_PASSING holds outlive their client (10 s in mprdsd's loop): here, the input */
+	sockets_expire_passing(clock_now() + 1e9);
 	free(c.out);
 	return 0;
 }
