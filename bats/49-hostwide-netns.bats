@@ -38,24 +38,8 @@ teardown() {
 	done
 }
 
-# make_pair SUBNET: namespaces NS_A (SUBNET.1) and NS_B (SUBNET.2) joined by a veth pair.
-make_pair() {
-	local net=$1
-	ip netns add "$NS_A" && NS_MADE+=("$NS_A")
-	ip netns add "$NS_B" && NS_MADE+=("$NS_B")
-	ip link add veth0 netns "$NS_A" type veth peer name veth0 netns "$NS_B"
-	ip -n "$NS_A" addr add "$net.1/24" dev veth0
-	ip -n "$NS_B" addr add "$net.2/24" dev veth0
-	ip -n "$NS_A" link set lo up
-	ip -n "$NS_B" link set lo up
-	ip -n "$NS_A" link set veth0 up
-	ip -n "$NS_B" link set veth0 up
-	A=$net.1
-	B=$net.2
-}
-
 @test "default instance: the host's daemon listens on *:16385 and [::]:16385; rds-ping to an address nobody bound gets pongs" {
-	make_pair 198.18.30
+	make_ns_pair 198.18.30
 	# host B: its daemon only, no RDS socket bound anywhere
 	ip netns exec "$NS_B" "$MPRDS_BUILD/mprdsd" --ensure >/dev/null
 	run ip netns exec "$NS_B" ss -tlnH "( sport = :$RDS_TCP_PORT )"
@@ -72,7 +56,7 @@ make_pair() {
 
 @test "users: root's daemon serves a non-root user; a non-root user with no daemon gets one of its own" {
 	local pid uid
-	make_pair 198.18.31
+	make_ns_pair 198.18.31
 	# host B: root's daemon, then a process of user nobody served by it
 	ip netns exec "$NS_B" "$MPRDS_BUILD/mprdsd" --ensure >/dev/null
 	run ip netns exec "$NS_B" setpriv --reuid=nobody --regid=nogroup --clear-groups \

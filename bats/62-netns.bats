@@ -26,22 +26,6 @@ teardown() {
 	done
 }
 
-# make_pair SUBNET: namespaces NS_A (SUBNET.1) and NS_B (SUBNET.2) joined by a veth pair.
-make_pair() {
-	local net=$1
-	ip netns add "$NS_A" && NS_MADE+=("$NS_A")
-	ip netns add "$NS_B" && NS_MADE+=("$NS_B")
-	ip link add veth0 netns "$NS_A" type veth peer name veth0 netns "$NS_B"
-	ip -n "$NS_A" addr add "$net.1/24" dev veth0
-	ip -n "$NS_B" addr add "$net.2/24" dev veth0
-	ip -n "$NS_A" link set lo up
-	ip -n "$NS_B" link set lo up
-	ip -n "$NS_A" link set veth0 up
-	ip -n "$NS_B" link set veth0 up
-	A=$net.1
-	B=$net.2
-}
-
 # drop_2pct NS: 2% of the TCP packets to or from port 16385 that reach NS are dropped.
 drop_2pct() {
 	ip netns exec "$1" nft -f - <<-EOF
@@ -75,7 +59,7 @@ in_ns() {
 
 @test "netns: 2% of RDS/TCP packets dropped at random: every message arrives, in order" {
 	local n=${MPRDS_NETNS_MSGS:-20000}
-	make_pair 198.18.11
+	make_ns_pair 198.18.11
 	drop_2pct "$NS_A"
 	drop_2pct "$NS_B"
 	in_ns recv "$NS_B" "$PROGS/rds_seqcheck" recv -c "$n" -t 120 "$B" 6000 "$A" 5000
@@ -91,7 +75,7 @@ in_ns() {
 
 @test "netns: the link goes down under a sender: SO_SNDTIMEO sends end with ETIMEDOUT" {
 	local start elapsed
-	make_pair 198.18.12
+	make_ns_pair 198.18.12
 	in_ns recv "$NS_B" "$PROGS/rds_seqcheck" recv -g -t 60 "$B" 6000 "$A" 5000
 	wait_for_line recv '^ready'
 	# 60 KB messages at 200 a second with SO_SNDTIMEO 1 s; stops at the first ETIMEDOUT.

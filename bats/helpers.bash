@@ -243,3 +243,20 @@ assert_conns() {
 		fail_with_logs "had $want TCP connections between $a and $b, then $n"
 	fi
 }
+
+# make_ns_pair SUBNET: namespaces NS_A (SUBNET.1) and NS_B (SUBNET.2), recorded in NS_MADE for
+# teardown, joined by a veth pair; sets A and B. Addresses in 198.18.0.0/15 only.
+make_ns_pair() {
+	local net=$1
+	ip netns add "$NS_A" && NS_MADE+=("$NS_A")
+	ip netns add "$NS_B" && NS_MADE+=("$NS_B")
+	ip link add veth0 netns "$NS_A" type veth peer name veth0 netns "$NS_B"
+	ip -n "$NS_A" addr add "$net.1/24" dev veth0
+	ip -n "$NS_B" addr add "$net.2/24" dev veth0
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+	ip -n "$NS_A" link set veth0 up
+	ip -n "$NS_B" link set veth0 up
+	A=$net.1
+	B=$net.2
+}

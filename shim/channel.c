@@ -79,6 +79,20 @@ static void close_channel(int fd)
 	REAL(close)(fd);
 }
 
+/* Moves *iov (*n entries) past k bytes that a partial read or write moved. */
+static void iov_advance(struct iovec **iov, size_t *n, size_t k)
+{
+	while (*n && k >= (*iov)->iov_len) {
+		k -= (*iov)->iov_len;
+		(*iov)++;
+		(*n)--;
+	}
+	if (*n) {
+		(*iov)->iov_base = (char *)(*iov)->iov_base + k;
+		(*iov)->iov_len -= k;
+	}
+}
+
 /* Writes every byte of iov[0..n) (a stream: partial writes go on). */
 static int write_all(int fd, struct iovec *iov, size_t n)
 {
@@ -90,15 +104,7 @@ static int write_all(int fd, struct iovec *iov, size_t n)
 			continue;
 		if (k <= 0)
 			return -EPIPE;
-		while (n && (size_t)k >= iov->iov_len) {
-			k -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n) {
-			iov->iov_base = (char *)iov->iov_base + k;
-			iov->iov_len -= (size_t)k;
-		}
+		iov_advance(&iov, &n, (size_t)k);
 	}
 	return 0;
 }
@@ -135,15 +141,7 @@ static int read_all(int fd, struct iovec *iov, size_t n, size_t len, int *passed
 			passed = NULL;
 		}
 		len -= (size_t)k;
-		while (n && (size_t)k >= iov->iov_len) {
-			k -= (ssize_t)iov->iov_len;
-			iov++;
-			n--;
-		}
-		if (n) {
-			iov->iov_base = (char *)iov->iov_base + k;
-			iov->iov_len -= (size_t)k;
-		}
+		iov_advance(&iov, &n, (size_t)k);
 	}
 	return 0;
 }
