@@ -470,6 +470,33 @@ static void merge_lanes(struct conn *c)
 	}
 }
 
+/*
+ * wire.md §7 (7.0+ fan-out check): before the handshake only path 0 takes a connection, so a
+ * peer that reconnects its lanes before its path 0 (it still knows our old handshake) has its
+ * lane k filed as our path 0. Told now that its source port names the lane, we drop that
+ * connection as the kernel does, before any of our data goes on it, and lane k's receive
+ * numbering goes with it: the peer resends its unacknowledged on lane k, where what we had
+ * taken is known, and on path 0 what we had taken before is known again.
+ */
+static void drop_misfiled_path0(struct conn *c)
+{
+	struct path *p0 = &c->paths[0];
+	struct path *lane;
+	char f[ADDR_STRLEN];
+
+	if (c->smaller || !c->peer_sport_idx || c->npaths < 2 || p0->state != PATH_UP ||
+	    !p0->peer_port || p0->peer_port % c->npaths == 0)
+		return;
+	lane = &c->paths[p0->peer_port % c->npaths];
+	if (lane->next_rx_seq < p0->next_rx_seq)
+		lane->next_rx_seq = p0->next_rx_seq;
+	p0->next_rx_seq = p0->rx_seq_at_accept;
+	log_info(
+		"%s connected its lane %d (port %u) before its path 0: dropped, as the kernel does",
+		addr_str(&c->faddr, f), lane->index, p0->peer_port);
+	path_abort(p0, "it was the peer's lane");
+}
+
 void conn_handshake(struct conn *c, const struct wire_exts *ex)
 {
 	char l[ADDR_STRLEN], f[ADDR_STRLEN];
@@ -485,6 +512,7 @@ void conn_handshake(struct conn *c, const struct wire_exts *ex)
 	}
 	c->probe_pending = false;
 	c->peer_sport_idx = ex->has_sport_idx;
+	drop_misfiled_path0(c);
 	open_lanes(c);
 	if (c->npaths == old)
 		return;

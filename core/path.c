@@ -276,6 +276,7 @@ static void shut(struct path *p, const char *why)
 		p->owner->path0_down(c);
 	set_state(p, PATH_DOWN);
 	p->poke = false;
+	p->peer_port = 0;
 	p->tx_offset = 0;
 	wire_parser_reset(&p->parser);
 	requeue_unacked(p);
@@ -330,6 +331,12 @@ void path_release(struct path *p)
 	}
 	p->pongs = 0;
 	wire_parser_reset(&p->parser);
+}
+
+void path_accepted(struct path *p, uint16_t peer_port)
+{
+	p->peer_port = peer_port;
+	p->rx_seq_at_accept = p->next_rx_seq;
 }
 
 bool path_make_room(struct path *p)

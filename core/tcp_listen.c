@@ -244,7 +244,9 @@ static void accept_from_smaller(struct conn *c, int fd, uint16_t port)
 		log_debug("path %d to %s is still being read: connection reset", p->index,
 			  addr_str(&c->faddr, f));
 		tcp_reset(fd);
+		return;
 	}
+	path_accepted(p, port);
 	/* wire.md §6: path 0 up probes (conn_path0_up), on this side too. */
 }
 

@@ -434,6 +434,15 @@ int fake_accept(struct path *p)
 	return 0;
 }
 
+int fake_accept_from(struct path *p, uint16_t port)
+{
+	int err = fake_accept(p);
+
+	if (!err)
+		path_accepted(p, port);
+	return err;
+}
+
 void fake_peer_write(struct path *p, const void *buf, size_t n)
 {
 	struct fake_path *f = fake_of(p);

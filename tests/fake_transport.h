@@ -57,6 +57,8 @@ void fake_fire_retry(struct path *p);
 
 /* The peer connects to us and we accept on p (as the listener would): 0, or -EBUSY. */
 int fake_accept(struct path *p);
+/* The same for a connection from the peer's TCP source port (as the listener records it). */
+int fake_accept_from(struct path *p, uint16_t port);
 /* The peer's TCP delivers n bytes; p reads them (unless its reads are paused). */
 void fake_peer_write(struct path *p, const void *buf, size_t n);
 /* The same for one message: a header and its h->len bytes of payload. */

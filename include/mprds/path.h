@@ -62,6 +62,8 @@ struct path {
 	struct msg_queue sendq, unacked;
 	size_t head_off; /* bytes of the first sendq message already written */
 	uint64_t next_tx_seq, next_rx_seq;
+	uint16_t peer_port; /* source port of the peer's connection we accepted; 0: ours or none */
+	uint64_t rx_seq_at_accept; /* next_rx_seq when that connection was filed here */
 	uint64_t tx_offset; /* bytes written to this connection */
 	uint64_t flush_upto; /* wire.md §13: unacked messages ending here or before are not */
 	bool flush_armed; /* resent (written before the peer's restart was noticed) */
@@ -91,6 +93,8 @@ void path_connecting(struct path *p);
 void path_poked(struct path *p);
 /* The connection is established (connected by us, or accepted: §7); fresh stream state. */
 void path_connected(struct path *p);
+/* The connection just attached to p is the peer's, from TCP source port peer_port. */
+void path_accepted(struct path *p, uint16_t peer_port);
 /* A new connection from the peer replaces p's: false while the old one must be read first. */
 bool path_make_room(struct path *p);
 /* The peer's TCP acknowledged the stream up to acked bytes: frees those messages (true if any). */
