@@ -249,6 +249,15 @@ else
 	@echo "  BATS     no bats/*.bats yet"
 endif
 
+# The in-process engine (MPRDS_ENGINE=process), which the whole suite above does not use: a
+# smoke subset of the same tests.
+BATS_PROCESS_SMOKE := bats/10-python-c.bats bats/20-multipath.bats bats/30-readiness.bats \
+	bats/45-contract.bats bats/60-faults.bats
+integration-process: all
+	@mkdir -p $(BUILD)/check && : > $(BUILD)/check/bats-process.log
+	$(Q)MPRDS_ENGINE=process $(SAN_ENV) $(BATS) --tap --timing --print-output-on-failure \
+		$(BATS_PROCESS_SMOKE) | tee $(BUILD)/check/bats-process.log
+
 fuzz-run: $(FUZZERS)
 	$(Q)bash tools/fuzz.sh $(FUZZ_TIME) $(BUILD)/fuzz/artifacts $(FUZZERS)
 
@@ -272,7 +281,7 @@ check:
 	$(Q)bash tools/deps.sh check
 	$(Q)$(MAKE) --no-print-directory all fuzzers
 	$(Q)rm -rf $(BUILD)/check && mkdir -p $(BUILD)/check
-	$(Q)ret=0; for step in rooms unit integration fuzz-run interop-check; do \
+	$(Q)ret=0; for step in rooms unit integration integration-process fuzz-run interop-check; do \
 		$(MAKE) --no-print-directory $$step || ret=1; done; \
 		cat $(BUILD)/check/*.log 2>/dev/null | awk -v ret=$$ret ' \
 		/^[0-9]+%: Checks: / { gsub(/,/, ""); n = $$3; f = $$5 + $$7; \
@@ -325,7 +334,7 @@ clean:
 format:
 	clang-format -i $$(find core shim include tests tools bats -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all lib tests progs tools fuzzers map rooms unit integration fuzz-run interop interop-check \
+.PHONY: all lib tests progs tools fuzzers map rooms unit integration integration-process fuzz-run interop interop-check \
 	check demo fuzz bench bench-hostwide \
 	install clean format
 

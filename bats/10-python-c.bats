@@ -13,7 +13,7 @@ teardown() { mprds_teardown; }
 	start_bg echo "$PROGS/rds_echo" "$NET.10" 4000 4 20
 	wait_for_line echo '^ready'
 	# python3 is on the larger address: it sends first, so the smaller side is "poked".
-	run timeout 60 "$MPRDS_RUN" "$PY" "$PYDIR/rds_send_check.py" "$NET.11" 4000 "$NET.10" 4000 \
+	run shimt 60 "$PY" "$PYDIR/rds_send_check.py" "$NET.11" 4000 "$NET.10" 4000 \
 		0 1 8192 1048576
 	assert_success
 	assert_line "ok size=0"
@@ -34,7 +34,7 @@ teardown() { mprds_teardown; }
 	start_bg echo "$PY" "$PYDIR/rds_echo.py" "$NET.13" 4100 4 20
 	wait_for_line echo '^ready'
 	# The C program is on the smaller address: it sends first and connects.
-	run timeout 60 "$MPRDS_RUN" "$PROGS/rds_send_check" "$NET.12" 4100 "$NET.13" 4100 \
+	run shimt 60 "$PROGS/rds_send_check" "$NET.12" 4100 "$NET.13" 4100 \
 		0 1 8192 1048576
 	assert_success
 	assert_line "ok size=0"
@@ -51,7 +51,7 @@ teardown() { mprds_teardown; }
 @test "python3 to python3: several 1 MiB messages in a row arrive intact" {
 	start_bg echo "$PY" "$PYDIR/rds_echo.py" "$NET.14" 4200 5 20
 	wait_for_line echo '^ready'
-	run timeout 90 "$MPRDS_RUN" "$PY" "$PYDIR/rds_send_check.py" "$NET.15" 4200 "$NET.14" 4200 \
+	run shimt 90 "$PY" "$PYDIR/rds_send_check.py" "$NET.15" 4200 "$NET.14" 4200 \
 		1048576 1048575 1048576 65537 1048576
 	assert_success
 	assert_line "all 5 sizes ok"
@@ -64,7 +64,7 @@ teardown() { mprds_teardown; }
 	for round in 1 2; do
 		start_bg "echo$round" "$PROGS/rds_echo" "$NET.16" 4300 3 20
 		wait_for_line "echo$round" '^ready'
-		run timeout 60 "$MPRDS_RUN" "$PY" "$PYDIR/rds_send_check.py" \
+		run shimt 60 "$PY" "$PYDIR/rds_send_check.py" \
 			"$NET.17" 4300 "$NET.16" 4300 0 1 8192
 		assert_success
 		assert_line "all 3 sizes ok"

@@ -87,7 +87,7 @@ assert_exchange_complete() {
 	start_bg recv "$PROGS/rds_multi" -m recv -n 16 -c 20 -t 40 "$NET.51" 5000 "$NET.50" 5000
 	wait_for_line recv '^ready'
 	# No hold: the process exits as soon as the last sendto returned.
-	run timeout 60 "$MPRDS_RUN" "$PROGS/rds_multi" -m send -n 16 -c 20 \
+	run shimt 60 "$PROGS/rds_multi" -m send -n 16 -c 20 \
 		"$NET.50" 5000 "$NET.51" 5000
 	assert_success
 	assert_line "total sockets=16 sent=320 recv=0 errors=0"

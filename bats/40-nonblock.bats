@@ -13,7 +13,7 @@ teardown() { mprds_teardown; }
 
 # nonblock_check ADDR CHECK: runs one check of bats/progs/rds_nonblock.c under the shim.
 nonblock_check() {
-	run timeout 30 "$MPRDS_RUN" "$PROGS/rds_nonblock" "$1" 7000 "$2"
+	run shimt 30 "$PROGS/rds_nonblock" "$1" 7000 "$2"
 	assert_success
 	assert_line "ok $2"
 }
@@ -47,7 +47,7 @@ nonblock_check() {
 }
 
 @test "python3: non-blocking recv on an empty RDS socket raises BlockingIOError (EAGAIN)" {
-	run timeout 30 "$MPRDS_RUN" "$PY" "$PYDIR/api_check.py" "$NET.77" 7100 nonblock
+	run shimt 30 "$PY" "$PYDIR/api_check.py" "$NET.77" 7100 nonblock
 	assert_success
 	assert_line "ok nonblocking_recv_eagain"
 	assert_line "ok msg_dontwait_recv_eagain"

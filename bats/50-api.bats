@@ -10,7 +10,7 @@ teardown() { mprds_teardown; }
 
 # api_group ADDR GROUP: runs one group of bats/py/api_check.py; every check must pass.
 api_group() {
-	run timeout 60 "$MPRDS_RUN" "$PY" "$PYDIR/api_check.py" "$1" 8000 "$2"
+	run shimt 60 "$PY" "$PYDIR/api_check.py" "$1" 8000 "$2"
 	assert_success
 	assert_line --regexp '^[0-9]+ checks, 0 failed$'
 }

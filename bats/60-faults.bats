@@ -62,8 +62,8 @@ sum_stat() {
 	run cat "$(log_of send)"
 	assert_line --partial "sent total=$FAULT_MSGS "
 	echo "# $FAULT_MSGS messages over 16 sockets, $kills TCP connections killed," \
-		"$(sum_stat "$(log_of send)" retransmitted) retransmitted," \
-		"$(sum_stat "$(log_of recv)" "duplicates dropped") duplicates dropped" >&3
+		"$(sum_stat "$(engine_log send)" retransmitted) retransmitted," \
+		"$(sum_stat "$(engine_log recv)" "duplicates dropped") duplicates dropped" >&3
 	((kills >= 5)) || fail_with_logs "only $kills connections were killed"
 }
 
@@ -91,6 +91,7 @@ restart_receiver() {
 	wait_for_line recv1 '^first'
 	sleep 1
 	kill_tree "$(pid_of recv1)" KILL
+	kill_host "$r"
 	wait_exit recv1 5 || true
 	sleep 1
 	start_bg recv2 "$PROGS/rds_seqcheck" recv -g -t 60 "$r" 6000 "$s" 5000
@@ -102,7 +103,7 @@ restart_receiver() {
 	assert_stops_ok recv2
 	run cat "$(log_of recv2)"
 	assert_line --regexp '^recv total=[1-9][0-9]* dups=0 reorder=0 gaps=[0-9]+ errors=0$'
-	run cat "$(log_of send)"
+	run cat "$(engine_log send)"
 	assert_line --regexp 'peer .* restarted \(generation [0-9a-f]{8} -> [0-9a-f]{8}\)'
 	RESUME_MS=$((first - ready))
 }
@@ -123,7 +124,7 @@ restart_receiver() {
 	local start elapsed
 	start=$(date +%s%N)
 	# Nobody serves $NET.97: 60 KB messages fill the send buffer, then SO_SNDTIMEO 300 ms.
-	run timeout 30 env MPRDS_LINGER_MS=500 "$MPRDS_RUN" "$PROGS/rds_seqcheck" send -c 0 -s 60000 \
+	MPRDS_LINGER_MS=500 run shimt 30 "$PROGS/rds_seqcheck" send -c 0 -s 60000 \
 		-T 300 -x -t 20 "$NET.96" 5000 "$NET.97" 6000
 	elapsed=$((($(date +%s%N) - start) / 1000000))
 	assert_success

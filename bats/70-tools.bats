@@ -23,7 +23,7 @@ teardown() { mprds_teardown; }
 	# one socket that expects nothing, then holds until SIGTERM
 	start_bg peer "$PROGS/rds_multi" -m recv -n 1 -c 0 -H 30 "$NET.101" 4000 "$NET.100" 4000
 	wait_for_line peer '^ready'
-	run timeout 30 "$MPRDS_RUN" "$TOOLS/mprds-ping" -c 3 -i 0.2 -v -I "$NET.100" "$NET.101"
+	run shimt 30 "$TOOLS/mprds-ping" -c 3 -i 0.2 -v -I "$NET.100" "$NET.101"
 	assert_success
 	assert_line --regexp "^ +1: [0-9]+ usec from $NET.101:0, 0 bytes$"
 	assert_line --regexp "^ +2: [0-9]+ usec from $NET.101:0, 0 bytes$"
@@ -38,20 +38,20 @@ teardown() { mprds_teardown; }
 @test "mprds-ping: a python3 peer answers too, in rds-ping's output format" {
 	start_bg peer "$PY" "$PYDIR/rds_echo.py" "$NET.103" 4000 0 30
 	wait_for_line peer '^ready'
-	run timeout 30 "$MPRDS_RUN" "$TOOLS/mprds-ping" -c 2 -i 100ms -Q 0 -I "$NET.102" "$NET.103"
+	run shimt 30 "$TOOLS/mprds-ping" -c 2 -i 100ms -Q 0 -I "$NET.102" "$NET.103"
 	assert_success
 	assert_line --regexp '^ +1: [0-9]+ usec$'
 	assert_line --regexp '^ +2: [0-9]+ usec$'
 }
 
 @test "mprds-ping: an address of its own process answers at once" {
-	run timeout 30 "$MPRDS_RUN" "$TOOLS/mprds-ping" -c 2 -i 0.1 -v -I "$NET.104" "$NET.104"
+	run shimt 30 "$TOOLS/mprds-ping" -c 2 -i 0.1 -v -I "$NET.104" "$NET.104"
 	assert_success
 	assert_line --regexp "^ +2: [0-9]+ usec from $NET.104:0, 0 bytes$"
 }
 
 @test "mprds-ping: nobody serves the address: no reply, status 1" {
-	run timeout 30 "$MPRDS_RUN" "$TOOLS/mprds-ping" -c 2 -i 0.2 -I "$NET.105" "$NET.106"
+	run shimt 30 "$TOOLS/mprds-ping" -c 2 -i 0.2 -I "$NET.105" "$NET.106"
 	assert_failure 1
 	refute_output --regexp 'usec'
 }
@@ -69,11 +69,18 @@ start_pair() {
 	assert_conns "$NET.110" "$NET.111" 8
 }
 
+# engine_name NAME: how mprds-info heads the engine that serves NAME: its pid and command.
+engine_name() {
+	local pid
+	pid=$(host_pid "$1")
+	echo "$pid \\($(cat "/proc/$pid/comm")\\)"
+}
+
 @test "mprds-info: the sockets, connection and 8 paths of a process" {
 	start_pair
-	run timeout 30 "$TOOLS/mprds-info" -p "$(pid_of second)" -k -n -T --paths
+	run timeout 30 "$TOOLS/mprds-info" -p "$(host_pid second)" -k -n -T --paths
 	assert_success
-	assert_line --regexp "^mprds process $(pid_of second) \(rds_multi\): 16 sockets, 1 connections, npaths 8, tcp port $RDS_TCP_PORT$"
+	assert_line --regexp "^mprds process $(engine_name second): 16 sockets, 1 connections, npaths 8, tcp port $RDS_TCP_PORT$"
 	local port n
 	for ((port = 5000; port < 5016; port++)); do
 		assert_line --regexp "^ +$NET.110 +$port +0\.0\.0\.0 +0 +[0-9]+ +[0-9]+ +[0-9]+$"
@@ -97,8 +104,8 @@ start_pair() {
 	start_pair
 	run timeout 30 "$TOOLS/mprds-info"
 	assert_success
-	assert_line --regexp "^mprds process $(pid_of first) \(rds_multi\): 16 sockets"
-	assert_line --regexp "^mprds process $(pid_of second) \(rds_multi\): 16 sockets"
+	assert_line --regexp "^mprds process $(engine_name first): 16 sockets"
+	assert_line --regexp "^mprds process $(engine_name second): 16 sockets"
 	assert_line "Counters:"
 	assert_line --regexp '^ +conn_reset +[0-9]+$'
 	assert_line --regexp '^ +mprds_path_msgs_sent +[1-9][0-9]*$'
@@ -111,7 +118,7 @@ start_pair() {
 	assert_line "mprds Paths:"
 	assert_line --regexp "^ +$NET.111 +$NET.110 +[0-7]/8 up +$RDS_TCP_PORT "
 	# one process's engine counts under the kernel's names: messages, probes, maps, reads
-	run timeout 30 "$TOOLS/mprds-info" -c -p "$(pid_of second)"
+	run timeout 30 "$TOOLS/mprds-info" -c -p "$(host_pid second)"
 	assert_success
 	local c
 	for c in send_queued copy_from_user recv_queued recv_delivered copy_to_user \
@@ -120,7 +127,7 @@ start_pair() {
 		assert_line --regexp "^ *$c +[1-9][0-9]*$" # the longest names fill the column
 	done
 	assert_line --regexp '^ *recv_drop_no_sock +0$'
-	run timeout 30 "$TOOLS/mprds-info" -6 -k -n -p "$(pid_of first)"
+	run timeout 30 "$TOOLS/mprds-info" -6 -k -n -p "$(host_pid first)"
 	assert_success
 	assert_line --regexp "^ +$NET.111 +5015 +:: +0 +[0-9]+ +[0-9]+ +[0-9]+$"
 	assert_line --regexp "^ +$NET.111 +$NET.110 +[0-9]+ +[0-9]+ +--C$"
@@ -132,7 +139,7 @@ start_pair() {
 }
 
 @test "getsockopt RDS_INFO_* inside a program: size probe, its own sockets, ENOPROTOOPT" {
-	run timeout 30 "$MPRDS_RUN" "$PY" -c '
+	run shimt 30 "$PY" -c '
 import errno, socket, struct, sys
 SOL_RDS, RDS_INFO_SOCKETS, RDS6_INFO_SOCKETS, RDS_INFO_IB_CONNECTIONS = 276, 10006, 10015, 10008
 addr = sys.argv[1]
@@ -165,7 +172,7 @@ except OSError as e:
 @test "mprds-stress: a 2 s run prints throughput lines and a summary on both sides" {
 	start_bg passive "$TOOLS/mprds-stress" -r "$NET.113" -p 4000
 	wait_for_line passive '^waiting'
-	run timeout 60 "$MPRDS_RUN" "$TOOLS/mprds-stress" -r "$NET.112" -s "$NET.113" -p 4000 \
+	run shimt 60 "$TOOLS/mprds-stress" -r "$NET.112" -s "$NET.113" -p 4000 \
 		-T 2 -d 4 -q 4K
 	assert_success
 	assert_line --regexp '^tsks +tx/s +rx/s +tx\+rx K/s +tx us/c +rtt us$'
@@ -183,7 +190,7 @@ except OSError as e:
 @test "mprds-stress: 4 tasks as threads, summary only" {
 	start_bg passive "$TOOLS/mprds-stress" -r "$NET.115"
 	wait_for_line passive '^waiting'
-	run timeout 60 "$MPRDS_RUN" "$TOOLS/mprds-stress" -r "$NET.114" -s "$NET.115" \
+	run shimt 60 "$TOOLS/mprds-stress" -r "$NET.114" -s "$NET.115" \
 		-t 4 --threads -T 2 -z
 	assert_success
 	refute_line --regexp '^tsks'

@@ -2,8 +2,8 @@
 # Common set-up for the mprds bats tests: real processes under mprds-run on loopback
 # addresses, every wait bounded, every started process stopped by its PID.
 #
-# Addresses: one process per local address, so each test uses its own, $NET.N below. NET is
-# 127.X.0 with X (1..250) drawn from this bats run, so that two runs of the suite at once on
+# Addresses: each test host has a local address of its own, $NET.N below (in host-wide mode,
+# the default, an mprdsd instance named after it; in-process, one process). NET is 127.X.0 with X (1..250) drawn from this bats run, so that two runs of the suite at once on
 # one machine (two developers' `make check`) almost never share an address; `make demo` uses
 # 127.0.0.2/.3. MPRDS_TEST_NET=127.0.0 (say) fixes it.
 #   00-wrapper     127.0.0.30 (TCP/UDP only)
@@ -36,6 +36,23 @@ if [[ -z ${MPRDS_TEST_NET:-} ]]; then
 fi
 NET=$MPRDS_TEST_NET
 
+# Host-wide mode (MPRDS_ENGINE=daemon, the default): one machine is several RDS hosts as one
+# mprdsd instance per loopback address (MPRDS_INSTANCE), named here by this run and the
+# address, each logging to mprdsd-ADDR.log among the test's logs. The in-process engine
+# (MPRDS_ENGINE=process) needs none of it: each process is its own host.
+RUN_TAG="t$(cksum <<<"${BATS_RUN_TMPDIR:-$PPID}" | cut -d' ' -f1)"
+host_wide() { [[ ${MPRDS_ENGINE:-daemon} != process ]]; }
+# The addresses that name a test host: loopback here; the interop suite adds its own.
+HOST_ADDR_RE='^(127\.[0-9]+\.[0-9]+\.[0-9]+)'
+# An instance name holds letters, digits, '_', '.', '-' and at most 32 of them.
+instance_of_addr() {
+	if [[ $1 =~ ^[0-9.]+$ ]]; then
+		echo "$RUN_TAG-$1"
+	else
+		echo "$RUN_TAG-h$(cksum <<<"$1" | cut -d' ' -f1)"
+	fi
+}
+
 # Call from setup(): checks the build and starts with no recorded process.
 mprds_setup() {
 	local f
@@ -47,7 +64,98 @@ mprds_setup() {
 	BG_PIDS=()
 	declare -gA BG_PID_OF=()
 	declare -gA BG_DONE=()
+	declare -gA BG_HOST_OF=()
+	declare -gA TEST_INSTANCES=()
 	LOGDIR="$BATS_TEST_TMPDIR"
+	# a test's daemons go with their last client (teardown kills any left, by PID)
+	export MPRDS_IDLE_EXIT=${MPRDS_IDLE_EXIT:-1}
+}
+
+# The first loopback address among the arguments (as "A", "A:port" or "A,..."): the host a
+# test program plays, by the convention that a program names its own address first.
+first_host_addr() {
+	local a
+	for a in "$@"; do
+		if [[ $a =~ $HOST_ADDR_RE ]]; then
+			echo "${BASH_REMATCH[1]}"
+			return
+		fi
+	done
+}
+
+# host_env ARGS...: sets HOST_ENV to the variables that make a program with these arguments
+# a process of its host: its instance and the instance's log. None when the instance is set
+# already, in process mode, or when no loopback address is named.
+host_env() {
+	host_env_for "$(first_host_addr "$@")"
+}
+
+# host_env_for ADDR: HOST_ENV for a process of the host at ADDR.
+host_env_for() {
+	local addr=$1 inst
+	HOST_ENV=()
+	host_wide && [[ -z ${MPRDS_INSTANCE+x} ]] || return 0
+	[[ -n $addr ]] || return 0
+	inst=$(instance_of_addr "$addr")
+	TEST_INSTANCES[$inst]=1
+	HOST_ENV=("MPRDS_INSTANCE=$inst")
+	[[ -n ${MPRDS_DAEMON_LOG:-} ]] || HOST_ENV+=("MPRDS_DAEMON_LOG=$LOGDIR/mprdsd-$addr.log")
+}
+
+# shim PROG ARGS...: runs PROG under mprds-run in the foreground as a process of its host.
+shim() {
+	host_env "$@"
+	env "${HOST_ENV[@]}" "$MPRDS_RUN" "$@"
+}
+
+# shimt SECS PROG ARGS...: the same under timeout(1).
+shimt() {
+	local t=$1
+	shift
+	host_env "$@"
+	timeout "$t" env "${HOST_ENV[@]}" "$MPRDS_RUN" "$@"
+}
+
+# engine_log NAME: where the engine's log lines for NAME's host go: its daemon's log in
+# host-wide mode, NAME's own log in process mode.
+engine_log() {
+	local addr=${BG_HOST_OF[$1]:-}
+	if host_wide && [[ -n $addr ]]; then
+		echo "$LOGDIR/mprdsd-$addr.log"
+	else
+		log_of "$1"
+	fi
+}
+
+# host_pid NAME: the process that holds NAME's host's engine: its daemon in host-wide mode
+# (the first that answers its instance), NAME itself in process mode.
+host_pid() {
+	local addr=${BG_HOST_OF[$1]:-}
+	if host_wide && [[ -n $addr ]]; then
+		daemon_pids "$(instance_of_addr "$addr")" | head -n 1
+	else
+		pid_of "$1"
+	fi
+}
+
+# wait_for_engine_line NAME REGEX [TIMEOUT_S=10]: wait_for_line in engine_log NAME.
+wait_for_engine_line() {
+	wait_for_line_in "$1" "$(engine_log "$1")" "${@:2}"
+}
+
+# daemon_pids INSTANCE: the pids of processes listening on INSTANCE's rendezvous name.
+daemon_pids() {
+	ss -xlpH | grep -F "@mprdsd." | grep -F ".$1 " | grep -o 'pid=[0-9]*' | cut -d= -f2 |
+		sort -u
+}
+
+# kill_host ADDR [SIGNAL=KILL]: the host at ADDR dies: its daemon (host-wide mode), by PID.
+kill_host() {
+	local pid
+	host_wide || return 0
+	for pid in $(daemon_pids "$(instance_of_addr "$1")"); do
+		kill -s "${2:-KILL}" "$pid" 2>/dev/null || true
+	done
 }
 
 # Checks that build/progs/NAME exists for each NAME.
@@ -62,16 +170,27 @@ log_of() { echo "$LOGDIR/$1.log"; }
 
 # start_bg NAME [VAR=VALUE ...] PROG [ARGS...]
 # Starts PROG under mprds-run in the background with the variables set, stdout and stderr to
-# $(log_of NAME), and records its PID. fd 3 is closed so bats never waits on it.
+# $(log_of NAME), and records its PID. fd 3 is closed so bats never waits on it. The host it
+# plays is the first loopback address among ARGS, or AS_HOST=ADDR among the variables.
 start_bg() {
-	local name=$1
+	local name=$1 as_host=
 	shift
 	local -a envs=()
 	while [[ $# -gt 0 && $1 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; do
-		envs+=("$1")
+		if [[ $1 == AS_HOST=* ]]; then
+			as_host=${1#AS_HOST=}
+		else
+			envs+=("$1")
+		fi
 		shift
 	done
+	[[ -n $as_host ]] || as_host=$(first_host_addr "$@")
 	[[ -z ${BG_PID_OF[$name]:-} ]] || fail "start_bg: $name already started"
+	if [[ " ${envs[*]}" != *" MPRDS_INSTANCE="* ]]; then
+		host_env_for "$as_host"
+		envs+=("${HOST_ENV[@]}")
+		BG_HOST_OF[$name]=$as_host
+	fi
 	env "${envs[@]}" "$MPRDS_RUN" "$@" </dev/null >"$(log_of "$name")" 2>&1 3>&- &
 	BG_PIDS+=("$!")
 	BG_PID_OF[$name]=$!
@@ -115,8 +234,12 @@ fail_with_logs() {
 # wait_for_line NAME REGEX [TIMEOUT_S=10]: until NAME's log has a line matching REGEX (ERE).
 # Fails early if the process exits without printing it.
 wait_for_line() {
-	local name=$1 re=$2 t=${3:-10} log pid i
-	log=$(log_of "$name")
+	wait_for_line_in "$1" "$(log_of "$1")" "${@:2}"
+}
+
+# wait_for_line_in NAME LOG REGEX [TIMEOUT_S=10]: the same in LOG, while NAME runs.
+wait_for_line_in() {
+	local name=$1 log=$2 re=$3 t=${4:-10} pid i
 	pid=$(pid_of "$name")
 	for ((i = 0; i < t * 10; i++)); do
 		grep -qE -- "$re" "$log" 2>/dev/null && return 0
@@ -176,7 +299,7 @@ assert_stops_ok() {
 
 # Call from teardown(): stops every recorded process that is still there, by PID.
 mprds_teardown() {
-	local pid i
+	local pid i inst
 	for pid in "${BG_PIDS[@]}"; do
 		[[ -n ${BG_DONE[$pid]:-} ]] && continue
 		proc_alive "$pid" && kill_tree "$pid" TERM
@@ -190,6 +313,11 @@ mprds_teardown() {
 		proc_alive "$pid" && kill_tree "$pid" KILL
 		wait "$pid" 2>/dev/null || true
 		BG_DONE[$pid]=1
+	done
+	for inst in "${!TEST_INSTANCES[@]}"; do
+		for pid in $(daemon_pids "$inst"); do
+			kill -KILL "$pid" 2>/dev/null || true
+		done
 	done
 	dump_logs
 }

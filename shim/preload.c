@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "mprds/log.h"
 #include "shim.h"
 
 /* The most fds the table covers, whatever RLIMIT_NOFILE says (32 MiB of address space). */
@@ -136,7 +137,9 @@ bool shim_use_daemon(void)
 	if (use < 0) {
 		const char *v = getenv("MPRDS_ENGINE");
 
-		use = v && !strcmp(v, "daemon");
+		use = !v || strcmp(v, "process") != 0;
+		if (v && strcmp(v, "process") != 0 && strcmp(v, "daemon") != 0)
+			log_warn("MPRDS_ENGINE=%s is neither daemon nor process: using daemon", v);
 	}
 	return use;
 }

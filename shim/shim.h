@@ -142,7 +142,7 @@ int shim_engine(struct engine **out);
 int shim_sock_new(struct api_sock *s, int fd, bool cloexec);
 /* The application's fd app for the socket id of mprdsd: app, or -errno with it closed. */
 int shim_sock_new_remote(uint32_t id, int app);
-/* Do RDS sockets go to mprdsd (MPRDS_ENGINE=daemon) rather than an in-process engine? */
+/* Do RDS sockets go to mprdsd (the default) rather than an in-process engine (MPRDS_ENGINE=process)? */
 bool shim_use_daemon(void);
 int shim_attach(int fd, struct shim_sock *p);
 void shim_detach_range(unsigned int first, unsigned int last);

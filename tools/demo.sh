@@ -6,13 +6,15 @@
 #   127.0.0.2  build/progs/rds_multi   a C program written against <linux/rds.h>
 #   127.0.0.3  tools/demo_peer.py      the system python3, socket.AF_RDS
 #
-# Both run under build/mprds-run with MPRDS_LOG=info. Each opens 16 RDS sockets bound to
-# ports 5000..5015; socket i of each side sends COUNT messages to socket i of the other and
-# checks what it receives (source, order, content). While both are alive the demo shows the
-# TCP connections on port 16385 between the two addresses (ss); then it stops them (SIGTERM)
+# Part one runs both under build/mprds-run with MPRDS_LOG=info and the in-process engine
+# (MPRDS_ENGINE=process: each process is a host of its own, and logs itself). Each opens 16
+# RDS sockets bound to ports 5000..5015; socket i of each side sends COUNT messages to socket
+# i of the other and checks what it receives (source, order, content). While both are alive
+# the demo shows the TCP connections on port 16385 between the two addresses (ss); then it stops them (SIGTERM)
 # and shows what the library printed at exit (per-path counters) and a summary.
-# Then the same two addresses as two hosts of host-wide RDS: on each, two processes share the
-# address, served by that host's mprdsd, all four over one set of 8 TCP paths.
+# Then the same two addresses as two hosts of host-wide RDS (the default engine): on each, two
+# processes share the address, served by that host's mprdsd, all four over one set of 8 TCP
+# paths.
 # Finishes by itself in well under 60 s; stops only the processes it started, by PID.
 set -euo pipefail
 
@@ -123,8 +125,10 @@ paths() {
 
 indent() { sed "s/^/  $1 /"; }
 
+# Part one: the in-process engine, one process per host.
+export MPRDS_ENGINE=process
 section "python3 on $PY_ADDR: $NSOCK RDS sockets, ports $BASE..$((BASE + NSOCK - 1)), waits for its peer"
-echo "\$ MPRDS_LOG=info mprds-run $PY tools/demo_peer.py -W -n $NSOCK -c $COUNT $PY_ADDR $BASE $C_ADDR $BASE"
+echo "\$ MPRDS_ENGINE=process MPRDS_LOG=info mprds-run $PY tools/demo_peer.py -W -n $NSOCK -c $COUNT $PY_ADDR $BASE $C_ADDR $BASE"
 MPRDS_LOG=info "$RUN" "$PY" "$PY_PEER" -m both -W -n "$NSOCK" -c "$COUNT" -H 25 -t 20 \
 	"$PY_ADDR" "$BASE" "$C_ADDR" "$BASE" </dev/null >"$TMP/py.out" 2>"$TMP/py.err" &
 PY_PID=$!
@@ -133,7 +137,7 @@ wait_line "$TMP/py.out" '^ready' 10 "$PY_PID"
 indent '[py]' <"$TMP/py.out"
 
 section "C program on $C_ADDR: $NSOCK RDS sockets, sends first"
-echo "\$ MPRDS_LOG=info mprds-run build/progs/rds_multi -n $NSOCK -c $COUNT $C_ADDR $BASE $PY_ADDR $BASE"
+echo "\$ MPRDS_ENGINE=process MPRDS_LOG=info mprds-run build/progs/rds_multi -n $NSOCK -c $COUNT $C_ADDR $BASE $PY_ADDR $BASE"
 MPRDS_LOG=info "$RUN" "$C_PROG" -m both -n "$NSOCK" -c "$COUNT" -H 25 -t 20 \
 	"$C_ADDR" "$BASE" "$PY_ADDR" "$BASE" </dev/null >"$TMP/c.out" 2>"$TMP/c.err" &
 C_PID=$!
@@ -195,11 +199,12 @@ else
 	exit 1
 fi
 
-# Part two: host-wide RDS. Each address is a host whose mprdsd serves all its processes
-# (MPRDS_ENGINE=daemon; an instance per host, as two machines would have one each).
+# Part two: host-wide RDS, the default. Each address is a host whose mprdsd serves all its
+# processes (an instance per host, as two machines would have one each).
 HW_BASE=6000
 HALF=$((NSOCK / 2))
-export MPRDS_ENGINE=daemon MPRDS_IDLE_EXIT=3 MPRDS_DAEMON_LOG="$TMP/mprdsd.log"
+unset MPRDS_ENGINE
+export MPRDS_IDLE_EXIT=3 MPRDS_DAEMON_LOG="$TMP/mprdsd.log"
 INST_C="demo$$c" INST_PY="demo$$py"
 
 # hw_start NAME INSTANCE PROG ADDR BASE PEER [-W]: one process of a host, HALF sockets from
@@ -212,7 +217,7 @@ hw_start() {
 	eval "${name}_PID=$!"
 }
 
-section "host-wide: 2 python3 processes share $PY_ADDR, 2 C programs share $C_ADDR (MPRDS_ENGINE=daemon)"
+section "host-wide: 2 python3 processes share $PY_ADDR, 2 C programs share $C_ADDR (mprdsd, MPRDS_INSTANCE per host)"
 echo "  each process: $HALF sockets; one mprdsd per address serves both of its processes"
 hw_start hwpy1 "$INST_PY" "$PY $PY_PEER" "$PY_ADDR" "$HW_BASE" "$C_ADDR" -W
 hw_start hwpy2 "$INST_PY" "$PY $PY_PEER" "$PY_ADDR" "$((HW_BASE + HALF))" "$C_ADDR" -W

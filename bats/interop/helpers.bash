@@ -16,6 +16,8 @@ K=${KVMRDS_GUEST_IP:-198.18.1.2}
 S=${KVMRDS_HOST_IP:-198.18.1.1}
 L=198.18.1.9
 L1=198.18.1.10
+# Host-wide mode: each of our addresses is a host of its own (an mprdsd instance), IPv6 too.
+HOST_ADDR_RE='^(198\.1[89]\.[0-9]+\.[0-9]+|fe80:[0-9a-f:]*%[A-Za-z0-9_.-]+)'
 GP=$PROGS # the same path in the guest (run.sh shares the run directory, which holds them)
 # Guest job names: unique per bats run and test, so that a second run against the same guest
 # never reads the output of an earlier one.
@@ -222,8 +224,8 @@ need_before_2026_maps() {
 # for its fd, which ss -p shows) and the client's source port (the end that is not 16385).
 h_lanes() {
 	local pid log
-	pid=$(pid_of "$1")
-	log=$(log_of "$1")
+	pid=$(host_pid "$1")
+	log=$(engine_log "$1")
 	ss -Htnp state established '( sport = :16385 or dport = :16385 )' |
 		awk -v pid="$pid" -v peer="${2:-$K}" -v logf="$log" '
 		BEGIN {

@@ -278,8 +278,8 @@ path_report() {
 		fail_with_logs "the kernel did not get all $STREAM_TOTAL messages in order"
 	h_wait_line send '^done' 10
 	assert_stops_ok send
-	path_report "$(log_of send)"
-	grep -qE 'path [0-7]: down' "$(log_of send)" || fail_with_logs "no path of ours went down"
+	path_report "$(engine_log send)"
+	grep -qE 'path [0-7]: down' "$(engine_log send)" || fail_with_logs "no path of ours went down"
 }
 
 @test "ss -K of a path in the guest during a stream kernel -> mprds: completes, nothing lost or duplicated" {
@@ -294,8 +294,8 @@ path_report() {
 	grep -q "total sockets=16 sent=0 recv=$STREAM_TOTAL errors=0" "$(log_of recv)" ||
 		fail_with_logs "mprds did not get all $STREAM_TOTAL messages in order"
 	g_wait_line send '^done' 10
-	path_report "$(log_of recv)"
-	grep -qE 'path [0-7]: down' "$(log_of recv)" || fail_with_logs "no path of ours went down"
+	path_report "$(engine_log recv)"
+	grep -qE 'path [0-7]: down' "$(engine_log recv)" || fail_with_logs "no path of ours went down"
 }
 
 @test "ss -K of a path in the guest during a stream mprds (larger) -> kernel: the kernel reconnects, nothing lost or duplicated" {
@@ -311,8 +311,8 @@ path_report() {
 		fail_with_logs "the kernel did not get all $STREAM_TOTAL messages in order"
 	h_wait_line send '^done' 10
 	assert_stops_ok send
-	path_report "$(log_of send)"
-	grep -qE 'path [0-7]: down' "$(log_of send)" || fail_with_logs "no path of ours went down"
+	path_report "$(engine_log send)"
+	grep -qE 'path [0-7]: down' "$(engine_log send)" || fail_with_logs "no path of ours went down"
 }
 
 @test "ss -K of every path at once during a stream kernel -> mprds: completes, nothing lost or duplicated" {
@@ -325,7 +325,7 @@ path_report() {
 	killer_done
 	killed_mid_stream
 	assert_exits_ok recv 120
-	path_report "$(log_of recv)"
+	path_report "$(engine_log recv)"
 	grep -q "total sockets=16 sent=0 recv=$STREAM_TOTAL errors=0" "$(log_of recv)" ||
 		fail_with_logs "mprds did not get all $STREAM_TOTAL messages in order"
 	g_wait_line send '^done' 10
@@ -345,7 +345,7 @@ path_report() {
 		fail_with_logs "the kernel did not get all $STREAM_TOTAL messages in order"
 	h_wait_line send '^done' 10
 	assert_stops_ok send
-	path_report "$(log_of send)"
+	path_report "$(engine_log send)"
 }
 
 @test "peer restart (rds_tcp reloaded in the guest): mprds reconnects, traffic resumes both ways" {
@@ -458,10 +458,10 @@ lanes_at_once() {
 	lanes_by_port "$after"
 	h_wait_line recv '^done' 120
 	assert_stops_ok recv
-	path_report "$(log_of recv)"
+	path_report "$(engine_log recv)"
 	grep -q "total sockets=16 sent=0 recv=$STREAM_TOTAL errors=0" "$(log_of recv)" ||
 		fail_with_logs "mprds did not get all $STREAM_TOTAL messages in order"
-	lanes_at_once "$(log_of recv)"
+	lanes_at_once "$(engine_log recv)"
 	g_wait_line send '^done' 10
 }
 
@@ -485,7 +485,7 @@ lanes_at_once() {
 	lanes_groups "$after"
 	h_wait_line recv '^done' 120
 	assert_stops_ok recv
-	path_report "$(log_of recv)"
+	path_report "$(engine_log recv)"
 	grep -q "total sockets=16 sent=0 recv=$STREAM_TOTAL errors=0" "$(log_of recv)" ||
 		fail_with_logs "mprds did not get all $STREAM_TOTAL messages in order"
 	g_wait_line send '^done' 10
@@ -535,7 +535,7 @@ g_capture_end() {
 	assert_stops_ok rounds
 	# The new generation, as our log saw it.
 	local line
-	line=$(grep -E "peer $K restarted \(generation [0-9a-f]{8} -> [0-9a-f]{8}\)" "$(log_of rounds)")
+	line=$(grep -E "peer $K restarted \(generation [0-9a-f]{8} -> [0-9a-f]{8}\)" "$(engine_log rounds)")
 	observe "$line"
 	[[ $(wc -l <<<"$line") == 1 && -n $line ]] || fail_with_logs "want one 'peer $K restarted' line"
 	[[ $line =~ generation\ ([0-9a-f]{8})\ -\>\ ([0-9a-f]{8}) ]] &&
@@ -560,6 +560,7 @@ g_capture_end() {
 	g_start send "exec $GP/rds_seqcheck send -n 16 -c 0 -d 60 -r 400 -T 200 -t 90 $K 9300 $S 8300"
 	h_wait_line recv1 '^progress t=[0-9]+ recv=([2-9][0-9]|[1-9][0-9]{2,})$' 30
 	kill -KILL "$(pid_of recv1)"
+	kill_host "$S" # host-wide: our engine is the daemon's
 	local pcap=$G/restart-ours.pcap
 	g_capture tcpdump "$pcap"
 	h_start recv2 "$PROGS/rds_seqcheck" recv -g -n 16 -t 60 -p 250 "$S" 8300 "$K" 9300
@@ -607,7 +608,7 @@ g_capture_end() {
 	before=$(h_wait_lanes rounds "") || fail_with_logs "not 8 paths: $before"
 	lanes_by_port "$before"
 	local downs
-	downs=$(grep -c ': down' "$(log_of rounds)" || true)
+	downs=$(grep -c ': down' "$(engine_log rounds)" || true)
 	/usr/bin/python3 "$BATS_TEST_DIRNAME/park.py" "$S" "$K" 3 6 >"$LOGDIR/park.log" 2>&1 &
 	local park=$!
 	local port i
@@ -629,7 +630,7 @@ g_capture_end() {
 	grep -q '^round 2 ok' "$(log_of rounds)" || fail_with_logs "round 2 (after the ninth connection) failed"
 	assert_stops_ok rounds
 	[[ $after == "$before" ]] || fail_with_logs "our paths changed: before $(tr '\n' ' ' <<<"$before"), after $(tr '\n' ' ' <<<"$after")"
-	[[ $(grep -c ': down' "$(log_of rounds)" || true) == "$downs" ]] || fail_with_logs "a path of ours went down"
+	[[ $(grep -c ': down' "$(engine_log rounds)" || true) == "$downs" ]] || fail_with_logs "a path of ours went down"
 	# What the kernel did with it: kept it open and did not read (or answer) the probe.
 	grep -q '^held 6 s: open, 0 bytes received' "$LOGDIR/park.log" ||
 		fail_with_logs "the kernel did not keep the ninth connection open and silent"
@@ -713,8 +714,8 @@ v6_kill_one() {
 		fail_with_logs "the kernel did not get all $STREAM_TOTAL messages in order"
 	h_wait_line send '^done' 10
 	assert_stops_ok send
-	path_report "$(log_of send)"
-	grep -qE 'path [0-7]: down' "$(log_of send)" || fail_with_logs "no path of ours went down"
+	path_report "$(engine_log send)"
+	grep -qE 'path [0-7]: down' "$(engine_log send)" || fail_with_logs "no path of ours went down"
 }
 
 @test "IPv6 link-local, smaller: pings both ways (zero-length to port 0), pongs back" {
@@ -761,10 +762,10 @@ v6_kill_one() {
 	grep -q '^round 1 ok' "$(log_of rounds)" || fail_with_logs "round 1 failed"
 	# Ours: what getsockopt(RDS6_INFO_*) returns inside the program (its engine answers).
 	local ours theirs
-	ours=$("$MPRDS_BUILD/mprds-info" -6 -n -k -p "$(pid_of rounds)" 2>&1)
+	ours=$("$MPRDS_BUILD/mprds-info" -6 -n -k -p "$(host_pid rounds)" 2>&1)
 	g_run info 30 "exec $GP/../mprds-info --self -6 -n -k"
 	theirs=$output
-	observe "--- mprds-info -6 -n -k -p $(pid_of rounds) (the mprds program):" "$ours" \
+	observe "--- mprds-info -6 -n -k -p $(host_pid rounds) (the mprds program):" "$ours" \
 		"--- mprds-info --self -6 -n -k in the guest (the kernel):" "$theirs"
 	# Connections: ours S6 -> G6, the kernel's G6 -> S6, each connected (flag C).
 	awk -v l="$O6" -v f="$G6" '$1 == l && $2 == f && $5 ~ /C/ { ok = 1 } END { exit !ok }' <<<"$ours" ||

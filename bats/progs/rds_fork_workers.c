@@ -5,15 +5,20 @@
  * In the style of rds-stress: the parent opens an RDS socket on ADDR_PREFIX.FIRST, then forks
  * `workers` children; child i opens its own socket on ADDR_PREFIX.(FIRST+1+i) after the fork,
  * sends `count` numbered messages to PEER:PEERPORT (an echo server) and checks every echo in
- * order. A child also checks that the socket inherited from the parent refuses to work
- * (EBADF: it belongs to the parent's engine). The parent, after its children, still
- * exchanges a message on its own socket. Every wait is bounded (SO_RCVTIMEO, alarm).
+ * order. A child also checks the socket inherited from the parent: with RDS_INHERITED=same
+ * (host-wide mode) it is the parent's socket, bound where the parent bound it, as in the
+ * kernel; otherwise (in-process mode) it refuses to work (EBADF: it belongs to the parent's
+ * engine). The parent, after its children, still exchanges a message on its own socket.
+ * Every wait is bounded (SO_RCVTIMEO, alarm).
  *
- * Output: "worker I ok N echoes", "inherited fd: EBADF", "parent ok", "all ok".
+ * Output: "worker I ok N echoes", "inherited fd: EBADF" or "inherited fd: the parent's
+ * socket", "parent ok", "all ok".
  */
 #include "rds_common.h"
 
 #include <sys/wait.h>
+
+#define PARENT_PORT 7100
 
 static int open_bound(const char *prefix, long host, long port)
 {
@@ -48,16 +53,39 @@ static void exchange(int fd, const rds_sa *peer, const char *text)
 		die("echo mismatch: got '%s', want '%s'", buf, text);
 }
 
+static void check_inherited(int idx, int inherited, const char *prefix, long first,
+			    const rds_sa *peer)
+{
+	const char *mode = getenv("RDS_INHERITED");
+	char ip[64];
+	rds_sa want, got;
+	socklen_t len = sizeof(got);
+
+	if (!mode || strcmp(mode, "same") != 0) {
+		if (sendto(inherited, "x", 1, 0, &peer->sa, sa_len(peer)) >= 0 || errno != EBADF)
+			die("worker %d: inherited fd did not give EBADF (%s)", idx,
+			    strerror(errno));
+		if (idx == 0)
+			printf("inherited fd: EBADF\n");
+		return;
+	}
+	snprintf(ip, sizeof(ip), "%s.%ld", prefix, first);
+	want = make_addr(ip, PARENT_PORT);
+	if (getsockname(inherited, &got.sa, &len) < 0)
+		die("worker %d: getsockname of the inherited fd: %s", idx, strerror(errno));
+	if (len != sa_len(&want) || memcmp(&got, &want, len) != 0)
+		die("worker %d: the inherited fd is not bound where the parent bound it", idx);
+	if (idx == 0)
+		printf("inherited fd: the parent's socket\n");
+}
+
 static void worker(int idx, int inherited, const char *prefix, long first, const rds_sa *peer,
 		   long count)
 {
 	char text[64];
 	int fd;
 
-	if (sendto(inherited, "x", 1, 0, &peer->sa, sa_len(peer)) >= 0 || errno != EBADF)
-		die("worker %d: inherited fd did not give EBADF (%s)", idx, strerror(errno));
-	if (idx == 0)
-		printf("inherited fd: EBADF\n");
+	check_inherited(idx, inherited, prefix, first, peer);
 	fd = open_bound(prefix, first + 1 + idx, 7000 + idx);
 	for (long k = 0; k < count; k++) {
 		snprintf(text, sizeof(text), "worker %d message %ld", idx, k);
@@ -87,7 +115,7 @@ int main(int argc, char **argv)
 	if (argc > 6)
 		count = parse_long(argv[6], "count", 1, 100000);
 	alarm(60);
-	fd = open_bound(argv[1], first, 7100);
+	fd = open_bound(argv[1], first, PARENT_PORT);
 	exchange(fd, &peer, "parent before fork");
 	for (int i = 0; i < workers; i++) {
 		pid_t pid = fork();
