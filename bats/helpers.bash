@@ -3,8 +3,9 @@
 # addresses, every wait bounded, every started process stopped by its PID.
 #
 # Addresses: each test host has a local address of its own, $NET.N below (in host-wide mode,
-# the default, an mprdsd instance named after it; in-process, one process). NET is 127.X.0 with X (1..250) drawn from this bats run, so that two runs of the suite at once on
-# one machine (two developers' `make check`) almost never share an address; `make demo` uses
+# the default, an mprdsd instance named after it; in-process, one process). NET is 127.X.0
+# with X (1..250) drawn from this bats run, so that two runs of the suite at once on one
+# machine (two developers' `make check`) almost never share an address; `make demo` uses
 # 127.0.0.2/.3. MPRDS_TEST_NET=127.0.0 (say) fixes it.
 #   00-wrapper     127.0.0.30 (TCP/UDP only)
 #   10-python-c    $NET.10 .. $NET.17
