@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # Host-wide RDS in the default instance (issue 12), in network namespaces that each test makes
-# (names unique to the run, a veth pair, 198.18.30.0/24 .. 198.18.31.0/24 only): each
+# (names unique to the run, a veth pair, 198.18.30.0/24 .. 198.18.32.0/24 only): each
 # namespace is a host whose mprdsd, as the kernel's RDS, listens on *:16385 and [::]:16385 and
 # answers pings on every local address; and who may use whose daemon. Needs root; skipped
 # without.
@@ -80,4 +80,33 @@ print(s.recv(100).decode())"
 	[[ -n $pid ]] || fail "no daemon in $NS_A"
 	uid=$(ps -o uid= -p "$pid" | tr -d ' ')
 	assert_equal "$uid" "$(id -u nobody)"
+}
+
+@test "allow-list: mprdsd --allow serves a peer inside it and refuses one outside at accept, with one log line" {
+	local net=198.18.32 target
+	make_ns_pair "$net"
+	# host A: its own address .1 (allowed) and .3 (not); host B: .2 and .5, whose daemon
+	# accepts only .1 (both of A's addresses are smaller than .5: they connect to it)
+	ip -n "$NS_A" addr add "$net.3/24" dev veth0
+	ip -n "$NS_B" addr add "$net.5/24" dev veth0
+	target=$net.5
+	ip netns exec "$NS_B" "$MPRDS_BUILD/mprdsd" --allow "$net.1/32,fe80::/10" --ensure >/dev/null
+	run ip netns exec "$NS_A" "$MPRDS_RUN" "$PROGS/rds_ping" -c 3 -t 10 "$net.1" 0 "$target"
+	echo "$output"
+	assert_success
+	assert_line "3/3 pongs"
+	run ip netns exec "$NS_A" "$MPRDS_RUN" "$PROGS/rds_ping" -c 1 -t 3 "$net.3" 0 "$target"
+	echo "$output"
+	assert_failure
+	assert_line --partial "no pong"
+	# A's engine retried the refused connect several times in those 3 s: one line said so
+	run grep -c "refused an RDS/TCP connection from $net.3: not in the allow-list" \
+		"$MPRDS_DAEMON_LOG"
+	assert_output 1
+	! grep -q "refused an RDS/TCP connection from $net.1:" "$MPRDS_DAEMON_LOG" ||
+		fail "the allowed peer was refused"
+	# a list mprdsd cannot read: it does not start
+	run ip netns exec "$NS_B" "$MPRDS_BUILD/mprdsd" --allow "$net.1/33" --instance x
+	assert_failure 2
+	assert_output --partial "'$net.1/33' is not an address or network (CIDR)"
 }

@@ -106,6 +106,27 @@ static uint32_t fresh_gen_num(void)
 	return g;
 }
 
+/*
+ * MPRDS_ALLOW: a list that does not parse refuses every peer (a control meant to keep peers
+ * out does not let them all in for a typo), and says so.
+ */
+static void allow_from_env(struct config *c)
+{
+	const char *v = getenv("MPRDS_ALLOW");
+	char bad[64];
+
+	if (!v || !*v)
+		return;
+	if (allow_parse(v, &c->allow, bad, sizeof(bad)) < 0) {
+		log_warn("MPRDS_ALLOW=%s: '%s' is not an address or network (CIDR): no peer may "
+			 "connect until it is fixed",
+			 v, bad);
+		c->allow.n = 1; /* ::/128, which no peer is */
+		memset(&c->allow.nets[0], 0, sizeof(c->allow.nets[0]));
+		c->allow.nets[0].prefix = 128;
+	}
+}
+
 void engine_config_from_env(struct config *c)
 {
 	log_init();
@@ -114,6 +135,7 @@ void engine_config_from_env(struct config *c)
 	c->tcp_port = (uint16_t)env_long("MPRDS_TCP_PORT", WIRE_TCP_PORT, 1, 65535);
 	c->linger_ms = (int)env_long("MPRDS_LINGER_MS", 2000, 0, 3600000);
 	c->gen_num = fresh_gen_num();
+	allow_from_env(c);
 	port_groups_read(c);
 	c->wmem_max = proc_u32("/proc/sys/net/core/wmem_max", 212992);
 	c->rmem_max = proc_u32("/proc/sys/net/core/rmem_max", 212992);

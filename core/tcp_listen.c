@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "mprds/clock.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/fdreg.h"
@@ -262,6 +263,32 @@ static int local_of(int fd, struct addr *local)
 	return addr_parse((struct sockaddr *)&ss, len, local, &port) == ADDR_OK ? 0 : -1;
 }
 
+#define REFUSED_LOG_EVERY_S 10.0
+
+/* A peer outside the allow-list: reset, and one log line a while for all of them. */
+static void refuse_peer(struct engine *e, int fd, const struct addr *peer)
+{
+	struct listen_table *t = &e->listeners;
+	double now = clock_now();
+	char f[ADDR_STRLEN];
+
+	tcp_reset(fd);
+	if (t->refused_logged_at && now - t->refused_logged_at < REFUSED_LOG_EVERY_S) {
+		t->refused_unlogged++;
+		return;
+	}
+	if (t->refused_unlogged)
+		log_warn("refused an RDS/TCP connection from %s: not in the allow-list "
+			 "(MPRDS_ALLOW); %lu more refused since the last such line",
+			 addr_str(peer, f), t->refused_unlogged);
+	else
+		log_warn("refused an RDS/TCP connection from %s: not in the allow-list "
+			 "(MPRDS_ALLOW)",
+			 addr_str(peer, f));
+	t->refused_logged_at = now;
+	t->refused_unlogged = 0;
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct listener *l = w->data;
@@ -289,8 +316,15 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	fdreg_add(fd);
-	if (addr_parse((struct sockaddr *)&ss, len, &peer, &port) != ADDR_OK ||
-	    (l->any && local_of(fd, &local)) || addr_eq(&peer, &local) ||
+	if (addr_parse((struct sockaddr *)&ss, len, &peer, &port) != ADDR_OK) {
+		tcp_reset(fd);
+		return;
+	}
+	if (!allow_permits(&l->eng->cfg.allow, &peer)) {
+		refuse_peer(l->eng, fd, &peer);
+		return;
+	}
+	if ((l->any && local_of(fd, &local)) || addr_eq(&peer, &local) ||
 	    !(c = conn_accept_get(l->eng, &local, &peer))) {
 		tcp_reset(fd);
 		return;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "mprds/allow.h"
 #include "mprds/clock.h"
 #include "mprds/conn.h"
 #include "mprds/engine.h"
@@ -289,12 +290,14 @@ static int run_ensure(const char *instance, const char *self)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--ensure]\n"
+		"Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--allow CIDR,...] [--ensure]\n"
 		"\n"
 		"The host-wide RDS engine of this network namespace (one per instance).\n"
 		"  -i, --instance NAME  serve instance NAME (MPRDS_INSTANCE; default: default)\n"
 		"  -t, --idle-exit SECS exit after SECS without clients or connections\n"
 		"                       (MPRDS_IDLE_EXIT, default 10; 0: never)\n"
+		"  -a, --allow LIST     accept RDS/TCP connections only from these networks\n"
+		"                       (MPRDS_ALLOW; CIDR list, e.g. 198.18.0.0/15,fe80::/10)\n"
 		"  -e, --ensure         as a client: find the daemon or start it, print its pid\n"
 		"  -h, --help, -V, --version\n");
 }
@@ -304,18 +307,37 @@ struct options {
 	bool ensure;
 };
 
+/*
+ * --allow: the engine reads the list from MPRDS_ALLOW (engine_config_from_env); checked here
+ * first, so that a daemon asked to keep peers out does not start with a list it cannot read.
+ */
+static bool allow_option(const char *list)
+{
+	struct allow_list l;
+	char bad[64];
+
+	if (allow_parse(list, &l, bad, sizeof(bad)) < 0) {
+		fprintf(stderr, "mprdsd: --allow: '%s' is not an address or network (CIDR)\n", bad);
+		return false;
+	}
+	return setenv("MPRDS_ALLOW", list, 1) == 0;
+}
+
 /* -1 to go on, else the exit status (help, version, a bad option). */
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = { { "instance", required_argument, NULL, 'i' },
 					      { "idle-exit", required_argument, NULL, 't' },
+					      { "allow", required_argument, NULL, 'a' },
 					      { "ensure", no_argument, NULL, 'e' },
 					      { "help", no_argument, NULL, 'h' },
 					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:t:ehV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:t:a:ehV", opts, NULL)) != -1) {
+		if (c == 'a' && !allow_option(optarg))
+			return 2;
 		if (c == 'i')
 			o->instance = optarg;
 		else if (c == 't')
@@ -328,7 +350,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			usage(c == 'h' ? stdout : stderr);
 		if (c == 'h' || c == 'V')
 			return 0;
-		if (c != 'i' && c != 't' && c != 'e')
+		if (c != 'i' && c != 't' && c != 'a' && c != 'e')
 			return 2;
 	}
 	if (!rendezvous_instance_ok(o->instance)) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "mprds/allow.h"
 #include "mprds/bufpool.h"
 #include "mprds/cong.h"
 #include "mprds/conn.h"
@@ -38,6 +39,7 @@ struct config {
 	uint16_t port_base, port_groups;
 	uint32_t wmem_max, rmem_max, wmem_default, rmem_default;
 	bool never_block; /* mprdsd: calls never wait in the engine (api_would_wait) */
+	struct allow_list allow; /* MPRDS_ALLOW: the peers accepted (all when empty) */
 };
 
 /*

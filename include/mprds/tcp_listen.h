@@ -14,6 +14,9 @@ struct engine;
 /* An engine's TCP listeners, one per local address its sockets bound. */
 struct listen_table {
 	LIST_HEAD(, listener) list;
+	/* Peers refused by the allow-list: one log line a while, saying how many more. */
+	double refused_logged_at;
+	unsigned long refused_unlogged;
 };
 
 /*
