@@ -233,3 +233,42 @@ except OSError as e:
 	run on A "$PROGS/rds_send_check" "$A" 6801 "$B" 5800 0 1
 	assert_success
 }
+
+@test "a client whose sockets hold more than MPRDS_CLIENT_MIB queued gets ENOBUFS; another client of the daemon, meanwhile, queues its own" {
+	# host A's daemon, its limit 1 MiB a client; $NET.49 is served by nobody, so what A's
+	# clients send there stays queued (the engine keeps trying to connect)
+	local flood='
+import errno, socket, sys, time
+socks = []
+for i in range(16):
+    s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+    s.bind((sys.argv[1], int(sys.argv[2]) + i))
+    s.setblocking(False)
+    socks.append(s)
+queued, enobufs, eagain, msg = 0, 0, 0, b"x" * 8192
+for rnd in range(200):
+    for s in socks:
+        try:
+            s.sendto(msg, (sys.argv[3], 4000))
+            queued += len(msg)
+        except OSError as e:
+            if e.errno == errno.ENOBUFS: enobufs += 1
+            elif e.errno == errno.EAGAIN: eagain += 1
+            else: raise
+print("queued", queued, "enobufs", enobufs, "eagain", eagain, flush=True)
+time.sleep(float(sys.argv[4]))'
+	local out2
+	start_bg first MPRDS_INSTANCE="$IA" MPRDS_CLIENT_MIB=1 "$PY" -c "$flood" "$A" 7000 "$NET.49" 20
+	wait_for_line first '^queued' 20
+	echo "# first client: $(cat "$(log_of first)")" >&3
+	[[ $(cat "$(log_of first)") =~ ^queued\ ([0-9]+)\ enobufs\ ([0-9]+) ]] ||
+		fail_with_logs "no summary"
+	((BASH_REMATCH[1] <= (1 << 20) && BASH_REMATCH[2] > 0)) ||
+		fail_with_logs "want at most 1 MiB queued and ENOBUFS after it"
+	# while the first holds its MiB, a second client queues its own
+	out2=$(on A "$PY" -c "$flood" "$A" 7100 "$NET.49" 0)
+	echo "# second client: $out2" >&3
+	[[ $out2 =~ ^queued\ ([0-9]+)\ enobufs ]] && ((BASH_REMATCH[1] > 512 * 1024)) ||
+		fail_with_logs "the second client could not queue: $out2"
+	proc_alive "$(pid_of first)" || fail_with_logs "the first client did not hold its queue"
+}

@@ -379,6 +379,18 @@ ssize_t api_sendmsg_queued(struct api_sock *as, const struct msghdr *msg, int fl
 	return ret;
 }
 
+size_t api_send_queued_bytes(struct api_sock *as)
+{
+	struct sock *s;
+	size_t queued;
+
+	if (api_enter(as, &s))
+		return 0;
+	queued = s->snd_queued;
+	api_leave(s);
+	return queued;
+}
+
 long api_send_room(struct api_sock *as)
 {
 	struct sock *s;

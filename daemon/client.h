@@ -25,6 +25,12 @@ struct client {
 	size_t out_len, out_off;
 	int pass_fd; /* sent with the reply's first byte (SCM_RIGHTS), or -1 */
 	struct held held;
+	/*
+	 * At least what c's sockets hold queued plus the credit they were given to send unasked
+	 * (MPRDS_CLIENT_MIB): what the last count found plus what was added since; counted
+	 * again, socket by socket, only when near the limit.
+	 */
+	size_t queued_bound;
 };
 
 struct serve_ctx;

@@ -32,6 +32,7 @@
 #define MAX_CLIENTS 1024
 #define IDLE_EXIT_S 10 /* MPRDS_IDLE_EXIT: no client, no connection this long: exit */
 #define CLIENT_SOCKETS 4096 /* MPRDS_CLIENT_SOCKETS: the sockets one client may hold */
+#define CLIENT_MIB 64 /* MPRDS_CLIENT_MIB: what one client's sockets may hold queued */
 
 struct daemon {
 	struct engine *eng;
@@ -260,9 +261,12 @@ static int run_daemon(const char *instance, double idle_exit)
 	}
 	if (is_default(instance))
 		listen_everywhere(d.eng);
-	d.ctx = (struct serve_ctx){ d.eng, instance,
+	d.ctx = (struct serve_ctx){ d.eng,
+				    instance,
 				    env_count("MPRDS_CLIENT_SOCKETS", CLIENT_SOCKETS),
-				    client_by_token, &d };
+				    (size_t)env_count("MPRDS_CLIENT_MIB", CLIENT_MIB) << 20,
+				    client_by_token,
+				    &d };
 	log_info("mprdsd %d: serving instance %s", (int)getpid(),
 		 instance ? instance : RENDEZVOUS_DEFAULT);
 	serve(&d);

@@ -162,25 +162,69 @@ static void message_of(const struct ipc_call *call, struct msghdr *m, struct iov
 	}
 }
 
-/* A sent message's reply tells the room left, which the client may spend without asking. */
-static bool do_sendmsg(struct client *c, struct api_sock *s, const struct ipc_call *call)
+/* What c's sockets hold queued and may still send unasked, counted socket by socket. */
+static size_t client_queued(struct client *c)
 {
+	size_t sum = 0;
+
+	for (unsigned i = 0; i < c->held.n; i++) {
+		struct api_sock *s = sockets_find(&c->held, c->held.h[i].id);
+
+		if (s)
+			sum += api_send_queued_bytes(s) + c->held.h[i].credit;
+	}
+	return sum;
+}
+
+/* The bytes c may still queue under MPRDS_CLIENT_MIB (counted again only when near it). */
+static size_t client_room(const struct serve_ctx *ctx, struct client *c, size_t want)
+{
+	if (c->queued_bound + want > ctx->max_client_bytes)
+		c->queued_bound = client_queued(c);
+	return c->queued_bound < ctx->max_client_bytes ? ctx->max_client_bytes - c->queued_bound
+						       : 0;
+}
+
+/*
+ * A sent message's reply tells the room left, which the client may spend without asking (it
+ * replaces the room the last reply gave): the socket's, and no more than what is left of the
+ * client's own under MPRDS_CLIENT_MIB, which counts the room given as queued. A client past
+ * that gets ENOBUFS, as for a congested destination, until acknowledgements free room.
+ */
+static bool do_sendmsg(const struct serve_ctx *ctx, struct client *c, struct api_sock *s,
+		       const struct ipc_call *call)
+{
+	struct hold *h = sockets_hold_of(&c->held, call->h.id);
 	struct aligned_args a;
 	struct iovec iov;
 	struct msghdr m;
 	ssize_t ret;
+	size_t room;
 
+	c->queued_bound -= h->credit < c->queued_bound ? h->credit : c->queued_bound;
+	h->credit = 0;
+	if (client_room(ctx, c, call->h.datalen) < call->h.datalen)
+		return reply_ret(c, -ENOBUFS);
 	message_of(call, &m, &iov, &a);
 	ret = api_sendmsg(s, &m, call->h.flags);
+	if (ret > 0)
+		c->queued_bound += (size_t)ret;
 	if (!reply_ret(c, ret))
 		return false;
-	if (ret >= 0)
-		((struct ipc_rep *)c->out)->optlen = (uint32_t)api_send_room(s);
+	if (ret >= 0) {
+		room = client_room(ctx, c, 0);
+		if ((long)room > api_send_room(s))
+			room = (size_t)api_send_room(s);
+		h->credit = room;
+		c->queued_bound += room;
+		((struct ipc_rep *)c->out)->optlen = (uint32_t)room;
+	}
 	return true;
 }
 
 static bool do_send_queued(struct client *c, struct api_sock *s, const struct ipc_call *call)
 {
+	struct hold *h = sockets_hold_of(&c->held, call->h.id);
 	struct aligned_args a;
 	struct iovec iov;
 	struct msghdr m;
@@ -188,6 +232,9 @@ static bool do_send_queued(struct client *c, struct api_sock *s, const struct ip
 
 	message_of(call, &m, &iov, &a);
 	ret = api_sendmsg_queued(s, &m, call->h.flags);
+	/* the credit it was sent on is queued bytes now (the bound counted both already) */
+	if (h)
+		h->credit -= call->h.datalen < h->credit ? call->h.datalen : h->credit;
 	if (ret < 0)
 		log_warn("mprdsd: a message client pid %d counted as sent was refused: %s",
 			 (int)c->pid, strerror((int)-ret));
@@ -335,7 +382,8 @@ static bool do_setsockopt(struct client *c, struct api_sock *s, const struct ipc
 	return reply_ret(c, ret);
 }
 
-static bool do_socket_call(struct client *c, struct api_sock *s, const struct ipc_call *call)
+static bool do_socket_call(const struct serve_ctx *ctx, struct client *c, struct api_sock *s,
+			   const struct ipc_call *call)
 {
 	struct aligned_args a;
 
@@ -348,7 +396,7 @@ static bool do_socket_call(struct client *c, struct api_sock *s, const struct ip
 	case IPC_CONNECT:
 		return reply_ret(c, api_connect(s, name_of(call, &a), call->h.namelen));
 	case IPC_SENDMSG:
-		return do_sendmsg(c, s, call);
+		return do_sendmsg(ctx, c, s, call);
 	case IPC_SEND_QUEUED:
 		return do_send_queued(c, s, call);
 	case IPC_RECV_TAKEN:
@@ -389,5 +437,5 @@ bool serve_call(const struct serve_ctx *ctx, struct client *c, const struct ipc_
 		return true; /* closed by another thread of the client meanwhile: as after close */
 	if (!s)
 		return reply_ret(c, -EBADF);
-	return do_socket_call(c, s, call);
+	return do_socket_call(ctx, c, s, call);
 }

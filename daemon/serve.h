@@ -11,6 +11,7 @@ struct serve_ctx {
 	struct engine *eng;
 	const char *instance; /* NULL: the default one */
 	unsigned max_client_sockets; /* MPRDS_CLIENT_SOCKETS */
+	size_t max_client_bytes; /* MPRDS_CLIENT_MIB: what all of a client's sockets may queue */
 	/* the client whose token an IPC_ADOPT names, or NULL */
 	struct client *(*client_by_token)(void *arg, uint64_t token);
 	void *arg;

@@ -19,6 +19,7 @@ struct hold {
 	uint32_t id;
 	unsigned lent;
 	size_t lent_bytes;
+	size_t credit; /* the room the last send's reply gave: sends the client makes unasked */
 };
 
 struct held {

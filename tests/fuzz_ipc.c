@@ -87,7 +87,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	e = engine_new(&cfg);
 	if (!e || engine_start(e))
 		abort();
-	ctx = (struct serve_ctx){ e, "fuzz", 64, no_client, NULL };
+	ctx = (struct serve_ctx){ e, "fuzz", 64, 1 << 20, no_client, NULL };
 	return 0;
 }
 

@@ -71,6 +71,8 @@ void api_recv_returned(struct api_sock *s, unsigned n, size_t bytes);
 ssize_t api_sendmsg_queued(struct api_sock *s, const struct msghdr *msg, int flags);
 /* The bytes s may queue before its send buffer is full (0 when it is full). */
 long api_send_room(struct api_sock *s);
+/* The payload bytes s has queued and no peer has acknowledged yet. */
+size_t api_send_queued_bytes(struct api_sock *s);
 int api_getsockname(struct api_sock *s, struct sockaddr *addr, socklen_t *len);
 int api_getpeername(struct api_sock *s, struct sockaddr *addr, socklen_t *len);
 int api_getsockopt(struct api_sock *s, int level, int name, void *val, socklen_t *len);
