@@ -181,8 +181,8 @@ static size_t client_room(const struct serve_ctx *ctx, struct client *c, size_t 
 {
 	if (c->queued_bound + want > ctx->max_client_bytes)
 		c->queued_bound = client_queued(c);
-	return c->queued_bound < ctx->max_client_bytes ? ctx->max_client_bytes - c->queued_bound
-						       : 0;
+	return c->queued_bound < ctx->max_client_bytes ? ctx->max_client_bytes - c->queued_bound :
+							 0;
 }
 
 /*
