@@ -119,7 +119,7 @@ $(CALLS): shim/calls.def
 	$(call msg,GEN,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -E -P -x c -D'SHIM_CALL(r,n,p,a)=n' -D'SHIM_CALL_VOID(n,p,a)=n' \
-		-D'SHIM_CALL_VA(r,n,p,l,a)=n' $< | tr -s ' \t' '\n\n' | sed '/^$$/d' | \
+		-D'SHIM_CALL_VA(r,n,p,l,a)=n' -D'SHIM_EXPORT(r,n,p)=n' $< | tr -s ' \t' '\n\n' | sed '/^$$/d' | \
 		LC_ALL=C sort > $@
 
 $(BUILD)/shim/real.syms: $(CALLS)

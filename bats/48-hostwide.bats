@@ -272,3 +272,53 @@ time.sleep(float(sys.argv[4]))'
 		fail_with_logs "the second client could not queue: $out2"
 	proc_alive "$(pid_of first)" || fail_with_logs "the first client did not hold its queue"
 }
+
+@test "an RDS fd across exec is the same socket in the new image: inetd style (fork, exec, the parent closes its copy) and subprocess pass_fds" {
+	# host B's peer sends to A's port and waits for the answer from whoever holds it
+	local child='
+import socket, sys
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0, fileno=int(sys.argv[1]))
+s.settimeout(20)
+data, addr = s.recvfrom(100)
+s.sendto(b"from the exec image: " + data, addr)
+print("exec image", sys.argv[2], "got", data.decode(), "from", addr[0], flush=True)'
+	local parent='
+import os, socket, subprocess, sys
+py, child, a, port, how = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+s.bind((a, port))
+fd = s.fileno()
+if how == "fork":
+    os.set_inheritable(fd, True)
+    pid = os.fork()
+    if pid == 0:
+        os.execv(py, [py, "-c", child, str(fd), how])
+    s.close()  # inetd style: the child holds the only fd now
+    _, status = os.waitpid(pid, 0)
+    print("child status", status, flush=True)
+else:
+    p = subprocess.Popen([py, "-c", child, str(fd), how], pass_fds=[fd])
+    s.close()
+    print("child status", p.wait(timeout=30), flush=True)'
+	local how port=7300
+	for how in fork subprocess; do
+		start_bg "exec-$how" MPRDS_INSTANCE="$IA" "$PY" -c "$parent" "$PY" "$child" "$A" \
+			"$port" "$how"
+		sleep 0.5
+		run on B "$PY" -c "
+import socket
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+s.bind(('$B', $port))
+s.settimeout(20)
+s.sendto(b'$how', ('$A', $port))
+print(s.recvfrom(100)[0].decode())"
+		echo "# $how: $output" >&3
+		assert_success
+		assert_output "from the exec image: $how"
+		assert_exits_ok "exec-$how" 30
+		grep -q "^exec image $how got $how from $B" "$(log_of "exec-$how")" ||
+			fail_with_logs "the exec'd image did not report"
+		grep -qx "child status 0" "$(log_of "exec-$how")" || fail_with_logs "child failed"
+		port=$((port + 1))
+	done
+}

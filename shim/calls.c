@@ -35,11 +35,7 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* Checks each wrapper against libc's prototype, and exports it: all else in us is hidden. */
-#define SHIM_CALL(ret, name, params, args) __attribute__((visibility("default"))) ret name params;
-#define SHIM_CALL_VA(ret, name, params, last, args) \
-	__attribute__((visibility("default"))) ret name SHIM_VA_PARAMS params;
-#include "calls.def"
+#include "exports.h"
 
 void __chk_fail(void) __attribute__((noreturn));
 
@@ -608,11 +604,17 @@ int close(int fd)
 {
 	bool rds = shim_peek(fd);
 
-	if ((!rds && !api_owns_fd(fd)) || shim_in_vfork_child())
+	if (!rds && !api_owns_fd(fd))
 		return REAL(close)(fd);
-	/* The engine's own fds are not the application's to close: to it they are not open. */
+	/*
+	 * The engine's own fds are not the application's to close: to it they are not open. Not in
+	 * a vfork child either, which shares our memory: the channel to mprdsd must be there when
+	 * it execs (exec.c), and closes with the exec (CLOEXEC).
+	 */
 	if (!rds)
 		return fail(-EBADF);
+	if (shim_in_vfork_child())
+		return REAL(close)(fd); /* the table is the parent's */
 	shim_detach(fd);
 	return REAL(close)(fd);
 }
@@ -638,11 +640,10 @@ int close_range(unsigned int first, unsigned int last, int flags)
 {
 	if (!REAL(close_range))
 		return fail(-ENOSYS);
-	if (shim_in_vfork_child())
-		return REAL(close_range)(first, last, flags);
 	if (first > last || (flags & ~(int)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)))
 		return REAL(close_range)(first, last, flags);
-	if (!(flags & CLOSE_RANGE_CLOEXEC))
+	/* in a vfork child the table is the parent's: only the engine's fds are stepped around */
+	if (!(flags & CLOSE_RANGE_CLOEXEC) && !shim_in_vfork_child())
 		shim_detach_range(first, last);
 	return close_range_around_engine(first, last, flags);
 }
@@ -651,11 +652,8 @@ void closefrom(int lowfd)
 {
 	if (lowfd < 0)
 		return;
-	if (shim_in_vfork_child() && REAL(closefrom)) {
-		REAL(closefrom)(lowfd);
-		return;
-	}
-	shim_detach_range((unsigned int)lowfd, ~0U);
+	if (!shim_in_vfork_child())
+		shim_detach_range((unsigned int)lowfd, ~0U);
 	if (REAL(close_range))
 		close_range_around_engine((unsigned int)lowfd, ~0U, 0);
 	else

@@ -38,7 +38,7 @@ static void for_each_passed_fd(const struct msghdr *msg, void (*f)(int fd))
 	}
 }
 
-static void announce_passing(int fd)
+void passfd_announce(int fd)
 {
 	struct shim_sock *p = shim_get(fd);
 	struct channel_call c;
@@ -54,7 +54,7 @@ static void announce_passing(int fd)
 	shim_put(p);
 }
 
-static void attach_if_ours(int fd)
+void passfd_attach_if_ours(int fd)
 {
 	struct sockaddr_un sun;
 	socklen_t len = sizeof(sun);
@@ -76,11 +76,11 @@ static void attach_if_ours(int fd)
 void passfd_before_send(const struct msghdr *msg)
 {
 	if (shim_use_daemon())
-		for_each_passed_fd(msg, announce_passing);
+		for_each_passed_fd(msg, passfd_announce);
 }
 
 void passfd_after_recv(const struct msghdr *msg)
 {
 	if (shim_use_daemon())
-		for_each_passed_fd(msg, attach_if_ours);
+		for_each_passed_fd(msg, passfd_attach_if_ours);
 }
