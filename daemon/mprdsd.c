@@ -24,6 +24,7 @@
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/log.h"
+#include "mprds/port_owner.h"
 #include "mprds/tcp_listen.h"
 #include "rendezvous.h"
 #include "serve.h"
@@ -221,19 +222,28 @@ static bool is_default(const char *instance)
  */
 static void listen_everywhere(struct engine *e)
 {
+	struct addr any = { 0 };
+	char holder[128] = "";
+	enum port_owner_kind kind;
 	int err;
 
 	engine_lock(e);
 	err = listen_any(e);
 	engine_unlock(e);
-	if (err)
-		log_error("mprdsd: cannot listen on *:%u and [::]:%u: %s%s", e->cfg.tcp_port,
-			  e->cfg.tcp_port, strerror(-err),
-			  err == -EADDRINUSE ?
-				  " (another program holds the port: another user's mprdsd, the "
-				  "kernel's rds_tcp, or a process with MPRDS_ENGINE=process; run "
-				  "yours with MPRDS_INSTANCE=name, or MPRDS_TCP_PORT=port)" :
-				  "");
+	kind = err == -EADDRINUSE ? port_owner(&any, e->cfg.tcp_port, holder, sizeof(holder)) :
+				    PORT_OWNER_UNKNOWN;
+	if (err == -EADDRINUSE && kind == PORT_OWNER_MPRDS)
+		log_error("mprdsd: cannot listen on *:%u and [::]:%u: held by %s, another mprds "
+			  "engine; run this one with MPRDS_INSTANCE=name, or MPRDS_TCP_PORT",
+			  e->cfg.tcp_port, e->cfg.tcp_port, holder);
+	else if (err == -EADDRINUSE)
+		log_error("mprdsd: cannot listen on *:%u and [::]:%u: held by %s%s; set "
+			  "MPRDS_TCP_PORT to run beside it, or MPRDS_INSTANCE=name",
+			  e->cfg.tcp_port, e->cfg.tcp_port, holder,
+			  kind == PORT_OWNER_OTHER ? ", which is not mprds" : "");
+	else if (err)
+		log_error("mprdsd: cannot listen on *:%u and [::]:%u: %s", e->cfg.tcp_port,
+			  e->cfg.tcp_port, strerror(-err));
 }
 
 static int run_daemon(const char *instance, double idle_exit)
