@@ -203,6 +203,8 @@ $(FUZZERS): $(BUILD)/fuzz/%: tests/%.c
 # fuzz_api drives the whole engine through api.h: it links the core built with its flags.
 FUZZ_CORE_OBJ := $(CORE_SRC:core/%.c=$(BUILD)/fuzz/core/%.o)
 $(BUILD)/fuzz/fuzz_api: $(FUZZ_CORE_OBJ)
+# fuzz_hello's daemon/rendezvous.c logs (a daemon log that cannot be written).
+$(BUILD)/fuzz/fuzz_hello: $(addprefix $(BUILD)/fuzz/core/,log.o sysio.o fdreg.o)
 # fuzz_ipc drives the daemon's client-message parser and its calls into the same core.
 $(BUILD)/fuzz/fuzz_ipc: $(FUZZ_CORE_OBJ) daemon/*.c daemon/*.h include/mprds/ipc.h
 $(FUZZ_CORE_OBJ): $(BUILD)/fuzz/core/%.o: core/%.c

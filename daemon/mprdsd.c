@@ -203,8 +203,7 @@ static unsigned env_count(const char *name, unsigned dflt)
 	if (!v || !*v)
 		return dflt;
 	if (*end || !n || n > SOCKETS_MAX) {
-		log_warn("mprdsd: %s=%s is not a count from 1 to %u: using %u", name, v,
-			 SOCKETS_MAX, dflt);
+		log_warn("%s=%s is not a count from 1 to %u: using %u", name, v, SOCKETS_MAX, dflt);
 		return dflt;
 	}
 	return (unsigned)n;
