@@ -82,6 +82,7 @@ assert_usage_error() {
 	assert_usage_error mprdsd --idle-exit -1
 	assert_usage_error mprdsd --idle-exit soon
 	assert_usage_error mprdsd extra
+	assert_usage_error mprdsd --allow 10.0.0.0/33
 	assert_usage_error mprds-info -p x
 	assert_usage_error mprds-info extra
 	assert_usage_error mprds-ping
@@ -260,6 +261,8 @@ except OSError as e:
 		"MPRDS_DAEMON_LOG|/nonexistent/d.log|stderr-daemon|MPRDS_DAEMON_LOG=/nonexistent/d.log cannot be written \(No such file or directory\): mprdsd logs to $LOGDIR/mprdsd\.[0-9]+\.$RUN_TAG-v[0-9]+\.log"
 		"MPRDS_IDLE_EXIT|-1|daemon|MPRDS_IDLE_EXIT=-1 is not a number of seconds, 0 or more: using 10"
 		"MPRDS_CLIENT_SOCKETS|x|daemon|MPRDS_CLIENT_SOCKETS=x is not a count from 1 to 65536: using 4096"
+		"MPRDS_CLIENT_MIB|0|daemon|MPRDS_CLIENT_MIB=0 is not a count from 1 to 65536: using 64"
+		"MPRDS_ALLOW|10.0.0.0/33|stderr|MPRDS_ALLOW=10.0.0.0/33: '10.0.0.0/33' is not an address or network \(CIDR\): no peer may connect until it is fixed"
 	)
 	local i=0 row var value where said inst dlog text
 	for row in "${rows[@]}"; do
