@@ -17,6 +17,8 @@
 #   make map             rewrites shim/libmprds.map from shim/calls.def
 # V=1 shows the commands.
 
+VERSION := 0.1.0
+
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
@@ -152,6 +154,16 @@ $(LIB_DAEMON_OBJ): $(BUILD)/lib/daemon/%.o: $(BUILD)/daemon/%.o $(BUILD)/shim/re
 	@mkdir -p $(@D)
 	$(Q)$(OBJCOPY) --redefine-syms=$(BUILD)/shim/real.syms $< $@
 
+# VERSION, rewritten only when it changes: what prints it (--version) is rebuilt then.
+VERSION_STAMP := $(BUILD)/version
+FORCE:
+$(VERSION_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+VERSION_CPPFLAGS = -DMPRDS_VERSION='"$(VERSION)"'
+$(BUILD)/daemon/mprdsd.o: CPPFLAGS += $(VERSION_CPPFLAGS)
+$(BUILD)/daemon/mprdsd.o: $(VERSION_STAMP)
+
 # The shim starts the mprdsd installed beside it, else this one.
 $(BUILD)/shim/channel.o: CPPFLAGS += -DMPRDS_BINDIR='"$(BINDIR)"'
 
@@ -168,10 +180,11 @@ $(DAEMON): $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(CORE_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lev -lpthread
 
-$(RUN): shim/mprds-run
+$(RUN): shim/mprds-run $(VERSION_STAMP)
 	$(call msg,GEN,$@)
 	@mkdir -p $(@D)
-	$(Q)sed 's|@LIBDIR@||' $< > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
+	$(Q)sed -e 's|@LIBDIR@||' -e 's|@VERSION@|$(VERSION)|' $< > $@.tmp && chmod 0755 $@.tmp && \
+		mv $@.tmp $@
 
 $(BUILD)/tests/%.o: tests/%.c
 	$(call msg,CC,$@)
@@ -189,10 +202,10 @@ $(PROGS): $(BUILD)/progs/%: bats/progs/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
-$(TOOLS): $(BUILD)/tools/%: tools/%.c
+$(TOOLS): $(BUILD)/tools/%: tools/%.c $(VERSION_STAMP)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+	$(Q)$(CC) $(CPPFLAGS) $(VERSION_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
 # A fuzzer #includes the core file it tests, so the parser is fuzzed exactly as it ships.
 $(FUZZERS): $(BUILD)/fuzz/%: tests/%.c
@@ -203,6 +216,8 @@ $(FUZZERS): $(BUILD)/fuzz/%: tests/%.c
 # fuzz_api drives the whole engine through api.h: it links the core built with its flags.
 FUZZ_CORE_OBJ := $(CORE_SRC:core/%.c=$(BUILD)/fuzz/core/%.o)
 $(BUILD)/fuzz/fuzz_api: $(FUZZ_CORE_OBJ)
+# fuzz_hello's daemon/rendezvous.c logs (a daemon log that cannot be written).
+$(BUILD)/fuzz/fuzz_hello: $(addprefix $(BUILD)/fuzz/core/,log.o sysio.o fdreg.o)
 # fuzz_ipc drives the daemon's client-message parser and its calls into the same core.
 $(BUILD)/fuzz/fuzz_ipc: $(FUZZ_CORE_OBJ) daemon/*.c daemon/*.h include/mprds/ipc.h
 $(FUZZ_CORE_OBJ): $(BUILD)/fuzz/core/%.o: core/%.c
@@ -318,7 +333,8 @@ bench-hostwide: lib $(DAEMON)
 install: $(LIB) $(RUN) $(DAEMON) $(TOOLS)
 	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)" "$(DESTDIR)$(UNITDIR)"
 	@install -v -m 0644 $(LIB) "$(DESTDIR)$(PKGLIBDIR)/libmprds.so"
-	@sed 's|@LIBDIR@|$(PKGLIBDIR)|' shim/mprds-run > $(BUILD)/mprds-run.install
+	@sed -e 's|@LIBDIR@|$(PKGLIBDIR)|' -e 's|@VERSION@|$(VERSION)|' shim/mprds-run \
+		> $(BUILD)/mprds-run.install
 	@install -v -m 0755 $(BUILD)/mprds-run.install "$(DESTDIR)$(BINDIR)/mprds-run"
 	@for t in $(TOOLS) $(DAEMON); do install -v -m 0755 $$t "$(DESTDIR)$(BINDIR)/"; done
 	@sed 's|@BINDIR@|$(BINDIR)|' daemon/mprdsd.service.in > $(BUILD)/mprdsd.service
@@ -334,7 +350,7 @@ clean:
 format:
 	clang-format -i $$(find core shim include tests tools bats -name '*.[ch]' 2>/dev/null)
 
-.PHONY: all lib tests progs tools fuzzers map rooms unit integration integration-process fuzz-run interop interop-check \
+.PHONY: FORCE all lib tests progs tools fuzzers map rooms unit integration integration-process fuzz-run interop interop-check \
 	check demo fuzz bench bench-hostwide \
 	install clean format
 

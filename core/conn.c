@@ -4,6 +4,9 @@
  * path for a socket, and the lane-0 catch-up that keeps a socket's messages in order when it
  * moves from path 0 to its own lane (wire.md §6-§8).
  */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +137,54 @@ struct path *conn_send(struct conn *c, struct msg *m)
 	return p;
 }
 
+/* "a.b.c.d:port" or "[v6]:port": the peer's RDS/TCP listener, as a log line names it. */
+static const char *peer_endpoint(const struct conn *c, char *buf, size_t n)
+{
+	char a[ADDR_STRLEN];
+
+	addr_str(&c->faddr, a);
+	snprintf(buf, n, addr_is_v4(&c->faddr) ? "%s:%u" : "[%s]:%u", a, c->eng->cfg.tcp_port);
+	return buf;
+}
+
+/* Errors that say nothing answers at the peer's address, rather than something of ours. */
+static bool peer_absent(int err)
+{
+	return err == ECONNREFUSED || err == ETIMEDOUT || err == EHOSTUNREACH ||
+	       err == ENETUNREACH || err == EHOSTDOWN || err == ECONNRESET;
+}
+
+/*
+ * A peer where nothing answers gets one warn line, not one per retry (the backoff retries
+ * every second at most, for as long as messages wait), and one info line once it answers.
+ */
+static void conn_unreachable(struct conn *c, int err)
+{
+	char peer[ADDR_STRLEN + 16], l[ADDR_STRLEN], why[64];
+
+	if (c->unreachable_said)
+		return;
+	c->unreachable_said = true;
+	snprintf(why, sizeof(why), "%s", strerror(err));
+	why[0] = (char)tolower((unsigned char)why[0]);
+	peer_endpoint(c, peer, sizeof(peer));
+	addr_str(&c->laddr, l);
+	if (peer_absent(err))
+		log_warn("no RDS at %s (from %s): %s; retrying", peer, l, why);
+	else
+		log_warn("cannot connect from %s to RDS at %s: %s; retrying", l, peer, why);
+}
+
+static void conn_reached(struct conn *c)
+{
+	char peer[ADDR_STRLEN + 16];
+
+	if (!c->unreachable_said)
+		return;
+	c->unreachable_said = false;
+	log_info("RDS at %s answers", peer_endpoint(c, peer, sizeof(peer)));
+}
+
 static void on_reap(struct timer *t, void *arg);
 
 static const struct path_owner_ops path_owner = {
@@ -144,6 +195,8 @@ static const struct path_owner_ops path_owner = {
 	.path0_down = conn_path0_down,
 	.path_down = conn_path_down,
 	.want_cong_map = conn_want_cong_map,
+	.unreachable = conn_unreachable,
+	.reached = conn_reached,
 };
 
 static struct conn *conn_new(struct engine *e, const struct addr *laddr, const struct addr *faddr)

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* MPRDS_LOG levels; each line is written with one write(2) so lines never interleave. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "mprds/log.h"
@@ -14,15 +16,26 @@ static const char *const level_names[] = { "error", "warn", "info", "debug" };
 /* Read-mostly setting, written once at start-up before any thread logs. */
 static int log_level = LOG_WARN;
 
+/* Once per process: a level nobody asked for must not be ignored silently, nor said twice. */
+static bool bad_level_said;
+
 void log_init(void)
 {
 	const char *v = getenv("MPRDS_LOG");
 
-	if (!v)
+	if (!v || !*v)
 		return;
-	for (int i = LOG_ERROR; i <= LOG_DEBUG; i++)
-		if (strcmp(v, level_names[i]) == 0)
+	for (int i = LOG_ERROR; i <= LOG_DEBUG; i++) {
+		if (strcasecmp(v, level_names[i]) == 0) {
 			log_level = i;
+			return;
+		}
+	}
+	if (!bad_level_said) {
+		bad_level_said = true;
+		log_warn("MPRDS_LOG=%s is not error, warn, info or debug: using %s", v,
+			 level_names[log_level]);
+	}
 }
 
 int log_enabled(enum log_level level)

@@ -10,7 +10,7 @@
  *   DOWN ----------- path_service: transport->connect -------------> CONNECTING
  *                    (path_connecting)
  *   CONNECTING ----- connected (path_connected) -------------------> UP
- *   CONNECTING ----- refused (path_drop) ---------------------------> DOWN, retry
+ *   CONNECTING ----- refused (path_connect_failed) -----------------> DOWN, retry
  *   CONNECTING ----- our poke reached the smaller peer (path_poked) -> DOWN, retry
  *   DOWN/CONNECTING  accepted from the peer (path_connected) ------> UP
  *   UP ------------- path_drop: read to its end, then shut --------> DOWN
@@ -310,6 +310,12 @@ void path_drop(struct path *p, const char *why)
 	shut(p, why);
 }
 
+void path_connect_failed(struct path *p, int err)
+{
+	p->owner->unreachable(p->conn, err);
+	path_drop(p, strerror(err));
+}
+
 void path_abort(struct path *p, const char *why)
 {
 	if (!p->dropping)
@@ -357,6 +363,7 @@ void path_connected(struct path *p)
 {
 	struct conn *c = p->conn;
 
+	p->owner->reached(c);
 	if (p->state != PATH_CONNECTING) {
 		/* Accepted (§7): the stream starts afresh on this side as on the peer's. */
 		p->tx_offset = 0;

@@ -90,11 +90,10 @@ void tcp_path_connect(struct path *p)
 	fd = c->smaller && p->conn->eng->cfg.sport_idx ? connect_indexed(p) : connect_any(p);
 	PATH_LOG(LOG_DEBUG, p, "%s", p->poke ? "poking the smaller peer" : "connecting");
 	if (fd < 0) {
-		PATH_LOG(fd == -ECONNREFUSED ? LOG_DEBUG : LOG_INFO, p, "cannot connect: %s",
-			 strerror(-fd));
+		/* Each retry's line is debug: the conn says once that the peer is not there. */
+		PATH_LOG(LOG_DEBUG, p, "cannot connect: %s", strerror(-fd));
 		p->poke = false;
-		tcp_path_retry(p);
-		conn_path_down(c);
+		path_connect_failed(p, -fd);
 		return;
 	}
 	tcp_tune(fd);
@@ -111,7 +110,7 @@ void tcp_path_connect_done(struct path *p)
 	int err = tcp_error(t->fd);
 
 	if (err) {
-		path_drop(p, strerror(-err));
+		path_connect_failed(p, -err);
 		return;
 	}
 	ev_io_stop(p->conn->eng->loop, &t->wio);

@@ -16,6 +16,7 @@
 #include "mprds/engine.h"
 #include "mprds/fdreg.h"
 #include "mprds/log.h"
+#include "mprds/port_owner.h"
 #include "mprds/sysio.h"
 #include "mprds/tcp.h"
 #include "mprds/tcp_listen.h"
@@ -72,15 +73,35 @@ bool listen_owns(struct engine *e, const struct addr *a)
 	return listen_find(e, a) != NULL;
 }
 
+/*
+ * Our RDS/TCP port on a is taken: say by whom, as far as we can see, and what to do. Another
+ * mprds engine serving a is the usual case (one engine per address); anything else holds
+ * the port for its own purpose, and only another MPRDS_TCP_PORT runs beside it.
+ */
+static void say_port_taken(struct engine *e, const struct addr *a)
+{
+	char s[ADDR_STRLEN], holder[128];
+	enum port_owner_kind kind = port_owner(a, e->cfg.tcp_port, holder, sizeof(holder));
+
+	addr_str(a, s);
+	if (kind == PORT_OWNER_MPRDS)
+		log_warn("%s:%u is already served by %s, another mprds engine (one per local "
+			 "address): bind fails with EADDRINUSE; give this program another "
+			 "address, or let one mprdsd serve both (the same MPRDS_INSTANCE)",
+			 s, e->cfg.tcp_port, holder);
+	else
+		log_warn("%s:%u, the RDS/TCP port, is held by %s%s: bind fails with EADDRINUSE; "
+			 "set MPRDS_TCP_PORT to run beside it",
+			 s, e->cfg.tcp_port, holder,
+			 kind == PORT_OWNER_OTHER ? ", which is not mprds" : "");
+}
+
 static int open_listener(struct engine *e, const struct addr *a)
 {
-	char s[ADDR_STRLEN];
 	int fd = tcp_socket_bound(a, e->cfg.tcp_port, TCP_BIND_REUSEADDR);
 
 	if (fd == -EADDRINUSE)
-		log_warn("%s:%u is already served by another process (one process per local "
-			 "address): bind fails with EADDRINUSE",
-			 addr_str(a, s), e->cfg.tcp_port);
+		say_port_taken(e, a);
 	if (fd < 0)
 		return fd == -EADDRINUSE ? fd : -EADDRNOTAVAIL;
 	if (listen(fd, LISTEN_BACKLOG) < 0) {

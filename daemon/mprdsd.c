@@ -24,11 +24,11 @@
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/log.h"
+#include "mprds/port_owner.h"
 #include "mprds/tcp_listen.h"
 #include "rendezvous.h"
 #include "serve.h"
 
-#define VERSION "0.1.0"
 #define MAX_CLIENTS 1024
 #define IDLE_EXIT_S 10 /* MPRDS_IDLE_EXIT: no client, no connection this long: exit */
 #define CLIENT_SOCKETS 4096 /* MPRDS_CLIENT_SOCKETS: the sockets one client may hold */
@@ -202,8 +202,7 @@ static unsigned env_count(const char *name, unsigned dflt)
 	if (!v || !*v)
 		return dflt;
 	if (*end || !n || n > SOCKETS_MAX) {
-		log_warn("mprdsd: %s=%s is not a count from 1 to %u: using %u", name, v,
-			 SOCKETS_MAX, dflt);
+		log_warn("%s=%s is not a count from 1 to %u: using %u", name, v, SOCKETS_MAX, dflt);
 		return dflt;
 	}
 	return (unsigned)n;
@@ -221,19 +220,28 @@ static bool is_default(const char *instance)
  */
 static void listen_everywhere(struct engine *e)
 {
+	struct addr any = { 0 };
+	char holder[128] = "";
+	enum port_owner_kind kind;
 	int err;
 
 	engine_lock(e);
 	err = listen_any(e);
 	engine_unlock(e);
-	if (err)
-		log_error("mprdsd: cannot listen on *:%u and [::]:%u: %s%s", e->cfg.tcp_port,
-			  e->cfg.tcp_port, strerror(-err),
-			  err == -EADDRINUSE ?
-				  " (another program holds the port: another user's mprdsd, the "
-				  "kernel's rds_tcp, or a process with MPRDS_ENGINE=process; run "
-				  "yours with MPRDS_INSTANCE=name, or MPRDS_TCP_PORT=port)" :
-				  "");
+	kind = err == -EADDRINUSE ? port_owner(&any, e->cfg.tcp_port, holder, sizeof(holder)) :
+				    PORT_OWNER_UNKNOWN;
+	if (err == -EADDRINUSE && kind == PORT_OWNER_MPRDS)
+		log_error("mprdsd: cannot listen on *:%u and [::]:%u: held by %s, another mprds "
+			  "engine; run this one with MPRDS_INSTANCE=name, or MPRDS_TCP_PORT",
+			  e->cfg.tcp_port, e->cfg.tcp_port, holder);
+	else if (err == -EADDRINUSE)
+		log_error("mprdsd: cannot listen on *:%u and [::]:%u: held by %s%s; set "
+			  "MPRDS_TCP_PORT to run beside it, or MPRDS_INSTANCE=name",
+			  e->cfg.tcp_port, e->cfg.tcp_port, holder,
+			  kind == PORT_OWNER_OTHER ? ", which is not mprds" : "");
+	else if (err)
+		log_error("mprdsd: cannot listen on *:%u and [::]:%u: %s", e->cfg.tcp_port,
+			  e->cfg.tcp_port, strerror(-err));
 }
 
 static int run_daemon(const char *instance, double idle_exit)
@@ -291,23 +299,69 @@ static int run_ensure(const char *instance, const char *self)
 	return 0;
 }
 
-static void usage(FILE *f)
+#define USAGE "Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--allow CIDR,...] [--ensure]\n"
+
+static void help(void)
 {
-	fprintf(f,
-		"Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--allow CIDR,...] [--ensure]\n"
-		"\n"
-		"The host-wide RDS engine of this network namespace (one per instance).\n"
-		"  -i, --instance NAME  serve instance NAME (MPRDS_INSTANCE; default: default)\n"
-		"  -t, --idle-exit SECS exit after SECS without clients or connections\n"
-		"                       (MPRDS_IDLE_EXIT, default 10; 0: never)\n"
-		"  -a, --allow LIST     accept RDS/TCP connections only from these networks\n"
-		"                       (MPRDS_ALLOW; CIDR list, e.g. 198.18.0.0/15,fe80::/10)\n"
-		"  -e, --ensure         as a client: find the daemon or start it, print its pid\n"
-		"  -h, --help, -V, --version\n");
+	printf(USAGE
+	       "\n"
+	       "The host-wide RDS engine of this network namespace (one per instance).\n"
+	       "  -i, --instance NAME  serve instance NAME (MPRDS_INSTANCE; default: default)\n"
+	       "  -t, --idle-exit SECS exit after SECS without clients or connections\n"
+	       "                       (MPRDS_IDLE_EXIT, default 10; 0: never)\n"
+	       "  -a, --allow LIST     accept RDS/TCP connections only from these networks\n"
+	       "                       (MPRDS_ALLOW; CIDR list, e.g. 198.18.0.0/15,fe80::/10)\n"
+	       "  -e, --ensure         as a client: find the daemon or start it, print its pid\n"
+	       "  -h, --help           show this help\n"
+	       "  -V, --version        show the version\n");
+}
+
+/* A usage error: what was wrong (if getopt has not said it), the usage line; status 2. */
+static int usage_error(const char *fmt, const char *arg)
+{
+	if (fmt) {
+		fprintf(stderr, "mprdsd: ");
+		fprintf(stderr, fmt, arg);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, USAGE "Try 'mprdsd --help'.\n");
+	return 2;
+}
+
+/* Seconds, 0 or more (0: never): false for anything else. */
+static bool parse_seconds(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s)
+		return false;
+	v = strtod(s, &end);
+	if (*end || !(v >= 0) || v > 1e9)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* MPRDS_IDLE_EXIT: a bad value is said and the default used. */
+static double env_idle_exit(void)
+{
+	const char *v = getenv("MPRDS_IDLE_EXIT");
+	double secs;
+
+	if (!v || !*v)
+		return IDLE_EXIT_S;
+	if (parse_seconds(v, &secs))
+		return secs;
+	log_warn("MPRDS_IDLE_EXIT=%s is not a number of seconds, 0 or more: using %d", v,
+		 IDLE_EXIT_S);
+	return IDLE_EXIT_S;
 }
 
 struct options {
-	const char *instance, *idle_exit;
+	const char *instance;
+	const char *instance_from; /* "--instance " or "MPRDS_INSTANCE=": for the error */
+	const char *idle_exit; /* --idle-exit, or NULL: MPRDS_IDLE_EXIT */
 	bool ensure;
 };
 
@@ -337,28 +391,38 @@ static int parse_options(int argc, char **argv, struct options *o)
 					      { "help", no_argument, NULL, 'h' },
 					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
+	double secs;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "i:t:a:ehV", opts, NULL)) != -1) {
-		if (c == 'a' && !allow_option(optarg))
-			return 2;
-		if (c == 'i')
+		if (c == 'a') {
+			if (!allow_option(optarg))
+				return usage_error(NULL, NULL); /* allow_option said what */
+		} else if (c == 'i') {
 			o->instance = optarg;
-		else if (c == 't')
+			o->instance_from = "--instance ";
+		} else if (c == 't') {
+			if (!parse_seconds(optarg, &secs))
+				return usage_error("--idle-exit %s: want seconds, 0 or more",
+						   optarg);
 			o->idle_exit = optarg;
-		else if (c == 'e')
+		} else if (c == 'e') {
 			o->ensure = true;
-		else if (c == 'V')
-			printf("mprdsd " VERSION "\n");
-		else
-			usage(c == 'h' ? stdout : stderr);
-		if (c == 'h' || c == 'V')
+		} else if (c == 'h') {
+			help();
 			return 0;
-		if (c != 'i' && c != 't' && c != 'a' && c != 'e')
-			return 2;
+		} else if (c == 'V') {
+			printf("mprdsd " MPRDS_VERSION "\n");
+			return 0;
+		} else {
+			return usage_error(NULL, NULL); /* getopt said what */
+		}
 	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
 	if (!rendezvous_instance_ok(o->instance)) {
-		fprintf(stderr, "mprdsd: instance names are 1 to 32 of [A-Za-z0-9_.-]\n");
+		fprintf(stderr, "mprdsd: %s%s: instance names are 1 to 32 of [A-Za-z0-9_.-]\n",
+			o->instance_from, o->instance);
 		return 2;
 	}
 	return -1;
@@ -366,7 +430,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o = { getenv("MPRDS_INSTANCE"), getenv("MPRDS_IDLE_EXIT"), false };
+	struct options o = { getenv("MPRDS_INSTANCE"), "MPRDS_INSTANCE=", NULL, false };
 	int status = parse_options(argc, argv, &o);
 
 	if (status >= 0)
@@ -378,5 +442,5 @@ int main(int argc, char **argv)
 	/* no SA_RESTART: a stop ends the poll at once */
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
-	return run_daemon(o.instance, o.idle_exit ? atof(o.idle_exit) : IDLE_EXIT_S);
+	return run_daemon(o.instance, o.idle_exit ? atof(o.idle_exit) : env_idle_exit());
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mprds/log.h"
 #include "rendezvous.h"
 
 #define ENSURE_TRIES 400 /* 400 x 5 ms: a daemon that cannot start in 2 s is not coming */
@@ -136,31 +137,61 @@ int rendezvous_connect(const char *instance)
 	return open_named(instance, false);
 }
 
-/*
- * Where a started daemon logs: MPRDS_DAEMON_LOG, else mprdsd.<uid>.<instance>.log in
- * XDG_RUNTIME_DIR (the user's own) or /tmp; never a link, never another user's file.
- */
-static void daemon_log_path(const char *instance, char *buf, size_t size)
+/* mprdsd.<uid>.<instance>.log in XDG_RUNTIME_DIR (the user's own), else in /tmp. */
+static void default_log_path(const char *instance, char *buf, size_t size)
 {
-	const char *path = getenv("MPRDS_DAEMON_LOG"), *dir = getenv("XDG_RUNTIME_DIR");
+	const char *dir = getenv("XDG_RUNTIME_DIR");
 
-	if (path && *path)
-		snprintf(buf, size, "%s", path);
-	else
-		snprintf(buf, size, "%s/mprdsd.%u.%s.log", dir && *dir ? dir : "/tmp",
-			 (unsigned)getuid(), instance && *instance ? instance : RENDEZVOUS_DEFAULT);
+	snprintf(buf, size, "%s/mprdsd.%u.%s.log", dir && *dir ? dir : "/tmp", (unsigned)getuid(),
+		 instance && *instance ? instance : RENDEZVOUS_DEFAULT);
 }
 
-static int open_daemon_log(const char *path)
+/*
+ * A log file to append to: never through a link, never another user's file (a device such
+ * as /dev/null is the user's choice). The fd, or -1 with *why set.
+ */
+static int open_log_file(const char *path, const char **why)
 {
 	struct stat st;
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-	if (fd >= 0 && (fstat(fd, &st) < 0 || st.st_uid != getuid())) {
-		close(fd);
-		fd = -1;
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
 	}
-	return fd >= 0 ? fd : open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fstat(fd, &st) < 0 || (S_ISREG(st.st_mode) && st.st_uid != getuid())) {
+		close(fd);
+		*why = "another user's file";
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Where a started daemon logs: MPRDS_DAEMON_LOG, else the default path; one that cannot be
+ * written is said (the daemon's lines would be lost without a word), and /dev/null is last.
+ */
+static int open_daemon_log(const char *instance)
+{
+	const char *env = getenv("MPRDS_DAEMON_LOG"), *why = NULL;
+	char path[512];
+	int fd;
+
+	default_log_path(instance, path, sizeof(path));
+	if (env && *env) {
+		fd = open_log_file(env, &why);
+		if (fd >= 0)
+			return fd;
+		log_warn("MPRDS_DAEMON_LOG=%s cannot be written (%s): mprdsd logs to %s", env, why,
+			 path);
+	}
+	fd = open_log_file(path, &why);
+	if (fd >= 0)
+		return fd;
+	log_warn("mprdsd's log %s cannot be written (%s): its lines are lost; set "
+		 "MPRDS_DAEMON_LOG",
+		 path, why);
+	return open("/dev/null", O_WRONLY | O_CLOEXEC);
 }
 
 /* What the daemon's process gets, all made before the clone: the child only makes syscalls. */
@@ -210,7 +241,6 @@ static char **env_without_preload(void)
 static int start_daemon(const char *instance, const char *daemon_path)
 {
 	struct spawn sp = { .path = daemon_path, .argv = { "mprdsd", NULL, NULL, NULL } };
-	char log_path[512];
 	int status, err = 0;
 	pid_t pid;
 
@@ -218,10 +248,9 @@ static int start_daemon(const char *instance, const char *daemon_path)
 		sp.argv[1] = "--instance";
 		sp.argv[2] = (char *)instance;
 	}
-	daemon_log_path(instance, log_path, sizeof(log_path));
 	sp.envp = env_without_preload();
 	sp.null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	sp.log_fd = open_daemon_log(log_path);
+	sp.log_fd = open_daemon_log(instance);
 	if (!sp.envp || sp.null_fd < 0 || sp.log_fd < 0)
 		err = -ENOMEM;
 	else if ((pid = quiet_fork()) < 0)

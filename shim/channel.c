@@ -10,6 +10,7 @@
  * and a child that dies lets go of them, as a process's exit closes its fds.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -33,17 +34,35 @@ static uint64_t chan_token;
 static int fork_fd = -1; /* the channel made for a child being forked */
 static uint64_t fork_token;
 
+/* MPRDS_DAEMON if it names a program we may run; a bad one is said once. */
+static bool daemon_from_env(char *buf, size_t size)
+{
+	static bool bad_said;
+	const char *env = getenv("MPRDS_DAEMON");
+
+	if (!env || !*env)
+		return false;
+	if (access(env, X_OK) == 0) {
+		snprintf(buf, size, "%s", env);
+		return true;
+	}
+	if (!bad_said) {
+		bad_said = true;
+		log_warn("MPRDS_DAEMON=%s is not a program that can be run (%s): using the "
+			 "default mprdsd",
+			 env, strerror(errno));
+	}
+	return false;
+}
+
 /* The daemon to start: MPRDS_DAEMON, mprdsd beside this library (a build tree), or BINDIR's. */
 static void daemon_path(char *buf, size_t size)
 {
-	const char *env = getenv("MPRDS_DAEMON");
 	Dl_info info;
 	const char *slash;
 
-	if (env && *env) {
-		snprintf(buf, size, "%s", env);
+	if (daemon_from_env(buf, size))
 		return;
-	}
 	if (dladdr((void *)daemon_path, &info) && info.dli_fname &&
 	    (slash = strrchr(info.dli_fname, '/'))) {
 		snprintf(buf, size, "%.*s/mprdsd", (int)(slash - info.dli_fname), info.dli_fname);
@@ -53,12 +72,23 @@ static void daemon_path(char *buf, size_t size)
 	snprintf(buf, size, "%s/mprdsd", MPRDS_BINDIR);
 }
 
+/* Under chan_lock. */
 static int open_channel(uint64_t *token)
 {
+	static bool bad_instance_said;
 	struct rendezvous_welcome w;
 	char path[PATH_MAX];
 	int fd;
 
+	if (!rendezvous_instance_ok(getenv("MPRDS_INSTANCE"))) {
+		/* Never another instance instead: that would be another host's sockets. */
+		if (!bad_instance_said)
+			log_warn("MPRDS_INSTANCE=%s is not 1 to 32 of [A-Za-z0-9_.-]: no daemon "
+				 "serves it; RDS sockets fail with EINVAL",
+				 getenv("MPRDS_INSTANCE"));
+		bad_instance_said = true;
+		return -EINVAL;
+	}
 	daemon_path(path, sizeof(path));
 	fd = rendezvous_ensure(getenv("MPRDS_INSTANCE"), path, &w);
 	if (fd < 0) {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "mprds/engine.h"
 #include "mprds/log.h"
 #include "shim.h"
 
@@ -130,18 +131,31 @@ int shim_engine(struct engine **out)
 	return err;
 }
 
+static bool use_daemon;
+static pthread_once_t engine_choice_once = PTHREAD_ONCE_INIT;
+
+/* Once per process, at its first RDS socket: which engine, and what MPRDS_* say. */
+static void choose_engine(void)
+{
+	const char *v = getenv("MPRDS_ENGINE");
+	struct config unused;
+
+	log_init();
+	use_daemon = !v || strcmp(v, "process") != 0;
+	if (v && strcmp(v, "process") != 0 && strcmp(v, "daemon") != 0)
+		log_warn("MPRDS_ENGINE=%s is neither daemon nor process: using daemon", v);
+	/*
+	 * mprdsd reads the engine's variables when it starts, and logs a bad value in its own
+	 * log; the program's stderr is where its user looks, daemon started or found.
+	 */
+	if (use_daemon)
+		engine_config_from_env(&unused);
+}
+
 bool shim_use_daemon(void)
 {
-	static int use = -1;
-
-	if (use < 0) {
-		const char *v = getenv("MPRDS_ENGINE");
-
-		use = !v || strcmp(v, "process") != 0;
-		if (v && strcmp(v, "process") != 0 && strcmp(v, "daemon") != 0)
-			log_warn("MPRDS_ENGINE=%s is neither daemon nor process: using daemon", v);
-	}
-	return use;
+	pthread_once(&engine_choice_once, choose_engine);
+	return use_daemon;
 }
 
 static void at_exit(void)

@@ -395,14 +395,19 @@ void fake_connect_complete(struct path *p)
 	path_connected(p);
 }
 
-void fake_connect_refuse(struct path *p)
+void fake_connect_fail(struct path *p, int err)
 {
 	struct fake_path *f = fake_of(p);
 
 	if (!f->connecting)
 		return;
 	f->connecting = false;
-	path_drop(p, strerror(ECONNREFUSED));
+	path_connect_failed(p, err);
+}
+
+void fake_connect_refuse(struct path *p)
+{
+	fake_connect_fail(p, ECONNREFUSED);
 }
 
 bool fake_retry_pending(const struct path *p)

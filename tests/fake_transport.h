@@ -48,6 +48,8 @@ unsigned fake_connects(const struct path *p);
 void fake_connect_complete(struct path *p);
 /* The peer refuses it (ECONNREFUSED). */
 void fake_connect_refuse(struct path *p);
+/* It fails with errno err (ETIMEDOUT: nothing answered; EHOSTUNREACH: no route). */
+void fake_connect_fail(struct path *p, int err);
 /* A reconnect is waiting for its backoff (transport->retry). */
 bool fake_retry_pending(const struct path *p);
 /* The backoff is over: the path is serviced (connects if it should). */

@@ -8,16 +8,19 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mprds/api.h"
 #include "mprds/cong.h"
 #include "mprds/engine.h"
 #include "mprds/info.h"
+#include "mprds/log.h"
 
 #include "check_main.h"
 #include "counters.h"
 #include "fake_peer.h"
+#include "log_capture.h"
 
 /* wire.md §6: the probe carries NPATHS and GEN_NUM; nothing else goes before the answer. */
 START_TEST(probe_carries_npaths_and_gen_num)
@@ -249,6 +252,112 @@ START_TEST(refused_connect_is_retried)
 	ck_assert_uint_eq(fake_connects(&c->paths[0]), 2);
 	fake_connect_complete(&c->paths[0]);
 	read_map_and_probe(c);
+	free_sock(s);
+}
+END_TEST
+
+#define NO_RDS_AT_LARGE "warn: no RDS at 198.18.0.2:16385 (from 198.18.0.1): "
+#define NO_RDS_AT_SMALL "warn: no RDS at 198.18.0.1:16385 (from 198.18.0.2): "
+#define ANSWERS "info: RDS at "
+
+/* Info lines too: the one that says a peer answers again. */
+static void log_info_level(void)
+{
+	setenv("MPRDS_LOG", "info", 1);
+	log_init();
+}
+
+/* A peer that refuses every connect: one warn line, not one per retry; one when it answers. */
+START_TEST(an_absent_peer_is_said_once_until_it_answers)
+{
+	struct sock *s = bound_sock(&a_small, 4000);
+	struct conn *c;
+	const char *log;
+
+	log_info_level();
+	log_capture_start();
+	app_send(s, &a_large, 5000, "first");
+	c = conn_find(fake_engine, &a_small, &a_large);
+	fake_run_kicks();
+	for (int i = 0; i < 5; i++) {
+		fake_connect_refuse(&c->paths[0]);
+		fake_fire_retry(&c->paths[0]);
+	}
+	ck_assert_uint_eq(fake_connects(&c->paths[0]), 6);
+	fake_connect_complete(&c->paths[0]);
+	log = log_capture_end();
+	ck_assert_int_eq(log_lines_with(log, NO_RDS_AT_LARGE "connection refused; retrying"), 1);
+	ck_assert_int_eq(log_lines_with(log, "warn: "), 1);
+	ck_assert_int_eq(log_lines_with(log, ANSWERS "198.18.0.2:16385 answers"), 1);
+	read_map_and_probe(c);
+	free_sock(s);
+}
+END_TEST
+
+/* Gone again after it answered: said again, with why (no answer, no route), once. */
+START_TEST(a_peer_gone_again_is_said_again)
+{
+	struct sock *s = bound_sock(&a_small, 4000);
+	struct conn *c = handshake_as_smaller(s, 1, PEER_GEN, true);
+	struct path *p = &c->paths[0];
+	const char *log;
+
+	log_capture_start();
+	fake_peer_close(p);
+	fake_fire_retry(p);
+	fake_connect_fail(p, ETIMEDOUT);
+	fake_fire_retry(p);
+	fake_connect_fail(p, EHOSTUNREACH);
+	fake_fire_retry(p);
+	fake_connect_refuse(p);
+	log = log_capture_end();
+	ck_assert_int_eq(log_lines_with(log, NO_RDS_AT_LARGE "connection timed out; retrying"), 1);
+	ck_assert_int_eq(log_lines_with(log, "no RDS at"), 1);
+	free_sock(s);
+}
+END_TEST
+
+/* The larger address only pokes (wire.md §1): a refused poke is said; the peer's connect clears it. */
+START_TEST(a_refused_poke_is_said_once_and_cleared_by_the_peers_connect)
+{
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct conn *c;
+	const char *log;
+
+	log_info_level();
+	log_capture_start();
+	app_send(s, &a_small, 4000, "first");
+	c = conn_find(fake_engine, &a_large, &a_small);
+	fake_run_kicks();
+	ck_assert(c->paths[0].poke);
+	fake_connect_refuse(&c->paths[0]);
+	fake_fire_retry(&c->paths[0]);
+	fake_connect_refuse(&c->paths[0]);
+	ck_assert_int_eq(fake_accept(&c->paths[0]), 0);
+	log = log_capture_end();
+	ck_assert_int_eq(log_lines_with(log, NO_RDS_AT_SMALL "connection refused; retrying"), 1);
+	ck_assert_int_eq(log_lines_with(log, ANSWERS "198.18.0.1:16385 answers"), 1);
+	free_sock(s);
+}
+END_TEST
+
+/* A failure of ours (our address gone) is not blamed on the peer. */
+START_TEST(our_own_connect_failure_is_not_blamed_on_the_peer)
+{
+	struct sock *s = bound_sock(&a_small, 4000);
+	struct conn *c;
+	const char *log;
+
+	log_capture_start();
+	app_send(s, &a_large, 5000, "first");
+	c = conn_find(fake_engine, &a_small, &a_large);
+	fake_run_kicks();
+	fake_connect_fail(&c->paths[0], EADDRNOTAVAIL);
+	log = log_capture_end();
+	ck_assert_int_eq(log_lines_with(log, "warn: cannot connect from 198.18.0.1 to RDS at "
+					     "198.18.0.2:16385: cannot assign requested address"),
+			 1);
+	ck_assert_int_eq(log_lines_with(log, "no RDS at"), 0);
 	free_sock(s);
 }
 END_TEST
@@ -745,6 +854,11 @@ int main(void)
 	tcase_add_test(tc, lanes_open_after_the_handshake_and_wait_for_path0);
 	tcase_add_test(tc, lanes_open_one_at_a_time_without_sport_idx);
 	tcase_add_test(tc, refused_connect_is_retried);
+	tc = check_tcase(s, "absent peers", fake_peer_setup8, fake_peer_teardown);
+	tcase_add_test(tc, an_absent_peer_is_said_once_until_it_answers);
+	tcase_add_test(tc, a_peer_gone_again_is_said_again);
+	tcase_add_test(tc, a_refused_poke_is_said_once_and_cleared_by_the_peers_connect);
+	tcase_add_test(tc, our_own_connect_failure_is_not_blamed_on_the_peer);
 	tc = check_tcase(s, "retransmit", fake_peer_setup8, fake_peer_teardown);
 	tcase_add_test(tc, unacked_messages_are_resent_after_reconnect);
 	tcase_add_test(tc, unacked_messages_go_on_the_peers_new_connection);

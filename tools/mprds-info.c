@@ -576,39 +576,55 @@ static int show_self(void)
 	return ret;
 }
 
-static void usage(int status)
-{
-	FILE *out = status ? stderr : stdout;
+#define SYNOPSIS "[-c] [-k] [-n] [-r] [-s] [-t] [-T] [-6] [--paths] [-p pid] [--self]"
 
-	fprintf(out,
-		"Usage: %s [-c] [-k] [-n] [-r] [-s] [-t] [-T] [-6] [--paths] [-p pid] [--self]\n"
-		"The following options limit output to the given sources:\n",
-		progname);
+static void help(void)
+{
+	printf("Usage: %s " SYNOPSIS "\n"
+	       "The following options limit output to the given sources:\n",
+	       progname);
 	for (size_t i = 0; i < NTABLES; i++)
 		if (tables[i].letter)
-			fprintf(out, "    -%c %s\n", tables[i].letter, tables[i].description);
-	fprintf(out, "    --paths %s\n", tables[NTABLES - 1].description);
-	fprintf(out, "If no options are given then all sources are used.\n"
-		     "  -6          the IPv6 variants (RDS6_INFO_*): IPv6 and IPv4 entries\n"
-		     "  -p pid      only that process (default: every process using mprds)\n"
-		     "  --self      this process's own view (getsockopt), as rds-info\n");
-	exit(status);
+			printf("    -%c %s\n", tables[i].letter, tables[i].description);
+	printf("    --paths %s\n", tables[NTABLES - 1].description);
+	printf("If no options are given then all sources are used.\n"
+	       "  -6          the IPv6 variants (RDS6_INFO_*): IPv6 and IPv4 entries\n"
+	       "  -p pid      only that process (default: every process using mprds)\n"
+	       "  --self      this process's own view (getsockopt), as rds-info\n"
+	       "  -h, --help  show this help\n"
+	       "  -V, --version  show the version\n"
+	       "Exit status: 0 on success, 1 if a process or table could not be read or there is "
+	       "no RDS at all, 2 on a usage error.\n");
+	exit(0);
+}
+
+/* A usage error: what was wrong (unless getopt has said it), the usage line; status 2. */
+static void usage_error(const char *what, const char *arg) __attribute__((noreturn));
+
+static void usage_error(const char *what, const char *arg)
+{
+	if (what)
+		fprintf(stderr, "%s: %s <%s>\n", progname, what, arg);
+	fprintf(stderr, "Usage: %s " SYNOPSIS "\nTry '%s --help'.\n", progname, progname);
+	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	enum { OPT_PATHS = 256, OPT_SELF };
-	static const struct option longopts[] = {
-		{ "paths", no_argument, NULL, OPT_PATHS }, { "self", no_argument, NULL, OPT_SELF },
-		{ "ipv6", no_argument, NULL, '6' },	   { "pid", required_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 }
-	};
+	static const struct option longopts[] = { { "paths", no_argument, NULL, OPT_PATHS },
+						  { "self", no_argument, NULL, OPT_SELF },
+						  { "ipv6", no_argument, NULL, '6' },
+						  { "pid", required_argument, NULL, 'p' },
+						  { "help", no_argument, NULL, 'h' },
+						  { "version", no_argument, NULL, 'V' },
+						  { NULL, 0, NULL, 0 } };
 	static int pids[MAX_PROCS];
 	bool self = false, any = false;
 	int c, npids, only = 0, ret = 0, shown = 0, others = 0;
 	char *end;
 
-	while ((c = getopt_long(argc, argv, "ckn6rstTp:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ckn6rstTp:vhV", longopts, NULL)) != -1) {
 		bool found = false;
 
 		switch (c) {
@@ -618,7 +634,7 @@ int main(int argc, char **argv)
 		case 'p':
 			only = (int)strtol(optarg, &end, 10);
 			if (*end || only <= 0)
-				usage(2);
+				usage_error("bad pid", optarg);
 			continue;
 		case 'v':
 			continue; /* as rds-info: accepted */
@@ -626,8 +642,11 @@ int main(int argc, char **argv)
 			self = true;
 			continue;
 		case 'h':
-			usage(0);
+			help();
 			break;
+		case 'V':
+			printf("%s %s\n", progname, MPRDS_VERSION);
+			return 0;
 		case OPT_PATHS:
 			tables[NTABLES - 1].wanted = any = true;
 			continue;
@@ -638,10 +657,10 @@ int main(int argc, char **argv)
 			if (tables[i].letter && tables[i].letter == c)
 				tables[i].wanted = any = found = true;
 		if (!found)
-			usage(2);
+			usage_error(NULL, NULL); /* getopt said what */
 	}
 	if (optind != argc)
-		usage(2);
+		usage_error("unexpected argument", argv[optind]);
 	for (size_t i = 0; i < NTABLES && !any; i++)
 		tables[i].wanted = true;
 

@@ -8,8 +8,11 @@
  * any application being involved. As rds-ping, the pings go out in turn from 8 sockets, so
  * that a reply tells which ping it answers by the socket it arrives on.
  *
+ * When no reply came back it says what it can tell of why: how the RDS_INFO_CONNECTIONS
+ * table of its own RDS stack lists the connection to the destination.
+ *
  * Written against the plain <linux/rds.h> API: runs under mprds-run and on a kernel with RDS.
- * Exit status 0 if any reply came back, 1 if none, 2 on a usage error.
+ * Exit status 0 if any reply came back, 1 if none or on an error, 2 on a usage error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,6 +34,9 @@
 
 #ifndef AF_RDS
 #define AF_RDS 21
+#endif
+#ifndef SOL_RDS
+#define SOL_RDS 276
 #endif
 
 #define NSOCKETS 8
@@ -65,17 +71,40 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static void usage(int status)
+#define SYNOPSIS "[-c count] [-i interval] [-I local_addr] [-Q tos] [-v] address"
+
+static void help(void)
 {
-	fprintf(status ? stderr : stdout,
-		"Usage: %s [-c count] [-i interval] [-I local_addr] [-Q tos] [-v] address\n"
-		"  -c count     stop after count replies (default: until interrupted)\n"
-		"  -i interval  seconds between pings, or with a unit: 200ms, 500us (default 1)\n"
-		"  -I address   local address to send from (default: the route's source)\n"
-		"  -Q tos       type of service of the sockets (SIOCRDSSETTOS)\n"
-		"  -v           also print where each reply came from and its length\n",
-		progname);
-	exit(status);
+	printf("Usage: %s " SYNOPSIS "\n"
+	       "  -c count     stop after count replies (default: until interrupted)\n"
+	       "  -i interval  seconds between pings, or with a unit: 200ms, 500us (default 1)\n"
+	       "  -I address   local address to send from (default: the route's source)\n"
+	       "  -Q tos       type of service of the sockets (SIOCRDSSETTOS)\n"
+	       "  -v           also print where each reply came from and its length\n"
+	       "  -h, --help   show this help\n"
+	       "  -V, --version  show the version\n"
+	       "Exit status: 0 if any reply came back, 1 if none or on an error, 2 on a usage "
+	       "error.\n",
+	       progname);
+	exit(0);
+}
+
+/* A usage error: what was wrong (unless getopt has said it), the usage line; status 2. */
+static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt) {
+		fprintf(stderr, "%s: ", progname);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "Usage: %s " SYNOPSIS "\nTry '%s --help'.\n", progname, progname);
+	exit(2);
 }
 
 static double now(void)
@@ -210,11 +239,69 @@ static unsigned long receive(struct ping_sock *ps)
 	return 1;
 }
 
+/* rds-info's loop: call, on ENOSPC grow the buffer to what the stack asks, call again. */
+static int rds_info(int fd, int optname, void **data, socklen_t *len)
+{
+	*len = 0;
+	for (int tries = 0; tries < 16; tries++) {
+		int each = getsockopt(fd, SOL_RDS, optname, *data, len);
+		void *p;
+
+		if (each >= 0)
+			return each;
+		if (errno != ENOSPC)
+			return -1;
+		p = realloc(*data, *len ? *len : 1);
+		if (!p)
+			return -1;
+		*data = p;
+	}
+	return -1;
+}
+
+/* The flags of our connection to dst in RDS_INFO_CONNECTIONS, or -1 if it is not listed. */
+static int connection_flags(int fd)
+{
+	struct rds_info_connection ci;
+	void *data = NULL;
+	socklen_t len;
+	int each = rds_info(fd, RDS_INFO_CONNECTIONS, &data, &len), flags = -1;
+
+	for (size_t off = 0; each >= (int)sizeof(ci) && off + (size_t)each <= len;
+	     off += (size_t)each) {
+		memcpy(&ci, (char *)data + off, sizeof(ci));
+		if (ci.laddr == src.sin_addr.s_addr && ci.faddr == dst.sin_addr.s_addr)
+			flags = ci.flags;
+	}
+	free(data);
+	return flags;
+}
+
+/* No reply came back: what the RDS stack can tell of why, on stderr. */
+static void explain_silence(int fd, unsigned long send_errors, unsigned long sent)
+{
+	int flags = connection_flags(fd);
+	const char *why;
+
+	if (sent && send_errors == sent)
+		why = "every send failed (above)";
+	else if (flags < 0)
+		why = "no RDS connection to it is listed";
+	else if (flags & RDS_INFO_CONNECTION_FLAG_CONNECTED)
+		why = "the connection is up, but no pong came back";
+	else if (flags & RDS_INFO_CONNECTION_FLAG_CONNECTING)
+		why = "still connecting to its RDS/TCP port: nothing answers (no RDS there, or "
+		      "packets dropped?)";
+	else
+		why = "nothing answered at its RDS/TCP port (no RDS there?)";
+	fprintf(stderr, "%s: no reply from %s: %s\n", progname, inet_ntoa(dst.sin_addr), why);
+}
+
 static int ping(void)
 {
 	struct ping_sock socks[NSOCKETS] = { 0 };
 	struct pollfd pfd[NSOCKETS];
-	unsigned long sent = 0, received = 0;
+	unsigned long sent = 0, received = 0, send_errors = 0;
 	double next = now();
 	int turn = 0;
 
@@ -239,8 +326,10 @@ static int ping(void)
 			ps->sent_at = t;
 			ps->replies = 0;
 			turn = (turn + 1) % NSOCKETS;
-			if (err)
+			if (err) {
+				send_errors++;
 				report(ps, 0, NULL, 0, err);
+			}
 			continue;
 		}
 		ms = (int)((next - t) * 1000) + 1;
@@ -251,6 +340,8 @@ static int ping(void)
 			if (pfd[i].revents & POLLIN)
 				received += receive(&socks[i]);
 	}
+	if (!received)
+		explain_silence(socks[0].fd, send_errors, sent);
 	for (int i = 0; i < NSOCKETS; i++)
 		close(socks[i].fd);
 	return received ? 0 : 1;
@@ -259,47 +350,53 @@ static int ping(void)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' },
+						  { "version", no_argument, NULL, 'V' },
 						  { NULL, 0, NULL, 0 } };
 	struct sigaction sa = { .sa_handler = on_signal };
 	unsigned long v;
 	bool have_src = false;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:i:I:Q:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:i:I:Q:vhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			if (!parse_ulong(optarg, ~0ul, &count))
-				die("bad count <%s>", optarg);
+				usage_error("bad count <%s>", optarg);
 			break;
 		case 'i':
 			if (!parse_interval(optarg, &interval))
-				die("bad interval <%s>", optarg);
+				usage_error("bad interval <%s>", optarg);
 			break;
 		case 'I':
 			if (!parse_addr(optarg, &src.sin_addr))
-				die("unknown source address <%s>", optarg);
+				usage_error("unknown source address <%s>", optarg);
 			have_src = true;
 			break;
 		case 'Q':
 			if (!parse_ulong(optarg, 255, &v))
-				die("bad tos <%s>", optarg);
+				usage_error("bad tos <%s>", optarg);
 			tos = (int)v;
 			break;
 		case 'v':
 			verbose = true;
 			break;
 		case 'h':
-			usage(0);
+			help();
 			break;
+		case 'V':
+			printf("%s %s\n", progname, MPRDS_VERSION);
+			return 0;
 		default:
-			usage(2);
+			usage_error(NULL); /* getopt said what */
 		}
 	}
+	if (optind == argc)
+		usage_error("no address to ping");
 	if (optind + 1 != argc)
-		usage(2);
+		usage_error("one address only, not also <%s>", argv[optind + 1]);
 	dst.sin_family = src.sin_family = AF_INET;
 	if (!parse_addr(argv[optind], &dst.sin_addr))
-		die("cannot parse destination address <%s>", argv[optind]);
+		usage_error("cannot parse destination address <%s>", argv[optind]);
 	if (!have_src)
 		guess_source();
 	sigaction(SIGINT, &sa, NULL);

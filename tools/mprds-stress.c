@@ -57,6 +57,10 @@
 
 static const char *progname = "mprds-stress";
 
+#define SYNOPSIS                                                               \
+	"[-s peer_addr] [-r local_addr] [-p port] [-t tasks] [-q req_bytes]\n" \
+	"                    [-a ack_bytes] [-d depth] [-T seconds] [-z] [--threads]"
+
 /* What the active instance tells the passive one (network byte order on the wire). */
 struct params {
 	uint32_t magic, version;
@@ -105,6 +109,24 @@ static void die(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
+}
+
+/* A usage error: what was wrong (unless getopt has said it), the usage line; status 2. */
+static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt) {
+		fprintf(stderr, "%s: ", progname);
+		va_start(ap, fmt);
+		vfprintf(stderr, fmt, ap);
+		va_end(ap);
+		fputc('\n', stderr);
+	}
+	fprintf(stderr, "Usage: %s " SYNOPSIS "\nTry '%s --help'.\n", progname, progname);
+	exit(2);
 }
 
 static uint64_t now_ns(void)
@@ -640,7 +662,7 @@ static uint32_t parse_size(const char *s, uint32_t min, uint32_t max, const char
 	else if (*end == 'g' || *end == 'G')
 		v <<= 30, end++;
 	if (errno || end == s || *end || v < min || v > max)
-		die("bad %s <%s>: want %u..%u", what, s, min, max);
+		usage_error("bad %s <%s>: want %u..%u", what, s, min, max);
 	return (uint32_t)v;
 }
 
@@ -743,25 +765,27 @@ static void on_signal(int sig)
 	interrupted = 1;
 }
 
-static void usage(int status)
+static void help(void)
 {
-	fprintf(status ? stderr : stdout,
-		"Usage: %s [-s peer_addr] [-r local_addr] [-p port] [-t tasks] [-q req_bytes]\n"
-		"                    [-a ack_bytes] [-d depth] [-T seconds] [-z] [--threads]\n"
-		"Without -s: the passive instance, waiting on local_addr:port for an active one.\n"
-		"  -s, --send-addr A     the passive instance's address: this is the active one\n"
-		"  -r, --recv-addr A     the local address (default: any / the route's source)\n"
-		"  -p, --port P          TCP control port; tasks bind RDS ports P+1.. (4000)\n"
-		"  -t, --tasks N         tasks per instance (1)\n"
-		"  -q, --req-bytes N     request size, K/M suffixes (1024; at least %zu)\n"
-		"  -a, --ack-bytes N     ack size (64; at least %zu)\n"
-		"  -d, --depth N         requests outstanding to each peer task (1)\n"
-		"  -T, --time S          stop after S seconds (default: when interrupted)\n"
-		"  -z, --report-summary  print only the summary\n"
-		"      --threads         tasks are threads of one process, not forked processes\n"
-		"                        (given to the active instance, both use threads)\n",
-		progname, sizeof(struct msg_hdr), sizeof(struct msg_hdr));
-	exit(status);
+	printf("Usage: %s " SYNOPSIS "\n"
+	       "Without -s: the passive instance, waiting on local_addr:port for an active one.\n"
+	       "  -s, --send-addr A     the passive instance's address: this is the active one\n"
+	       "  -r, --recv-addr A     the local address (default: any / the route's source)\n"
+	       "  -p, --port P          TCP control port; tasks bind RDS ports P+1.. (4000)\n"
+	       "  -t, --tasks N         tasks per instance (1)\n"
+	       "  -q, --req-bytes N     request size, K/M suffixes (1024; at least %zu)\n"
+	       "  -a, --ack-bytes N     ack size (64; at least %zu)\n"
+	       "  -d, --depth N         requests outstanding to each peer task (1)\n"
+	       "  -T, --time S          stop after S seconds (default: when interrupted)\n"
+	       "  -z, --report-summary  print only the summary\n"
+	       "      --threads         tasks are threads of one process, not forked processes\n"
+	       "                        (given to the active instance, both use threads)\n"
+	       "  -h, --help            show this help\n"
+	       "  -V, --version         show the version\n"
+	       "Exit status: 0 if the test ran without errors, 1 if it could not start or had "
+	       "errors, 2 on a usage error.\n",
+	       progname, sizeof(struct msg_hdr), sizeof(struct msg_hdr));
+	exit(0);
 }
 
 int main(int argc, char **argv)
@@ -779,6 +803,7 @@ int main(int argc, char **argv)
 		{ "report-summary", no_argument, NULL, 'z' },
 		{ "threads", no_argument, NULL, OPT_THREADS },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -787,16 +812,16 @@ int main(int argc, char **argv)
 
 	prm.port = 4000;
 	local.sin_family = peer.sin_family = AF_INET;
-	while ((c = getopt_long(argc, argv, "s:r:p:t:q:a:d:T:zh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:r:p:t:q:a:d:T:zhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			if (!parse_addr(optarg, &peer.sin_addr))
-				die("unknown address <%s>", optarg);
+				usage_error("unknown address <%s>", optarg);
 			is_active = true;
 			break;
 		case 'r':
 			if (!parse_addr(optarg, &local.sin_addr))
-				die("unknown address <%s>", optarg);
+				usage_error("unknown address <%s>", optarg);
 			break;
 		case 'p':
 			prm.port = parse_size(optarg, 1, 65535 - MAX_TASKS, "port");
@@ -825,14 +850,17 @@ int main(int argc, char **argv)
 			opt_threads = true;
 			break;
 		case 'h':
-			usage(0);
+			help();
 			break;
+		case 'V':
+			printf("%s %s\n", progname, MPRDS_VERSION);
+			return 0;
 		default:
-			usage(2);
+			usage_error(NULL); /* getopt said what */
 		}
 	}
 	if (optind != argc)
-		usage(2);
+		usage_error("unexpected argument <%s>", argv[optind]);
 	prm.magic = PARAMS_MAGIC;
 	prm.version = PARAMS_VERSION;
 	prm.flags = opt_threads ? PARAM_THREADS : 0;

@@ -57,6 +57,8 @@ struct conn {
 	struct timer hold_timer;
 	bool hold_expired;
 	bool cong_pending; /* our map must go out before the next message (wire.md §10) */
+	/* Our last connect failed and that was logged: the next failure is not, a path up is. */
+	bool unreachable_said;
 	LIST_ENTRY(conn) link;
 };
 

@@ -35,6 +35,9 @@ struct path_owner_ops {
 	void (*path_down)(struct conn *c);
 	/* Our map must go out to c (a path came up: wire.md §9). */
 	void (*want_cong_map)(struct conn *c);
+	/* Our connect to c's peer failed (errno err), or a path of c came up: the peer answers. */
+	void (*unreachable)(struct conn *c, int err);
+	void (*reached)(struct conn *c);
 };
 
 /*
@@ -91,6 +94,11 @@ void path_service(struct path *p);
 void path_connecting(struct path *p);
 /* Our poke of the smaller peer connected and is closed: it will connect (wire.md §1). */
 void path_poked(struct path *p);
+/*
+ * Our connect (or poke) failed with errno err before the connection was established: the
+ * owner hears of it (its peer may not be there), then as path_drop.
+ */
+void path_connect_failed(struct path *p, int err);
 /* The connection is established (connected by us, or accepted: §7); fresh stream state. */
 void path_connected(struct path *p);
 /* The connection just attached to p is the peer's, from TCP source port peer_port. */
