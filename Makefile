@@ -14,9 +14,12 @@
 #   make bench           the benchmarks (bench/run, as root; ~15 min, not part of check):
 #                        tables and plots in bench/RESULTS.md
 #   make install         PREFIX=/usr/local, DESTDIR for staging
+#   make version         prints VERSION, which mprdsd, mprds-run and debian/changelog carry
 #   make map             rewrites shim/libmprds.map from shim/calls.def
 # V=1 shows the commands.
 
+# The one version: mprdsd and mprds-run take it from here; debian/changelog must agree.
+VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
@@ -152,8 +155,12 @@ $(LIB_DAEMON_OBJ): $(BUILD)/lib/daemon/%.o: $(BUILD)/daemon/%.o $(BUILD)/shim/re
 	@mkdir -p $(@D)
 	$(Q)$(OBJCOPY) --redefine-syms=$(BUILD)/shim/real.syms $< $@
 
+# What carries VERSION is made again when the Makefile changes.
+$(BUILD)/daemon/mprdsd.o: override CPPFLAGS += -DMPRDS_VERSION='"$(VERSION)"'
+$(BUILD)/daemon/mprdsd.o: Makefile
+
 # The shim starts the mprdsd installed beside it, else this one.
-$(BUILD)/shim/channel.o: CPPFLAGS += -DMPRDS_BINDIR='"$(BINDIR)"'
+$(BUILD)/shim/channel.o: override CPPFLAGS += -DMPRDS_BINDIR='"$(BINDIR)"'
 
 $(LIB): $(LIB_CORE_OBJ) $(LIB_DAEMON_OBJ) $(SHIM_OBJ) shim/libmprds.map $(BUILD)/shim/map.ok
 	$(call msg,LD,$@)
@@ -168,10 +175,11 @@ $(DAEMON): $(DAEMON_SRC:%.c=$(BUILD)/%.o) $(CORE_OBJ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lev -lpthread
 
-$(RUN): shim/mprds-run
+$(RUN): shim/mprds-run Makefile
 	$(call msg,GEN,$@)
 	@mkdir -p $(@D)
-	$(Q)sed 's|@LIBDIR@||' $< > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
+	$(Q)sed -e 's|@LIBDIR@||' -e 's|@VERSION@|$(VERSION)|' $< > $@.tmp && chmod 0755 $@.tmp && \
+		mv $@.tmp $@
 
 $(BUILD)/tests/%.o: tests/%.c
 	$(call msg,CC,$@)
@@ -318,7 +326,8 @@ bench-hostwide: lib $(DAEMON)
 install: $(LIB) $(RUN) $(DAEMON) $(TOOLS)
 	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)" "$(DESTDIR)$(UNITDIR)"
 	@install -v -m 0644 $(LIB) "$(DESTDIR)$(PKGLIBDIR)/libmprds.so"
-	@sed 's|@LIBDIR@|$(PKGLIBDIR)|' shim/mprds-run > $(BUILD)/mprds-run.install
+	@sed -e 's|@LIBDIR@|$(PKGLIBDIR)|' -e 's|@VERSION@|$(VERSION)|' shim/mprds-run \
+		> $(BUILD)/mprds-run.install
 	@install -v -m 0755 $(BUILD)/mprds-run.install "$(DESTDIR)$(BINDIR)/mprds-run"
 	@for t in $(TOOLS) $(DAEMON); do install -v -m 0755 $$t "$(DESTDIR)$(BINDIR)/"; done
 	@sed 's|@BINDIR@|$(BINDIR)|' daemon/mprdsd.service.in > $(BUILD)/mprdsd.service
@@ -328,6 +337,9 @@ install: $(LIB) $(RUN) $(DAEMON) $(TOOLS)
 		install -v -m 0644 $$m "$(DESTDIR)$(MANDIR)/man$${m##*.}/"; \
 	done
 
+version:
+	@echo $(VERSION)
+
 clean:
 	rm -rf $(sort build build-san $(BUILD))
 
@@ -336,6 +348,6 @@ format:
 
 .PHONY: all lib tests progs tools fuzzers map rooms unit integration integration-process fuzz-run interop interop-check \
 	check demo fuzz bench bench-hostwide \
-	install clean format
+	install version clean format
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

@@ -128,7 +128,10 @@ EOF
 	assert_output --partial "--instance NAME"
 	run "$DAEMON" --version
 	assert_success
-	assert_output --regexp '^mprdsd [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output "mprdsd $(make -s -C "$REPO_ROOT" --no-print-directory version)"
+	run "$MPRDS_RUN" --version
+	assert_success
+	assert_output "mprds-run $(make -s -C "$REPO_ROOT" --no-print-directory version)"
 }
 
 @test "make install puts mprdsd and its systemd unit in place; systemd-analyze verify passes" {

@@ -27,7 +27,6 @@
 #include "rendezvous.h"
 #include "serve.h"
 
-#define VERSION "0.1.0"
 #define MAX_CLIENTS 1024
 #define IDLE_EXIT_S 10 /* MPRDS_IDLE_EXIT: no client, no connection this long: exit */
 #define CLIENT_SOCKETS 4096 /* MPRDS_CLIENT_SOCKETS: the sockets one client may hold */
@@ -323,7 +322,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		else if (c == 'e')
 			o->ensure = true;
 		else if (c == 'V')
-			printf("mprdsd " VERSION "\n");
+			printf("mprdsd " MPRDS_VERSION "\n");
 		else
 			usage(c == 'h' ? stdout : stderr);
 		if (c == 'h' || c == 'V')
