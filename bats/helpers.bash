@@ -15,6 +15,7 @@
 #   50-api         $NET.80 .. $NET.89
 #   60-faults      $NET.90 .. $NET.99
 #   46-startup     $NET.190 .. $NET.193
+#   47-daemon      $NET.196
 #   61-hostile     $NET.120 .. $NET.181
 #   62-netns       none: 198.18.1X.0/24 inside namespaces of its own
 

@@ -39,6 +39,7 @@ struct daemon {
 	unsigned nclients;
 	double idle_since; /* < 0: busy */
 	double idle_exit; /* 0: never */
+	bool system; /* --system: every user's processes are admitted */
 	struct serve_ctx ctx;
 };
 
@@ -50,10 +51,14 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-/* A daemon started by a user serves that user; one started as root serves everyone. */
-static bool client_allowed(const struct ucred *cred)
+/*
+ * A daemon started by a user serves that user; one started as root, or with --system (the
+ * host's daemon run by a service manager under a user of its own), serves everyone, as the
+ * kernel's RDS does.
+ */
+static bool client_allowed(const struct daemon *d, const struct ucred *cred)
 {
-	return geteuid() == 0 || cred->uid == geteuid();
+	return d->system || geteuid() == 0 || cred->uid == geteuid();
 }
 
 static uint64_t new_token(void)
@@ -84,9 +89,9 @@ static void admit(struct daemon *d, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		why = "no credentials";
-	else if (!client_allowed(&cred))
+	else if (!client_allowed(d, &cred))
 		why = "another user's daemon (start your own with another MPRDS_INSTANCE, or "
-		      "run mprdsd as root)";
+		      "run mprdsd as root or with --system)";
 	else if (d->nclients < MAX_CLIENTS)
 		c = client_new(fd, cred.uid, cred.pid, new_token());
 	if (!c) {
@@ -233,17 +238,32 @@ static void listen_everywhere(struct engine *e)
 				  "");
 }
 
-static int run_daemon(const char *instance, double idle_exit)
+/*
+ * Another daemon holds the instance's name. Started by a client, that is a race the other
+ * won: it serves. The host's daemon (--system) fails instead, so that its service manager
+ * says so and tries again once a user's own daemon has gone idle.
+ */
+static int served_already(const char *instance, bool system)
 {
-	struct daemon d = { .idle_exit = idle_exit };
+	if (!system) {
+		log_debug("mprdsd: instance %s is served already", instance ? instance : "default");
+		return 0;
+	}
+	log_error("mprdsd: instance %s is served by another mprdsd already (one a user's "
+		  "process started?): its clients are not this one's",
+		  instance ? instance : RENDEZVOUS_DEFAULT);
+	return 1;
+}
+
+static int run_daemon(const char *instance, double idle_exit, bool system)
+{
+	struct daemon d = { .idle_exit = idle_exit, .system = system };
 	struct config cfg;
 	int err;
 
 	d.listen_fd = rendezvous_listen(instance);
-	if (d.listen_fd == -EADDRINUSE) {
-		log_debug("mprdsd: instance %s is served already", instance ? instance : "default");
-		return 0; /* started in a race: the other one serves */
-	}
+	if (d.listen_fd == -EADDRINUSE)
+		return served_already(instance, system);
 	if (d.listen_fd < 0) {
 		log_error("mprdsd: cannot listen: %s", strerror(-d.listen_fd));
 		return 1;
@@ -261,8 +281,8 @@ static int run_daemon(const char *instance, double idle_exit)
 	d.ctx = (struct serve_ctx){ d.eng, instance,
 				    env_count("MPRDS_CLIENT_SOCKETS", CLIENT_SOCKETS),
 				    client_by_token, &d };
-	log_info("mprdsd %d: serving instance %s", (int)getpid(),
-		 instance ? instance : RENDEZVOUS_DEFAULT);
+	log_info("mprdsd %d: serving instance %s%s", (int)getpid(),
+		 instance ? instance : RENDEZVOUS_DEFAULT, system ? " for every user" : "");
 	serve(&d);
 	close(d.listen_fd);
 	engine_free(d.eng);
@@ -288,19 +308,22 @@ static int run_ensure(const char *instance, const char *self)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--ensure]\n"
+		"Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--system] [--ensure]\n"
 		"\n"
 		"The host-wide RDS engine of this network namespace (one per instance).\n"
 		"  -i, --instance NAME  serve instance NAME (MPRDS_INSTANCE; default: default)\n"
 		"  -t, --idle-exit SECS exit after SECS without clients or connections\n"
 		"                       (MPRDS_IDLE_EXIT, default 10; 0: never)\n"
+		"  -s, --system         the host's daemon: serve every user's processes, as\n"
+		"                       root's daemon does, whatever user this one runs as\n"
+		"                       (mprdsd.service); fail if the instance is served already\n"
 		"  -e, --ensure         as a client: find the daemon or start it, print its pid\n"
 		"  -h, --help, -V, --version\n");
 }
 
 struct options {
 	const char *instance, *idle_exit;
-	bool ensure;
+	bool ensure, system;
 };
 
 /* -1 to go on, else the exit status (help, version, a bad option). */
@@ -309,25 +332,28 @@ static int parse_options(int argc, char **argv, struct options *o)
 	static const struct option opts[] = { { "instance", required_argument, NULL, 'i' },
 					      { "idle-exit", required_argument, NULL, 't' },
 					      { "ensure", no_argument, NULL, 'e' },
+					      { "system", no_argument, NULL, 's' },
 					      { "help", no_argument, NULL, 'h' },
 					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:t:ehV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:t:sehV", opts, NULL)) != -1) {
 		if (c == 'i')
 			o->instance = optarg;
 		else if (c == 't')
 			o->idle_exit = optarg;
 		else if (c == 'e')
 			o->ensure = true;
+		else if (c == 's')
+			o->system = true;
 		else if (c == 'V')
 			printf("mprdsd " MPRDS_VERSION "\n");
 		else
 			usage(c == 'h' ? stdout : stderr);
 		if (c == 'h' || c == 'V')
 			return 0;
-		if (c != 'i' && c != 't' && c != 'e')
+		if (c != 'i' && c != 't' && c != 'e' && c != 's')
 			return 2;
 	}
 	if (!rendezvous_instance_ok(o->instance)) {
@@ -339,7 +365,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o = { getenv("MPRDS_INSTANCE"), getenv("MPRDS_IDLE_EXIT"), false };
+	struct options o = { getenv("MPRDS_INSTANCE"), getenv("MPRDS_IDLE_EXIT"), false, false };
 	int status = parse_options(argc, argv, &o);
 
 	if (status >= 0)
@@ -351,5 +377,5 @@ int main(int argc, char **argv)
 	/* no SA_RESTART: a stop ends the poll at once */
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
-	return run_daemon(o.instance, o.idle_exit ? atof(o.idle_exit) : IDLE_EXIT_S);
+	return run_daemon(o.instance, o.idle_exit ? atof(o.idle_exit) : IDLE_EXIT_S, o.system);
 }
