@@ -323,18 +323,29 @@ bench:
 bench-hostwide: lib $(DAEMON)
 	$(Q)bash bench/hostwide
 
-install: $(LIB) $(RUN) $(DAEMON) $(TOOLS)
-	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)" "$(DESTDIR)$(UNITDIR)"
+# What make install substitutes in what it installs: where things are, and the version.
+INSTALL_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@PKGLIBDIR@|$(PKGLIBDIR)|g' \
+	-e 's|@LIBDIR@|$(PKGLIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
+STAGE := $(BUILD)/install
+
+# mprdsd.service for this BINDIR (the Debian package's dh_installsystemd takes it from here).
+service:
+	@mkdir -p $(STAGE)
+	$(Q)$(INSTALL_SUBST) daemon/mprdsd.service.in > $(STAGE)/mprdsd.service
+
+# UNITDIR= (empty) installs no unit.
+install: $(LIB) $(RUN) $(DAEMON) $(TOOLS) service
+	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)"
 	@install -v -m 0644 $(LIB) "$(DESTDIR)$(PKGLIBDIR)/libmprds.so"
-	@sed -e 's|@LIBDIR@|$(PKGLIBDIR)|' -e 's|@VERSION@|$(VERSION)|' shim/mprds-run \
-		> $(BUILD)/mprds-run.install
-	@install -v -m 0755 $(BUILD)/mprds-run.install "$(DESTDIR)$(BINDIR)/mprds-run"
+	@$(INSTALL_SUBST) shim/mprds-run > $(STAGE)/mprds-run
+	@install -v -m 0755 $(STAGE)/mprds-run "$(DESTDIR)$(BINDIR)/mprds-run"
 	@for t in $(TOOLS) $(DAEMON); do install -v -m 0755 $$t "$(DESTDIR)$(BINDIR)/"; done
-	@sed 's|@BINDIR@|$(BINDIR)|' daemon/mprdsd.service.in > $(BUILD)/mprdsd.service
-	@install -v -m 0644 $(BUILD)/mprdsd.service "$(DESTDIR)$(UNITDIR)/mprdsd.service"
-	@for m in $(MAN_SRC); do \
+	@if [ -n "$(UNITDIR)" ]; then install -v -d "$(DESTDIR)$(UNITDIR)" && \
+		install -v -m 0644 $(STAGE)/mprdsd.service "$(DESTDIR)$(UNITDIR)/mprdsd.service"; fi
+	@mkdir -p $(STAGE)/man && for m in $(MAN_SRC); do \
+		$(INSTALL_SUBST) $$m > $(STAGE)/man/$${m##*/} && \
 		install -v -d "$(DESTDIR)$(MANDIR)/man$${m##*.}" && \
-		install -v -m 0644 $$m "$(DESTDIR)$(MANDIR)/man$${m##*.}/"; \
+		install -v -m 0644 $(STAGE)/man/$${m##*/} "$(DESTDIR)$(MANDIR)/man$${m##*.}/"; \
 	done
 
 version:
@@ -348,6 +359,6 @@ format:
 
 .PHONY: all lib tests progs tools fuzzers map rooms unit integration integration-process fuzz-run interop interop-check \
 	check demo fuzz bench bench-hostwide \
-	install version clean format
+	service install version clean format
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

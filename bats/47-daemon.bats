@@ -185,6 +185,12 @@ print(s.recvfrom(100)[0].decode())"
 		DESTDIR="$stage"
 	assert_success
 	[[ -x $stage/usr/bin/mprdsd ]] || fail "mprdsd not installed"
+	# the man pages name where things went
+	grep -q '^\.I /usr/lib/mprds/libmprds\.so$' "$stage/usr/share/man/man7/mprds.7" ||
+		fail "mprds.7 does not name /usr/lib/mprds/libmprds.so"
+	[[ -f $stage/usr/share/man/man1/mprdsd.1 ]] || fail "mprdsd.1 not installed"
+	run grep -l '@[A-Z]*@' "$stage"/usr/share/man/man*/* "$stage/usr/bin/mprds-run"
+	assert_failure
 	assert_equal "$(grep '^ExecStart=' "$stage/usr/lib/systemd/system/mprdsd.service")" \
 		"ExecStart=/usr/bin/mprdsd --system --idle-exit 0"
 	# verify resolves ExecStart on this machine: the same unit, pointed at the build tree
