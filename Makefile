@@ -14,6 +14,8 @@
 #   make bench           the benchmarks (bench/run, as root; ~15 min, not part of check):
 #                        tables and plots in bench/RESULTS.md
 #   make install         PREFIX=/usr/local, DESTDIR for staging
+#   make deb             the Debian package (debian/), in build/deb/
+#   make deb-check       builds it, lints it, installs it, runs programs from it, purges it
 #   make version         prints VERSION, which mprdsd, mprds-run and debian/changelog carry
 #   make map             rewrites shim/libmprds.map from shim/calls.def
 # V=1 shows the commands.
@@ -351,6 +353,17 @@ install: $(LIB) $(RUN) $(DAEMON) $(TOOLS) service
 version:
 	@echo $(VERSION)
 
+# The Debian package (debian/), built from a copy of the tree by tools/deb.sh.
+deb:
+	$(Q)bash tools/deps.sh deb
+	$(Q)bash tools/deb.sh $(BUILD)/deb
+
+# It builds, lintian finds no error, and installed it serves programs and purges clean (as
+# root: bats/90-deb.bats, also part of make check).
+deb-check: deb
+	$(Q)MPRDS_DEB_DIR=$(abspath $(BUILD)/deb) $(BATS) --tap --timing \
+		--print-output-on-failure bats/90-deb.bats
+
 clean:
 	rm -rf $(sort build build-san $(BUILD))
 
@@ -359,6 +372,6 @@ format:
 
 .PHONY: all lib tests progs tools fuzzers map rooms unit integration integration-process fuzz-run interop interop-check \
 	check demo fuzz bench bench-hostwide \
-	service install version clean format
+	service install version deb deb-check clean format
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

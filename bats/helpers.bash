@@ -16,6 +16,7 @@
 #   60-faults      $NET.90 .. $NET.99
 #   46-startup     $NET.190 .. $NET.193
 #   47-daemon      $NET.196
+#   90-deb         $NET.230 .. $NET.231
 #   61-hostile     $NET.120 .. $NET.181
 #   62-netns       none: 198.18.1X.0/24 inside namespaces of its own
 
@@ -63,6 +64,11 @@ mprds_setup() {
 	done
 	[[ -x $MPRDS_RUN ]] || fail "$MPRDS_RUN is not executable"
 	[[ -x $PY ]] || fail "missing $PY"
+	mprds_state_init
+}
+
+# What teardown goes by (processes, hosts, instances), empty; for tests that need no build.
+mprds_state_init() {
 	BG_PIDS=()
 	declare -gA BG_PID_OF=()
 	declare -gA BG_DONE=()
