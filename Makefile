@@ -14,9 +14,13 @@
 #   make bench           the benchmarks (bench/run, as root; ~15 min, not part of check):
 #                        tables and plots in bench/RESULTS.md
 #   make install         PREFIX=/usr/local, DESTDIR for staging
+#   make deb             the Debian package (debian/), in build/deb/
+#   make deb-check       builds it, lints it, installs it, runs programs from it, purges it
+#   make version         prints VERSION, which mprdsd, mprds-run and debian/changelog carry
 #   make map             rewrites shim/libmprds.map from shim/calls.def
 # V=1 shows the commands.
 
+# The one version: mprdsd and mprds-run take it from here; debian/changelog must agree.
 VERSION := 0.1.0
 
 PREFIX ?= /usr/local
@@ -161,11 +165,11 @@ $(VERSION_STAMP): FORCE
 	@mkdir -p $(@D)
 	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
 VERSION_CPPFLAGS = -DMPRDS_VERSION='"$(VERSION)"'
-$(BUILD)/daemon/mprdsd.o: CPPFLAGS += $(VERSION_CPPFLAGS)
+$(BUILD)/daemon/mprdsd.o: override CPPFLAGS += $(VERSION_CPPFLAGS)
 $(BUILD)/daemon/mprdsd.o: $(VERSION_STAMP)
 
 # The shim starts the mprdsd installed beside it, else this one.
-$(BUILD)/shim/channel.o: CPPFLAGS += -DMPRDS_BINDIR='"$(BINDIR)"'
+$(BUILD)/shim/channel.o: override CPPFLAGS += -DMPRDS_BINDIR='"$(BINDIR)"'
 
 $(LIB): $(LIB_CORE_OBJ) $(LIB_DAEMON_OBJ) $(SHIM_OBJ) shim/libmprds.map $(BUILD)/shim/map.ok
 	$(call msg,LD,$@)
@@ -330,19 +334,44 @@ bench:
 bench-hostwide: lib $(DAEMON)
 	$(Q)bash bench/hostwide
 
-install: $(LIB) $(RUN) $(DAEMON) $(TOOLS)
-	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)" "$(DESTDIR)$(UNITDIR)"
+# What make install substitutes in what it installs: where things are, and the version.
+INSTALL_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@PKGLIBDIR@|$(PKGLIBDIR)|g' \
+	-e 's|@LIBDIR@|$(PKGLIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
+STAGE := $(BUILD)/install
+
+# mprdsd.service for this BINDIR (the Debian package's dh_installsystemd takes it from here).
+service:
+	@mkdir -p $(STAGE)
+	$(Q)$(INSTALL_SUBST) daemon/mprdsd.service.in > $(STAGE)/mprdsd.service
+
+# UNITDIR= (empty) installs no unit.
+install: $(LIB) $(RUN) $(DAEMON) $(TOOLS) service
+	@install -v -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(PKGLIBDIR)"
 	@install -v -m 0644 $(LIB) "$(DESTDIR)$(PKGLIBDIR)/libmprds.so"
-	@sed -e 's|@LIBDIR@|$(PKGLIBDIR)|' -e 's|@VERSION@|$(VERSION)|' shim/mprds-run \
-		> $(BUILD)/mprds-run.install
-	@install -v -m 0755 $(BUILD)/mprds-run.install "$(DESTDIR)$(BINDIR)/mprds-run"
+	@$(INSTALL_SUBST) shim/mprds-run > $(STAGE)/mprds-run
+	@install -v -m 0755 $(STAGE)/mprds-run "$(DESTDIR)$(BINDIR)/mprds-run"
 	@for t in $(TOOLS) $(DAEMON); do install -v -m 0755 $$t "$(DESTDIR)$(BINDIR)/"; done
-	@sed 's|@BINDIR@|$(BINDIR)|' daemon/mprdsd.service.in > $(BUILD)/mprdsd.service
-	@install -v -m 0644 $(BUILD)/mprdsd.service "$(DESTDIR)$(UNITDIR)/mprdsd.service"
-	@for m in $(MAN_SRC); do \
+	@if [ -n "$(UNITDIR)" ]; then install -v -d "$(DESTDIR)$(UNITDIR)" && \
+		install -v -m 0644 $(STAGE)/mprdsd.service "$(DESTDIR)$(UNITDIR)/mprdsd.service"; fi
+	@mkdir -p $(STAGE)/man && for m in $(MAN_SRC); do \
+		$(INSTALL_SUBST) $$m > $(STAGE)/man/$${m##*/} && \
 		install -v -d "$(DESTDIR)$(MANDIR)/man$${m##*.}" && \
-		install -v -m 0644 $$m "$(DESTDIR)$(MANDIR)/man$${m##*.}/"; \
+		install -v -m 0644 $(STAGE)/man/$${m##*/} "$(DESTDIR)$(MANDIR)/man$${m##*.}/"; \
 	done
+
+version:
+	@echo $(VERSION)
+
+# The Debian package (debian/), built from a copy of the tree by tools/deb.sh.
+deb:
+	$(Q)bash tools/deps.sh deb
+	$(Q)bash tools/deb.sh $(BUILD)/deb
+
+# It builds, lintian finds no error, and installed it serves programs and purges clean (as
+# root: bats/90-deb.bats, also part of make check).
+deb-check: deb
+	$(Q)MPRDS_DEB_DIR=$(abspath $(BUILD)/deb) $(BATS) --tap --timing \
+		--print-output-on-failure bats/90-deb.bats
 
 clean:
 	rm -rf $(sort build build-san $(BUILD))
@@ -352,6 +381,6 @@ format:
 
 .PHONY: FORCE all lib tests progs tools fuzzers map rooms unit integration integration-process fuzz-run interop interop-check \
 	check demo fuzz bench bench-hostwide \
-	install clean format
+	service install version deb deb-check clean format
 
 -include $(wildcard $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

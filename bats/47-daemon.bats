@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # mprdsd, the host-wide engine's process (first step of issue 12): found by its abstract
 # rendezvous name, started by the first client that finds none, race-free, detached, gone
-# after its idle time. Instances are named per test run; no RDS traffic is sent.
+# after its idle time. Instances are named per test run; only the --system test sends RDS
+# messages, on $NET.196.
 
 load helpers
 
@@ -120,30 +121,91 @@ EOF
 	assert_output --partial "no daemon for instance $INST"
 }
 
+@test "mprdsd --system as its own user serves every user; an RDS fd passed between processes attaches without /proc" {
+	local pid i addr=$NET.196
+	id nobody >/dev/null 2>&1 && id daemon >/dev/null 2>&1 || skip "no users nobody and daemon"
+	[[ $(id -u) -eq 0 ]] || skip "needs root to act as other users"
+	# as mprdsd.service runs it: a user of its own, no capability, never idle
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all \
+		env MPRDS_LOG=info "$DAEMON" --system --instance "$INST" --idle-exit 0 \
+		</dev/null 2>"$MPRDS_DAEMON_LOG" 3>&- &
+	DAEMON_PIDS=($!)
+	for ((i = 0; i < 50; i++)); do
+		[[ -n $(daemon_pids "$INST") ]] && break
+		sleep 0.1
+	done
+	assert_equal "$(daemon_pids "$INST")" "${DAEMON_PIDS[0]}"
+	assert_equal "$(ps -o user= -p "${DAEMON_PIDS[0]}" | tr -d ' ')" nobody
+	# root's processes: an fd given to an unrelated process (whose /proc nobody may not read)
+	start_bg give MPRDS_INSTANCE="$INST" "$PY" "$PYDIR/pass_rds_fd.py" give \
+		"$BATS_TEST_TMPDIR/pass.sock" "$addr" 6700
+	wait_for_line give '^ready'
+	run timeout 20 env MPRDS_INSTANCE="$INST" "$MPRDS_RUN" "$PY" "$PYDIR/pass_rds_fd.py" take \
+		"$BATS_TEST_TMPDIR/pass.sock" "$addr" 6700
+	assert_success
+	assert_line "got through a passed fd from $addr 6700"
+	assert_exits_ok give 10
+	# another user's process, on the same daemon
+	run timeout 20 setpriv --reuid=daemon --regid=daemon --clear-groups \
+		env MPRDS_INSTANCE="$INST" "$MPRDS_RUN" "$PY" -c "
+import socket
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+s.settimeout(5)
+s.bind(('$addr', 6800))
+s.sendto(b'from user daemon', ('$addr', 6800))
+print(s.recvfrom(100)[0].decode())"
+	assert_success
+	assert_output "from user daemon"
+	assert_equal "$(daemon_pids "$INST")" "${DAEMON_PIDS[0]}"
+	# a second --system daemon for a served instance fails, so that systemd says so
+	run timeout 10 "$DAEMON" --system --instance "$INST"
+	assert_failure 1
+	assert_output --partial "served by another mprdsd already"
+}
+
 @test "instance names are checked; --help and --version answer" {
 	run "$DAEMON" --instance 'bad/name'
 	assert_failure 2
 	run "$DAEMON" --help
 	assert_success
 	assert_output --partial "--instance NAME"
+	assert_output --partial "--system"
 	run "$DAEMON" --version
 	assert_success
-	assert_output --regexp '^mprdsd [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output "mprdsd $(make -s -C "$REPO_ROOT" --no-print-directory version)"
+	run "$MPRDS_RUN" --version
+	assert_success
+	assert_output "mprds-run $(make -s -C "$REPO_ROOT" --no-print-directory version)"
 }
 
-@test "make install puts mprdsd and its systemd unit in place; systemd-analyze verify passes" {
+@test "make install puts mprdsd and its systemd unit in place; systemd-analyze verifies it and rates its sandbox 1.5 or better" {
 	command -v systemd-analyze >/dev/null || skip "no systemd-analyze"
-	local stage="$BATS_TEST_TMPDIR/stage"
+	local stage="$BATS_TEST_TMPDIR/stage" level
 	run make -C "$REPO_ROOT" --no-print-directory install BUILD="$MPRDS_BUILD" PREFIX=/usr \
 		DESTDIR="$stage"
 	assert_success
 	[[ -x $stage/usr/bin/mprdsd ]] || fail "mprdsd not installed"
+	# the man pages name where things went
+	grep -q '^\.I /usr/lib/mprds/libmprds\.so$' "$stage/usr/share/man/man7/mprds.7" ||
+		fail "mprds.7 does not name /usr/lib/mprds/libmprds.so"
+	[[ -f $stage/usr/share/man/man8/mprdsd.8 ]] || fail "mprdsd.8 not installed"
+	run grep -l '@[A-Z]*@' "$stage"/usr/share/man/man*/* "$stage/usr/bin/mprds-run"
+	assert_failure
 	assert_equal "$(grep '^ExecStart=' "$stage/usr/lib/systemd/system/mprdsd.service")" \
-		"ExecStart=/usr/bin/mprdsd --idle-exit 0"
+		"ExecStart=/usr/bin/mprdsd --system --idle-exit 0"
 	# verify resolves ExecStart on this machine: the same unit, pointed at the build tree
 	sed "s|^ExecStart=/usr/bin/|ExecStart=$MPRDS_BUILD/|" \
 		"$stage/usr/lib/systemd/system/mprdsd.service" >"$BATS_TEST_TMPDIR/mprdsd.service"
 	run systemd-analyze verify --man=no "$BATS_TEST_TMPDIR/mprdsd.service"
 	assert_success
 	refute_output --partial "mprdsd.service"
+	# the sandbox, by systemd's measure (0 best, 10 worst; 9.6 before it had one)
+	run systemd-analyze security --offline=true "$BATS_TEST_TMPDIR/mprdsd.service"
+	if [[ $status -eq 0 ]]; then
+		level=$(grep -o 'exposure level for [^:]*: [0-9.]*' <<<"$output" | awk '{ print $NF }')
+		awk -v l="$level" 'BEGIN { exit !(l != "" && l <= 1.5) }' ||
+			fail "exposure level '$level', more than 1.5: $output"
+	else
+		echo "# systemd-analyze security --offline: not supported here" >&3
+	fi
 }

@@ -15,7 +15,9 @@
 #   50-api         $NET.80 .. $NET.89
 #   60-faults      $NET.90 .. $NET.99
 #   46-startup     $NET.190 .. $NET.193
+#   47-daemon      $NET.196
 #   71-tools-truth $NET.200 .. $NET.209
+#   90-deb         $NET.230 .. $NET.231
 #   61-hostile     $NET.120 .. $NET.181
 #   62-netns       none: 198.18.1X.0/24 inside namespaces of its own
 
@@ -63,6 +65,11 @@ mprds_setup() {
 	done
 	[[ -x $MPRDS_RUN ]] || fail "$MPRDS_RUN is not executable"
 	[[ -x $PY ]] || fail "missing $PY"
+	mprds_state_init
+}
+
+# What teardown goes by (processes, hosts, instances), empty; for tests that need no build.
+mprds_state_init() {
 	BG_PIDS=()
 	declare -gA BG_PID_OF=()
 	declare -gA BG_DONE=()

@@ -29,12 +29,15 @@ struct client *client_new(int fd, uid_t uid, pid_t pid, uint64_t token)
 	c->pid = pid;
 	c->token = token;
 	c->pass_fd = -1;
+	c->given_fd = -1;
 	return c;
 }
 
 void client_free(struct client *c)
 {
 	sockets_let_go_all(&c->held);
+	if (c->given_fd >= 0)
+		close(c->given_fd);
 	close(c->fd);
 	free(c->in);
 	free(c->out);
@@ -129,6 +132,44 @@ static bool make_room(struct client *c, size_t need)
 	return in_room(c, need > IN_CHUNK ? need : IN_CHUNK);
 }
 
+/*
+ * Keeps the fd that came with a client's bytes (IPC_ATTACH's proof) in c->given_fd: one a
+ * recv, the newest; an fd the client sent for nothing is closed by the next, or with it.
+ */
+static void keep_given_fd(struct client *c, struct msghdr *m)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm)) {
+		size_t n;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			if (c->given_fd >= 0)
+				close(c->given_fd);
+			memcpy(&c->given_fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+		}
+	}
+}
+
+/* recv() of what c sent, keeping an fd that came with it. */
+static ssize_t recv_from_client(struct client *c)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { c->in + c->in_len, c->in_cap - c->in_len };
+	struct msghdr m = { .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(c->fd, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	if (n > 0 && m.msg_controllen)
+		keep_given_fd(c, &m);
+	return n;
+}
+
 bool client_read(struct client *c, const struct serve_ctx *ctx, unsigned nclients, unsigned gen_num)
 {
 	for (int reads = 0;; reads++) {
@@ -148,7 +189,7 @@ bool client_read(struct client *c, const struct serve_ctx *ctx, unsigned nclient
 		/* one client may not hold the daemon for long: the others' turn comes */
 		if (reads >= READS_PER_TURN || !make_room(c, need))
 			return reads < READS_PER_TURN ? false : true;
-		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+		n = recv_from_client(c);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return true;
 		if (n <= 0)

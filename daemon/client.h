@@ -24,6 +24,7 @@ struct client {
 	uint8_t *out;
 	size_t out_len, out_off;
 	int pass_fd; /* sent with the reply's first byte (SCM_RIGHTS), or -1 */
+	int given_fd; /* the last fd the client sent (SCM_RIGHTS), for IPC_ATTACH; or -1 */
 	struct held held;
 	/*
 	 * At least what c's sockets hold queued plus the credit they were given to send unasked

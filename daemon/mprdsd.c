@@ -42,6 +42,7 @@ struct daemon {
 	unsigned nclients;
 	double idle_since; /* < 0: busy */
 	double idle_exit; /* 0: never */
+	bool system; /* --system: every user's processes are admitted */
 	struct serve_ctx ctx;
 };
 
@@ -53,10 +54,14 @@ static void on_stop_signal(int sig)
 	stop_requested = 1;
 }
 
-/* A daemon started by a user serves that user; one started as root serves everyone. */
-static bool client_allowed(const struct ucred *cred)
+/*
+ * A daemon started by a user serves that user; one started as root, or with --system (the
+ * host's daemon run by a service manager under a user of its own), serves everyone, as the
+ * kernel's RDS does.
+ */
+static bool client_allowed(const struct daemon *d, const struct ucred *cred)
 {
-	return geteuid() == 0 || cred->uid == geteuid();
+	return d->system || geteuid() == 0 || cred->uid == geteuid();
 }
 
 static uint64_t new_token(void)
@@ -87,9 +92,9 @@ static void admit(struct daemon *d, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		why = "no credentials";
-	else if (!client_allowed(&cred))
+	else if (!client_allowed(d, &cred))
 		why = "another user's daemon (start your own with another MPRDS_INSTANCE, or "
-		      "run mprdsd as root)";
+		      "run mprdsd as root or with --system)";
 	else if (d->nclients < MAX_CLIENTS)
 		c = client_new(fd, cred.uid, cred.pid, new_token());
 	if (!c) {
@@ -244,17 +249,32 @@ static void listen_everywhere(struct engine *e)
 			  e->cfg.tcp_port, strerror(-err));
 }
 
-static int run_daemon(const char *instance, double idle_exit)
+/*
+ * Another daemon holds the instance's name. Started by a client, that is a race the other
+ * won: it serves. The host's daemon (--system) fails instead, so that its service manager
+ * says so and tries again once a user's own daemon has gone idle.
+ */
+static int served_already(const char *instance, bool system)
 {
-	struct daemon d = { .idle_exit = idle_exit };
+	if (!system) {
+		log_debug("mprdsd: instance %s is served already", instance ? instance : "default");
+		return 0;
+	}
+	log_error("mprdsd: instance %s is served by another mprdsd already (one a user's "
+		  "process started?): its clients are not this one's",
+		  instance ? instance : RENDEZVOUS_DEFAULT);
+	return 1;
+}
+
+static int run_daemon(const char *instance, double idle_exit, bool system)
+{
+	struct daemon d = { .idle_exit = idle_exit, .system = system };
 	struct config cfg;
 	int err;
 
 	d.listen_fd = rendezvous_listen(instance);
-	if (d.listen_fd == -EADDRINUSE) {
-		log_debug("mprdsd: instance %s is served already", instance ? instance : "default");
-		return 0; /* started in a race: the other one serves */
-	}
+	if (d.listen_fd == -EADDRINUSE)
+		return served_already(instance, system);
 	if (d.listen_fd < 0) {
 		log_error("mprdsd: cannot listen: %s", strerror(-d.listen_fd));
 		return 1;
@@ -275,8 +295,8 @@ static int run_daemon(const char *instance, double idle_exit)
 				    (size_t)env_count("MPRDS_CLIENT_MIB", CLIENT_MIB) << 20,
 				    client_by_token,
 				    &d };
-	log_info("mprdsd %d: serving instance %s", (int)getpid(),
-		 instance ? instance : RENDEZVOUS_DEFAULT);
+	log_info("mprdsd %d: serving instance %s%s", (int)getpid(),
+		 instance ? instance : RENDEZVOUS_DEFAULT, system ? " for every user" : "");
 	serve(&d);
 	close(d.listen_fd);
 	engine_free(d.eng);
@@ -299,7 +319,8 @@ static int run_ensure(const char *instance, const char *self)
 	return 0;
 }
 
-#define USAGE "Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--allow CIDR,...] [--ensure]\n"
+#define USAGE \
+	"Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--allow CIDR,...] [--system] [--ensure]\n"
 
 static void help(void)
 {
@@ -311,6 +332,9 @@ static void help(void)
 	       "                       (MPRDS_IDLE_EXIT, default 10; 0: never)\n"
 	       "  -a, --allow LIST     accept RDS/TCP connections only from these networks\n"
 	       "                       (MPRDS_ALLOW; CIDR list, e.g. 198.18.0.0/15,fe80::/10)\n"
+	       "  -s, --system         the host's daemon: serve every user's processes, as\n"
+	       "                       root's daemon does, whatever user this one runs as\n"
+	       "                       (mprdsd.service); fail if the instance is served already\n"
 	       "  -e, --ensure         as a client: find the daemon or start it, print its pid\n"
 	       "  -h, --help           show this help\n"
 	       "  -V, --version        show the version\n");
@@ -362,7 +386,7 @@ struct options {
 	const char *instance;
 	const char *instance_from; /* "--instance " or "MPRDS_INSTANCE=": for the error */
 	const char *idle_exit; /* --idle-exit, or NULL: MPRDS_IDLE_EXIT */
-	bool ensure;
+	bool ensure, system;
 };
 
 /*
@@ -388,13 +412,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 					      { "idle-exit", required_argument, NULL, 't' },
 					      { "allow", required_argument, NULL, 'a' },
 					      { "ensure", no_argument, NULL, 'e' },
+					      { "system", no_argument, NULL, 's' },
 					      { "help", no_argument, NULL, 'h' },
 					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
 	double secs;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:t:a:ehV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:t:a:sehV", opts, NULL)) != -1) {
 		if (c == 'a') {
 			if (!allow_option(optarg))
 				return usage_error(NULL, NULL); /* allow_option said what */
@@ -408,6 +433,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->idle_exit = optarg;
 		} else if (c == 'e') {
 			o->ensure = true;
+		} else if (c == 's') {
+			o->system = true;
 		} else if (c == 'h') {
 			help();
 			return 0;
@@ -430,7 +457,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o = { getenv("MPRDS_INSTANCE"), "MPRDS_INSTANCE=", NULL, false };
+	struct options o = { getenv("MPRDS_INSTANCE"), "MPRDS_INSTANCE=", NULL, false, false };
 	int status = parse_options(argc, argv, &o);
 
 	if (status >= 0)
@@ -442,5 +469,5 @@ int main(int argc, char **argv)
 	/* no SA_RESTART: a stop ends the poll at once */
 	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
 	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
-	return run_daemon(o.instance, o.idle_exit ? atof(o.idle_exit) : env_idle_exit());
+	return run_daemon(o.instance, o.idle_exit ? atof(o.idle_exit) : env_idle_exit(), o.system);
 }

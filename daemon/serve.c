@@ -85,24 +85,23 @@ static bool do_socket(const struct serve_ctx *ctx, struct client *c, const struc
 }
 
 /*
- * A client attaches a socket it got from another process: only if the fd it names in its
- * own table is that socket (the file /proc shows for it is ours), so that an id cannot be
- * guessed into someone else's socket.
+ * A client attaches a socket it got from another process: only if the fd it sent with the
+ * call (SCM_RIGHTS, client.c) is that socket's, so that an id cannot be guessed into someone
+ * else's socket. The fd itself is the proof: looking the client's fd up in /proc needs ptrace
+ * rights over it, which the host's daemon under a user of its own has over no one else's.
  */
 static bool do_attach(struct client *c, const struct ipc_call *call)
 {
-	char path[64], link[64], want[64];
-	int app_fd = sockets_app_fd(call->h.id);
-	struct stat st;
-	ssize_t n;
+	int app_fd = sockets_app_fd(call->h.id), given = c->given_fd;
+	struct stat ours, theirs;
+	bool same;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", (int)c->pid, call->h.arg1);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (app_fd < 0 || n <= 0 || fstat(app_fd, &st) < 0)
-		return reply_ret(c, -EBADF);
-	link[n] = 0;
-	snprintf(want, sizeof(want), "socket:[%lu]", (unsigned long)st.st_ino);
-	if (strcmp(link, want))
+	c->given_fd = -1;
+	same = given >= 0 && app_fd >= 0 && !fstat(app_fd, &ours) && !fstat(given, &theirs) &&
+	       ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+	if (given >= 0)
+		close(given);
+	if (!same)
 		return reply_ret(c, -EBADF);
 	return reply_ret(c, sockets_attach(&c->held, call->h.id));
 }

@@ -123,17 +123,41 @@ static void iov_advance(struct iovec **iov, size_t *n, size_t k)
 	}
 }
 
-/* Writes every byte of iov[0..n) (a stream: partial writes go on). */
-static int write_all(int fd, struct iovec *iov, size_t n)
+/* give's fd as the SCM_RIGHTS of m, in cbuf. */
+static void attach_fd(struct msghdr *m, char *cbuf, size_t size, int give)
 {
+	struct cmsghdr *cm;
+
+	memset(cbuf, 0, size);
+	m->msg_control = cbuf;
+	m->msg_controllen = size;
+	cm = CMSG_FIRSTHDR(m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &give, sizeof(int));
+}
+
+/*
+ * Writes every byte of iov[0..n) (a stream: partial writes go on), *give (unless NULL) with
+ * the first of them.
+ */
+static int write_all(int fd, struct iovec *iov, size_t n, const int *give)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+
 	while (n) {
 		struct msghdr m = { .msg_iov = iov, .msg_iovlen = n < IOV_MAX ? n : IOV_MAX };
-		ssize_t k = REAL(sendmsg)(fd, &m, MSG_NOSIGNAL);
+		ssize_t k;
 
+		if (give)
+			attach_fd(&m, cbuf, sizeof(cbuf), *give);
+		k = REAL(sendmsg)(fd, &m, MSG_NOSIGNAL);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
 			return -EPIPE;
+		give = NULL;
 		iov_advance(&iov, &n, (size_t)k);
 	}
 	return 0;
@@ -246,7 +270,7 @@ static int exchange(int fd, struct channel_call *c)
 
 	if (!iov)
 		return -ENOMEM;
-	err = write_all(fd, iov, request_iov(iov, c));
+	err = write_all(fd, iov, request_iov(iov, c), c->give_fd);
 	if (iov != stack)
 		free(iov);
 	if (!err)
@@ -290,7 +314,7 @@ int channel_send(struct channel_call *c)
 		return -ENOMEM;
 	pthread_mutex_lock(&chan_lock);
 	if (chan_fd >= 0)
-		err = write_all(chan_fd, iov, request_iov(iov, c));
+		err = write_all(chan_fd, iov, request_iov(iov, c), c->give_fd);
 	pthread_mutex_unlock(&chan_lock);
 	if (iov != stack)
 		free(iov);

@@ -13,6 +13,7 @@ struct channel_call {
 	const struct iovec *data_out; /* the request's data */
 	size_t data_out_n;
 	const void *name_out, *control_out; /* req.namelen, req.ctllen bytes */
+	const int *give_fd; /* an fd the request carries (SCM_RIGHTS), or NULL */
 	struct ipc_rep rep; /* the reply's header */
 	const struct iovec *data_in; /* where the reply's data goes */
 	size_t data_in_n;

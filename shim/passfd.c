@@ -58,8 +58,10 @@ void passfd_attach_if_ours(int fd)
 {
 	struct sockaddr_un sun;
 	socklen_t len = sizeof(sun);
+	/* the fd itself goes with the call: the daemon checks it is that socket */
 	struct channel_call c = {
-		.req = { .len = sizeof(struct ipc_req), .op = IPC_ATTACH, .arg1 = fd }
+		.req = { .len = sizeof(struct ipc_req), .op = IPC_ATTACH },
+		.give_fd = &fd,
 	};
 
 	if (shim_peek(fd) || REAL(getsockname)(fd, (struct sockaddr *)&sun, &len) < 0 ||

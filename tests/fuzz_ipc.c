@@ -93,7 +93,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct client c = { .fd = -1, .pass_fd = -1 };
+	struct client c = { .fd = -1, .pass_fd = -1, .given_fd = -1 };
 
 	while (size) {
 		size_t n = ipc_frame_len(data, size);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# deps.sh [demo|check|fuzz|bench]: makes sure the Debian packages that target needs are installed.
+# deps.sh [demo|check|fuzz|bench|deb]: makes sure the Debian packages that target needs are
+# installed (deb: what building and checking the Debian package needs).
 # As root it installs what is missing with apt-get; otherwise it prints the command to run and
 # fails.
 
@@ -20,7 +21,8 @@ demo) ;;
 check) packages+=(clang libclang-rt-dev nftables) ;;
 fuzz) packages+=(clang libclang-rt-dev) ;;
 bench) packages+=(nftables gnuplot-nox) ;;
-*) die "usage: $PROGRAM demo|check|fuzz|bench" ;;
+deb) packages+=(build-essential dpkg-dev debhelper lintian) ;;
+*) die "usage: $PROGRAM demo|check|fuzz|bench|deb" ;;
 esac
 
 if ! command -v dpkg-query >/dev/null; then

@@ -45,8 +45,11 @@ enum ipc_op {
 	IPC_RECV_TAKEN,
 	/*
 	 * An RDS fd this client got from another process (SCM_RIGHTS) and recognised by its
-	 * name (ipc_sock_name): id; arg1: the fd's number here, which the daemon checks is
-	 * that socket (/proc/<pid>/fd). Reply: 0 and the client holds it, or -errno.
+	 * name (ipc_sock_name): id. The request carries the fd itself (SCM_RIGHTS), which the
+	 * daemon checks is that socket, so that an id cannot be guessed into someone else's
+	 * socket; no /proc look-up, which a daemon under a user of its own may not make into
+	 * another user's process. Reply: 0 and the client holds it, or -errno (-EBADF: it is
+	 * not that socket, or no fd came).
 	 */
 	IPC_ATTACH,
 	/*
