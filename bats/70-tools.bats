@@ -78,8 +78,12 @@ engine_name() {
 
 @test "mprds-info: the sockets, connection and 8 paths of a process" {
 	start_pair
-	run timeout 30 "$TOOLS/mprds-info" -p "$(host_pid second)" -k -n -T --paths
+	# -p takes the application's pid: host-wide, it names the daemon that serves it
+	run timeout 30 "$TOOLS/mprds-info" -p "$(pid_of second)" -k -n -T --paths
 	assert_success
+	if host_wide; then
+		assert_line --regexp "^process $(pid_of second) \(rds_multi\) is served by mprdsd $(host_pid second) \(instance [^)]+\): the host's engine$"
+	fi
 	assert_line --regexp "^mprds process $(engine_name second): 16 sockets, 1 connections, npaths 8, tcp port $RDS_TCP_PORT$"
 	local port n
 	for ((port = 5000; port < 5016; port++)); do

@@ -58,7 +58,7 @@ int rendezvous_addr(const char *instance, struct sockaddr_un *sun, socklen_t *le
 		st.st_ino = 0;
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
-	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "mprdsd.%lu.%s",
+	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, RENDEZVOUS_NAME_FMT,
 		     (unsigned long)st.st_ino, instance);
 	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 	return 0;

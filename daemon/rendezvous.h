@@ -13,6 +13,8 @@
 #include <sys/un.h>
 
 #define RENDEZVOUS_DEFAULT "default"
+/* The abstract name of an instance's daemon: netns inode, instance (mprds-info reads it too). */
+#define RENDEZVOUS_NAME_FMT "mprdsd.%lu.%s"
 #define RENDEZVOUS_MAGIC 0x6d707264u /* "mprd" */
 #define RENDEZVOUS_VERSION 2
 

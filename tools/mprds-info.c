@@ -35,6 +35,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../daemon/rendezvous.h"
 #include "mprds/control.h"
 
 #ifndef AF_RDS
@@ -550,6 +551,98 @@ static int show_engine(int pid)
 	return 1;
 }
 
+/* The value of NAME in process pid's environment (as it started), into buf: false if absent. */
+static bool environ_of(int pid, const char *name, char *buf, size_t n)
+{
+	char path[64], env[65536];
+	size_t len, k = strlen(name);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	len = fread(env, 1, sizeof(env) - 1, f);
+	fclose(f);
+	env[len] = 0;
+	for (size_t i = 0; i < len; i += strlen(env + i) + 1)
+		if (!strncmp(env + i, name, k) && env[i + k] == '=') {
+			snprintf(buf, n, "%s", env + i + k + 1);
+			return true;
+		}
+	return false;
+}
+
+/* The inode of the listening AF_UNIX socket named @name in /proc/net/unix, or 0. */
+static unsigned long listener_inode(const char *name)
+{
+	FILE *f = fopen("/proc/net/unix", "r");
+	char line[512], path[256];
+	unsigned long ino = 0, flags, i;
+
+	if (!f)
+		return 0;
+	while (!ino && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %lu %255s", &flags, &i, path) == 3 &&
+		    (flags & 0x10000) && path[0] == '@' && !strcmp(path + 1, name))
+			ino = i; /* __SO_ACCEPTCON: the daemon's listening socket */
+	fclose(f);
+	return ino;
+}
+
+/* The process holding socket inode ino, or 0. */
+static int holder_of(unsigned long ino)
+{
+	char want[64], path[600], link[64];
+	struct dirent *p, *d;
+	DIR *procs = opendir("/proc"), *fds;
+	int pid = 0;
+
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	while (procs && !pid && (p = readdir(procs))) {
+		if (!isdigit((unsigned char)p->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		if (!(fds = opendir(path)))
+			continue;
+		while (!pid && (d = readdir(fds))) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name, d->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n > 0 && (link[n] = 0, !strcmp(link, want)))
+				pid = atoi(p->d_name);
+		}
+		closedir(fds);
+	}
+	if (procs)
+		closedir(procs);
+	return pid;
+}
+
+/*
+ * In host-wide mode a process's RDS sockets live in the mprdsd of its instance: the pid of
+ * the daemon that serves pid, found as its shim finds it (its MPRDS_ENGINE and MPRDS_INSTANCE,
+ * its network namespace), or 0.
+ */
+static int serving_daemon(int pid, char *instance, size_t n)
+{
+	char path[64], name[160], engine[16];
+	struct stat st;
+	unsigned long ino;
+
+	if (environ_of(pid, "MPRDS_ENGINE", engine, sizeof(engine)) && !strcmp(engine, "process"))
+		return 0;
+	if (!environ_of(pid, "MPRDS_INSTANCE", instance, n) || !*instance)
+		snprintf(instance, n, RENDEZVOUS_DEFAULT);
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	if (stat(path, &st) < 0)
+		return 0;
+	snprintf(name, sizeof(name), RENDEZVOUS_NAME_FMT, (unsigned long)st.st_ino, instance);
+	ino = listener_inode(name);
+	return ino ? holder_of(ino) : 0;
+}
+
 /* This process's own view: getsockopt on an RDS socket (the kernel's, or our own engine's). */
 static int show_self(void)
 {
@@ -671,6 +764,17 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		return ret;
+	}
+	if (only && !engine_listed(only)) {
+		char instance[64], comm[64];
+		int daemon = serving_daemon(only, instance, sizeof(instance));
+
+		if (daemon > 0) {
+			comm_of(only, comm, sizeof(comm));
+			printf("process %d (%s) is served by mprdsd %d (instance %s): the host's engine\n",
+			       only, comm, daemon, instance);
+			only = daemon;
+		}
 	}
 	npids = find_engines(pids, MAX_PROCS);
 	for (int i = 0; i < npids; i++) {
