@@ -218,8 +218,9 @@ teardown() {
 # waits (bounded) until FILE (a file of the shared run directory: a guest job's output or one
 # of our logs) has a line matching REGEX and at once kills them with one ss -K. It runs in
 # the guest and has its targets ready, so that the kill follows the trigger closely (ss itself
-# is slow under emulation). grep -a: a file that another program appends to can read with
-# NUL bytes in it over 9p, and grep would then call it binary.
+# is slow under emulation); it looks again every second while it waits, so that a lane that
+# reconnected meanwhile (a new source port) is among them. grep -a: a file that another
+# program appends to can read with NUL bytes in it over 9p, and grep would then call it binary.
 start_killer() {
 	local pick='sed -n 2p'
 	[[ ${4:-} == all ]] && pick=cat
@@ -228,10 +229,12 @@ start_killer() {
 			[ \$(wc -l </tmp/conns.\$\$) -ge 8 ] && break
 			sleep 0.1
 		done
+		for i in \$(seq 1200); do grep -aqE '$2' '$1' 2>/dev/null && break; sleep 0.05
+			[ \$((i % 20)) -eq 0 ] && $(g_conns_script "$3") >/tmp/conns.\$\$
+		done
 		filter=\$($pick /tmp/conns.\$\$ | awk '{ l = \$1; r = \$2; sub(/.*:/, \"\", l); sub(/.*:/, \"\", r)
 			printf \"%s( sport = :%s and dport = :%s )\", (NR > 1 ? \" or \" : \"\"), l, r }')
 		[ -n \"\$filter\" ] || { echo 'no connection to kill'; exit 1; }
-		for i in \$(seq 1200); do grep -aqE '$2' '$1' 2>/dev/null && break; sleep 0.05; done
 		ss -K -tn state established \"( \$filter )\" >/tmp/killed.\$\$
 		echo \"killed \$(( \$(wc -l </tmp/killed.\$\$) - 1 )) after: \$(grep -aE '^progress' '$1' | tail -n1)\"
 		cat /tmp/killed.\$\$"
