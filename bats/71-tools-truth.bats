@@ -224,18 +224,6 @@ assert_said_once() {
 	assert_stops_ok peer
 }
 
-# stop_instance INSTANCE: its daemon stops (SIGTERM, by PID) and is gone, its listeners too.
-stop_instance() {
-	local pid i
-	for pid in $(daemon_pids "$1"); do
-		kill -TERM "$pid" 2>/dev/null || true
-		for ((i = 0; i < 50; i++)); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-	done
-}
-
 # A program that makes an RDS socket and binds it to ADDR:4000; prints "bound" or the errno.
 BIND_PROG='
 import socket, sys

@@ -100,15 +100,9 @@ assert_installed_daemons() {
 }
 
 stop_daemons() {
-	local inst pid i
+	local inst
 	for inst in "${!TEST_INSTANCES[@]}"; do
-		for pid in $(daemon_pids "$inst"); do
-			kill -TERM "$pid" 2>/dev/null || true
-			for ((i = 0; i < 50; i++)); do
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.1
-			done
-		done
+		stop_instance "$inst"
 	done
 }
 

@@ -158,6 +158,18 @@ daemon_pids() {
 		sort -u
 }
 
+# stop_instance INSTANCE: its daemon stops (SIGTERM, by PID) and is gone, its listeners too.
+stop_instance() {
+	local pid i
+	for pid in $(daemon_pids "$1"); do
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	done
+}
+
 # kill_host ADDR [SIGNAL=KILL]: the host at ADDR dies: its daemon (host-wide mode), by PID.
 kill_host() {
 	local pid
