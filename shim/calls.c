@@ -248,10 +248,10 @@ static int local_socket(int type, int protocol)
 /* An RDS socket of mprdsd: the application's fd, or -errno. */
 static int daemon_socket(int type, int protocol)
 {
-	uint32_t id;
-	int fd = remote_socket(type, protocol, &id);
+	uint32_t id, epoch;
+	int fd = remote_socket(type, protocol, &id, &epoch);
 
-	return fd < 0 ? fd : shim_sock_new_remote(id, fd);
+	return fd < 0 ? fd : shim_sock_new_remote(id, epoch, fd);
 }
 
 int socket(int domain, int type, int protocol)

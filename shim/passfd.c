@@ -47,7 +47,8 @@ void passfd_announce(int fd)
 		return;
 	if (p->ops == &shim_remote_ops) {
 		c = (struct channel_call){
-			.req = { .len = sizeof(struct ipc_req), .op = IPC_PASSING, .id = p->id }
+			.req = { .len = sizeof(struct ipc_req), .op = IPC_PASSING, .id = p->id },
+			.epoch = atomic_load(&p->epoch),
 		};
 		(void)channel_send(&c);
 	}
@@ -72,7 +73,7 @@ void passfd_attach_if_ours(int fd)
 	if (shim_start() < 0)
 		return;
 	if (!channel_call(&c) && !c.rep.ret)
-		(void)shim_sock_new_remote(c.req.id, fd);
+		(void)shim_sock_new_remote(c.req.id, c.epoch, fd);
 }
 
 void passfd_before_send(const struct msghdr *msg)
