@@ -160,13 +160,19 @@ restarts_seen() {
 	assert_output 10
 }
 
-@test "a receiver blocked in recvfrom on host A wakes when its mprdsd dies and gets what B sends afterwards; fds, name, options and flags are the same" {
+@test "receivers blocked in recvfrom and in asyncio on host A wake when its mprdsd dies and get what B sends afterwards; fds, name, options and flags are the same" {
 	local A=$NET.28 B=$NET.29 old before after
 	start_bg recv "$PY" "$BATS_TEST_DIRNAME/py/crash_recv.py" "$A" 7000
+	# and one waiting in asyncio (epoll): its fd's new file joins the epoll set again
+	start_bg arecv "$PY" "$BATS_TEST_DIRNAME/py/asyncio_recv.py" --reader "$A" 7010 2 30
 	wait_for_line recv '^ready'
+	wait_for_line arecv '^ready'
 	run send_one "$B" 7100 "$A" 7000 before
 	assert_success
+	run send_one "$B" 7100 "$A" 7010 before
+	assert_success
 	wait_for_line recv '^got before' 10
+	wait_for_line arecv '^recv len=6' 10
 	before=$(sed -n 's/^got before //p' "$(log_of recv)")
 	old=$(daemon_pids "$(instance_of_addr "$A")" | head -n 1)
 	kill_host "$A"
@@ -174,7 +180,10 @@ restarts_seen() {
 	sleep 0.5
 	run send_one "$B" 7101 "$A" 7000 after
 	assert_success
+	run send_one "$B" 7101 "$A" 7010 after
+	assert_success
 	wait_for_line recv '^got after' 10
+	assert_exits_ok arecv 20
 	after=$(sed -n 's/^got after //p' "$(log_of recv)")
 	echo "# before: $before" >&3
 	echo "# after:  $after" >&3

@@ -21,7 +21,8 @@
 #include "remote.h"
 #include "replay.h"
 
-enum step_kind { STEP_OPTION, STEP_BIND, STEP_CONNECT, STEP_TOS };
+/* STEP_EPOLL is no daemon's: an epoll set (level) an fd (name) of the socket joins again. */
+enum step_kind { STEP_OPTION, STEP_BIND, STEP_CONNECT, STEP_TOS, STEP_EPOLL };
 
 /* One call to make again; a later call of the same kind and option replaces it in place. */
 struct replay_step {
@@ -120,6 +121,34 @@ void replay_note_tos(struct shim_sock *p, unsigned char tos)
 	note(p, STEP_TOS, 0, 0, &tos, 1);
 }
 
+/* Under p->replay_lock. */
+static void drop_step(struct shim_sock *p, enum step_kind kind, int level, int name)
+{
+	struct replay_record *r = p->replay;
+
+	for (unsigned i = 0; r && i < r->n; i++) {
+		if (r->steps[i]->kind != kind || r->steps[i]->level != level ||
+		    r->steps[i]->name != name)
+			continue;
+		free(r->steps[i]);
+		/* the order of the rest is kept: it is the order the calls are made again in */
+		memmove(&r->steps[i], &r->steps[i + 1], (r->n - i - 1) * sizeof(r->steps[0]));
+		r->n--;
+		return;
+	}
+}
+
+void replay_note_epoll(struct shim_sock *p, int epfd, int op, int fd, const struct epoll_event *ev)
+{
+	if (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) {
+		note(p, STEP_EPOLL, epfd, fd, ev, sizeof(*ev));
+		return;
+	}
+	pthread_mutex_lock(&p->replay_lock);
+	drop_step(p, STEP_EPOLL, epfd, fd);
+	pthread_mutex_unlock(&p->replay_lock);
+}
+
 void replay_forget(struct shim_sock *p)
 {
 	struct replay_record *r = p->replay;
@@ -145,6 +174,8 @@ static int redo_step(const struct replay_step *st, uint32_t id, uint32_t epoch)
 	case STEP_TOS:
 		tos = st->value[0];
 		return remote_ioctl_in(id, epoch, SIOCRDSSETTOS, &tos);
+	case STEP_EPOLL:
+		return 0; /* after the fds are replaced: rejoin_epoll() */
 	case STEP_OPTION:
 		break;
 	}
@@ -192,6 +223,25 @@ static void copy_fd_state(int from, int to)
 	}
 }
 
+/*
+ * The old file left the epoll sets it was in when dup3 closed its last fd: the new one joins
+ * them, where the fd still names p. Under replay_lock.
+ */
+static void rejoin_epoll(const struct shim_sock *p)
+{
+	const struct replay_record *r = p->replay;
+
+	for (unsigned i = 0; r && i < r->n; i++) {
+		const struct replay_step *st = r->steps[i];
+		struct epoll_event ev;
+
+		if (st->kind != STEP_EPOLL || shim_peek(st->name) != p)
+			continue;
+		memcpy(&ev, st->value, sizeof(ev));
+		(void)REAL(epoll_ctl)(st->level, EPOLL_CTL_ADD, st->name, &ev);
+	}
+}
+
 /* The new socket (fd, id of epoch's daemon) is p's from now on. Under replay_lock. */
 static void take_new_socket(struct shim_sock *p, int fd, uint32_t id, uint32_t epoch)
 {
@@ -201,6 +251,7 @@ static void take_new_socket(struct shim_sock *p, int fd, uint32_t id, uint32_t e
 		copy_fd_state(old, fd);
 	shim_replace_fds(p, fd);
 	REAL(close)(fd);
+	rejoin_epoll(p);
 	p->id = id;
 	atomic_store_explicit(&p->epoch, epoch, memory_order_release);
 }

@@ -21,6 +21,8 @@ void replay_note_bind(struct shim_sock *p, const struct sockaddr *sa, socklen_t 
 void replay_note_connect(struct shim_sock *p, const struct sockaddr *sa, socklen_t len);
 void replay_note_option(struct shim_sock *p, int level, int name, const void *val, socklen_t len);
 void replay_note_tos(struct shim_sock *p, unsigned char tos);
+/* After epoll_ctl(epfd, op, fd, ev) succeeded on p's fd: the set it joins again (or not). */
+void replay_note_epoll(struct shim_sock *p, int epfd, int op, int fd, const struct epoll_event *ev);
 
 /* p is released: its record goes. */
 void replay_forget(struct shim_sock *p);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <sys/epoll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
