@@ -149,6 +149,16 @@ void replay_note_epoll(struct shim_sock *p, int epfd, int op, int fd, const stru
 	pthread_mutex_unlock(&p->replay_lock);
 }
 
+void replay_note_attached(struct shim_sock *p)
+{
+	struct sockaddr_in6 sa; /* sin_port and sin6_port lie alike */
+	socklen_t len = sizeof(sa);
+
+	if (!p->ops->getsockname(p, (struct sockaddr *)&sa, &len) && len <= sizeof(sa) &&
+	    (sa.sin6_family == AF_INET || sa.sin6_family == AF_INET6) && sa.sin6_port)
+		replay_note_bind(p, (struct sockaddr *)&sa, len);
+}
+
 void replay_forget(struct shim_sock *p)
 {
 	struct replay_record *r = p->replay;

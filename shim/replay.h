@@ -24,6 +24,9 @@ void replay_note_tos(struct shim_sock *p, unsigned char tos);
 /* After epoll_ctl(epfd, op, fd, ev) succeeded on p's fd: the set it joins again (or not). */
 void replay_note_epoll(struct shim_sock *p, int epfd, int op, int fd, const struct epoll_event *ev);
 
+/* p came from another process (exec, SCM_RIGHTS): its bind, as the daemon says it is. */
+void replay_note_attached(struct shim_sock *p);
+
 /* p is released: its record goes. */
 void replay_forget(struct shim_sock *p);
 
