@@ -53,7 +53,8 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0
 # 1000 messages a second, gaps allowed at the receivers, never a duplicate or a step back).
 start_stream() {
 	local a=$1 b=$2
-	start_bg r1 "$PROGS/rds_seqcheck" recv -g -n 2 -c 0 -t 120 -p 100 "$b" 5000 "$a" 6000
+	# r1 starts host B's daemon: at info, it logs the peers that restart
+	start_bg r1 MPRDS_LOG=info "$PROGS/rds_seqcheck" recv -g -n 2 -c 0 -t 120 -p 100 "$b" 5000 "$a" 6000
 	start_bg r2 "$PROGS/rds_seqcheck" recv -g -n 2 -c 0 -t 120 -p 100 "$b" 5100 "$a" 6100
 	wait_for_line r1 '^ready'
 	wait_for_line r2 '^ready'

@@ -4,7 +4,7 @@
 
 A blocking receiver whose sockets must outlive their mprdsd (bats/50-daemon-crash.bats):
 socket s (ADDR:PORT) has SO_RDS_TRANSPORT set before its bind, SO_RCVBUF, RDS_RECVERR and
-RDS_CONG_MONITOR after it, and waits in a plain blocking recvfrom; socket t (ADDR:PORT+1) is
+RDS_CONG_MONITOR (which cannot be read back) after it, and waits in a plain blocking recvfrom; socket t (ADDR:PORT+1) is
 non-blocking with an SO_RCVTIMEO, and is never read. Prints "ready STATE", then "got DATA
 STATE" for every message, STATE saying what both sockets look like, so that the test can
 compare them before and after the daemon was replaced. Any error ends it with status 1.
@@ -26,7 +26,6 @@ def state(s, t):
         f"s: fd={s.fileno()} name={s.getsockname()} "
         f"rcvbuf={s.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)} "
         f"recverr={s.getsockopt(SOL_RDS, RDS_RECVERR)} "
-        f"cong={s.getsockopt(SOL_RDS, RDS_CONG_MONITOR)} "
         f"transport={s.getsockopt(SOL_RDS, SO_RDS_TRANSPORT)} "
         f"cloexec={flag(s.fileno(), fcntl.F_GETFD, fcntl.FD_CLOEXEC)} "
         f"nonblock={flag(s.fileno(), fcntl.F_GETFL, os.O_NONBLOCK)} | "
