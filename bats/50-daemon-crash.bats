@@ -161,19 +161,36 @@ restarts_seen() {
 	assert_output 10
 }
 
-@test "receivers blocked in recvfrom and in asyncio on host A wake when its mprdsd dies and get what B sends afterwards; fds, name, options and flags are the same" {
+@test "receivers blocked in recvfrom and in epoll on host A wake when its mprdsd dies and get what B sends afterwards; fds, name, options and flags are the same" {
 	local A=$NET.28 B=$NET.29 old before after
 	start_bg recv "$PY" "$BATS_TEST_DIRNAME/py/crash_recv.py" "$A" 7000
-	# and one waiting in asyncio (epoll): its fd's new file joins the epoll set again
-	start_bg arecv "$PY" "$BATS_TEST_DIRNAME/py/asyncio_recv.py" --reader "$A" 7010 2 30
+	# and one whose fd stays in an epoll set: the fd's new file must join the set again
+	start_bg erecv "$PY" -c "
+import select, socket, sys
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.setblocking(False)
+ep = select.epoll()
+ep.register(s.fileno(), select.EPOLLIN)
+print('ready', flush=True)
+got = 0
+while got < 2:
+    if not ep.poll(30):
+        sys.exit('no event in 30 s')
+    try:
+        data, _ = s.recvfrom(100)
+    except BlockingIOError:
+        continue
+    print('recv', data.decode(), flush=True)
+    got += 1" "$A" 7010
 	wait_for_line recv '^ready'
-	wait_for_line arecv '^ready'
+	wait_for_line erecv '^ready'
 	run send_one "$B" 7100 "$A" 7000 before
 	assert_success
 	run send_one "$B" 7100 "$A" 7010 before
 	assert_success
 	wait_for_line recv '^got before' 10
-	wait_for_line arecv '^recv len=6' 10
+	wait_for_line erecv '^recv before' 10
 	before=$(sed -n 's/^got before //p' "$(log_of recv)")
 	old=$(daemon_pids "$(instance_of_addr "$A")" | head -n 1)
 	kill_host "$A"
@@ -184,9 +201,58 @@ restarts_seen() {
 	run send_one "$B" 7101 "$A" 7010 after
 	assert_success
 	wait_for_line recv '^got after' 10
-	assert_exits_ok arecv 20
+	wait_for_line erecv '^recv after' 10
+	assert_exits_ok erecv 10
 	after=$(sed -n 's/^got after //p' "$(log_of recv)")
 	echo "# before: $before" >&3
 	echo "# after:  $after" >&3
 	assert_equal "$after" "$before"
+}
+
+@test "a socket whose port another process took while the daemon was down: its calls fail with EADDRINUSE, its fd polls hung up, it never hangs; a new socket works" {
+	local A=$NET.28 B=$NET.29 old go="$BATS_TEST_TMPDIR/go"
+	start_bg victim "$PY" -c "
+import errno, os, select, socket, sys, time
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+s.bind((sys.argv[1], 7200))
+s.sendto(b'x', (sys.argv[1], 7200))
+s.recvfrom(10)
+print('ready', flush=True)
+for i in range(300):
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.1)
+for call in ('sendto', 'recvfrom'):
+    try:
+        s.sendto(b'y', (sys.argv[1], 7200)) if call == 'sendto' else s.recvfrom(10)
+        print(call, 'ok')
+    except OSError as e:
+        print(call, 'errno', e.errno, flush=True)
+p = select.poll()
+p.register(s.fileno(), select.POLLIN)
+print('poll', p.poll(1000), flush=True)
+s.close()
+t = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+t.bind((sys.argv[1], 7201))
+t.sendto(b'z', (sys.argv[1], 7201))
+t.settimeout(5)
+print('new socket', t.recvfrom(10)[0].decode(), flush=True)" "$A" "$go"
+	wait_for_line victim '^ready'
+	old=$(daemon_pids "$(instance_of_addr "$A")" | head -n 1)
+	kill_host "$A"
+	# another process of host A starts the new daemon and takes the port first
+	start_bg thief "$PY" -c "
+import socket, sys, time
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+s.bind((sys.argv[1], 7200))
+print('bound', flush=True)
+time.sleep(20)" "$A"
+	wait_for_line thief '^bound'
+	touch "$go"
+	wait_for_line victim '^new socket z' 10
+	run cat "$(log_of victim)"
+	assert_line "sendto errno 98"
+	assert_line "recvfrom errno 98"
+	assert_line --regexp "^poll \[\([0-9]+, (17|25)\)\]$"
+	assert_exits_ok victim 10
 }
