@@ -10,10 +10,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <spawn.h>
-#include <sys/epoll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
