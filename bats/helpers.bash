@@ -13,6 +13,7 @@
 #   30-readiness   $NET.60 .. $NET.67
 #   40-nonblock    $NET.70 .. $NET.79
 #   50-api         $NET.80 .. $NET.89
+#   50-daemon-crash $NET.24 .. $NET.29
 #   60-faults      $NET.90 .. $NET.99
 #   46-startup     $NET.190 .. $NET.193
 #   47-daemon      $NET.196

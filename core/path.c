@@ -498,10 +498,20 @@ bool path_write_direct(struct path *p)
 
 void path_service(struct path *p)
 {
+	struct conn *c = p->conn;
+
 	if (p->state == PATH_UP)
 		p->tr->xmit(p);
 	else if (path_should_connect(p))
 		p->tr->connect(p);
+	/*
+	 * The larger side's message for a lane that went down with its peer (a restart) waits
+	 * for the smaller to connect again, which only path 0's poke asks for: seen as a message
+	 * sent after the peer's daemon was replaced that never left (bats/50-daemon-crash).
+	 */
+	else if (!c->smaller && p->index != 0 && p->state == PATH_DOWN &&
+		 c->paths[0].state == PATH_DOWN)
+		kick_path(&c->eng->kicks, &c->paths[0]);
 }
 
 void path_note_truncated(struct path *p)

@@ -31,6 +31,22 @@ static struct slot *slot_of(uint32_t id)
 	return sl->s && sl->gen == (id >> SLOT_BITS) ? sl : NULL;
 }
 
+/*
+ * A slot's next generation. The first is this daemon's own, so that the ids of a daemon that
+ * replaces a dead one, and the fd names made of them (serve.c), are not those of the sockets
+ * its clients still hold from the dead one while they make them again (shim/replay.c).
+ */
+static uint16_t next_gen(uint16_t gen)
+{
+	static uint16_t first;
+
+	if (!first)
+		first = (uint16_t)(((uint32_t)getpid() * 2654435761u) >> 16) | 1;
+	if (!gen)
+		return first;
+	return (uint16_t)(gen + 1) ? (uint16_t)(gen + 1) : 1;
+}
+
 uint32_t sockets_add(struct api_sock *s, int app_fd)
 {
 	for (unsigned k = 0; k < SOCKETS_MAX; k++) {
@@ -43,7 +59,7 @@ uint32_t sockets_add(struct api_sock *s, int app_fd)
 		sl->app_fd = app_fd;
 		sl->holders = 0;
 		sl->passing = 0;
-		sl->gen = (uint16_t)(sl->gen + 1) ? (uint16_t)(sl->gen + 1) : 1;
+		sl->gen = next_gen(sl->gen);
 		next_free = i + 1;
 		live++;
 		return (uint32_t)sl->gen << SLOT_BITS | i;

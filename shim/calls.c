@@ -19,6 +19,7 @@
 
 #include "passfd.h"
 #include "remote.h"
+#include "replay.h"
 #include "shim.h"
 
 #ifndef AF_RDS
@@ -248,10 +249,10 @@ static int local_socket(int type, int protocol)
 /* An RDS socket of mprdsd: the application's fd, or -errno. */
 static int daemon_socket(int type, int protocol)
 {
-	uint32_t id;
-	int fd = remote_socket(type, protocol, &id);
+	uint32_t id, epoch;
+	int fd = remote_socket(type, protocol, &id, &epoch);
 
-	return fd < 0 ? fd : shim_sock_new_remote(id, fd);
+	return fd < 0 ? fd : shim_sock_new_remote(id, epoch, fd);
 }
 
 int socket(int domain, int type, int protocol)
@@ -723,6 +724,21 @@ int fcntl64(int fd, int cmd, ...)
 	arg = va_arg(ap, void *);
 	va_end(ap);
 	return do_fcntl(REAL(fcntl64) ? REAL(fcntl64) : REAL(fcntl), fd, cmd, arg);
+}
+
+/* The sets an RDS fd of mprdsd is in: the fd's file is replaced if the daemon dies (replay.c). */
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct shim_sock *p = shim_get(fd);
+	int ret = REAL(epoll_ctl)(epfd, op, fd, ev), saved_errno = errno;
+
+	if (!p)
+		return ret;
+	if (!ret && p->ops == &shim_remote_ops)
+		replay_note_epoll(p, epfd, op, fd, ev);
+	shim_put(p);
+	errno = saved_errno;
+	return ret;
 }
 
 int ioctl(int fd, unsigned long request, ...)

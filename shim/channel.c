@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,13 @@ static int chan_fd = -1;
 static uint64_t chan_token;
 static int fork_fd = -1; /* the channel made for a child being forked */
 static uint64_t fork_token;
+/* Starts at 1: 0 in a channel_call means "names no socket". */
+static atomic_uint chan_epoch = 1;
+
+uint32_t channel_epoch(void)
+{
+	return atomic_load_explicit(&chan_epoch, memory_order_acquire);
+}
 
 /* MPRDS_DAEMON if it names a program we may run; a bad one is said once. */
 static bool daemon_from_env(char *buf, size_t size)
@@ -186,7 +194,7 @@ static int read_all(int fd, struct iovec *iov, size_t n, size_t len, int *passed
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k <= 0)
-			return -EPIPE;
+			return -ECONNRESET; /* the request went, if there was one */
 		if (passed && m.msg_controllen) {
 			struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 
@@ -280,12 +288,33 @@ static int exchange(int fd, struct channel_call *c)
 	return err ? err : read_reply_body(fd, c);
 }
 
+/*
+ * Under chan_lock: the channel cannot be used again (the daemon died, or the stream is out
+ * of step); with it go the daemon's sockets, which the next one makes again.
+ */
+static void channel_broken(void)
+{
+	close_channel(chan_fd);
+	chan_fd = -1;
+	atomic_fetch_add_explicit(&chan_epoch, 1, memory_order_release);
+}
+
+/* Under chan_lock: may a request for c->epoch's daemon go on the channel? */
+static bool epoch_current(const struct channel_call *c)
+{
+	return !c->epoch || c->epoch == atomic_load(&chan_epoch);
+}
+
 int channel_call(struct channel_call *c)
 {
 	int err = 0;
 
 	c->passed_fd = -1;
 	pthread_mutex_lock(&chan_lock);
+	if (!epoch_current(c)) {
+		pthread_mutex_unlock(&chan_lock);
+		return CHANNEL_STALE;
+	}
 	if (chan_fd < 0) {
 		chan_fd = open_channel(&chan_token);
 		err = chan_fd < 0 ? chan_fd : 0;
@@ -294,31 +323,36 @@ int channel_call(struct channel_call *c)
 	}
 	if (!err)
 		err = exchange(chan_fd, c);
-	/* a reply that does not parse leaves the stream out of step: it cannot be used again */
-	if (err == -EPROTO) {
-		close_channel(chan_fd);
-		chan_fd = -1;
-	}
+	/* -EPROTO: a reply that does not parse leaves the stream out of step */
+	if (err == -EPIPE || err == -ECONNRESET || err == -EPROTO)
+		channel_broken();
+	c->epoch = atomic_load(&chan_epoch);
 	pthread_mutex_unlock(&chan_lock);
-	/* the daemon is gone (issue 14 replaces it): every call fails as on a dead socket */
-	return err == -EPIPE ? -ECONNRESET : err;
+	/* a write that failed reached no daemon; one that went may have been served */
+	if (err == -EPIPE)
+		return CHANNEL_STALE;
+	return err == -ECONNRESET || err == -EPROTO ? CHANNEL_LOST : err;
 }
 
 int channel_send(struct channel_call *c)
 {
 	size_t n = c->data_out_n + 3;
 	struct iovec stack[8], *iov = n <= 8 ? stack : calloc(n, sizeof(*iov));
-	int err = -ECONNRESET;
+	int err = CHANNEL_STALE;
 
 	if (!iov)
 		return -ENOMEM;
 	pthread_mutex_lock(&chan_lock);
-	if (chan_fd >= 0)
+	if (chan_fd >= 0 && epoch_current(c))
 		err = write_all(chan_fd, iov, request_iov(iov, c), c->give_fd);
+	if (err == -EPIPE) {
+		channel_broken();
+		err = CHANNEL_STALE;
+	}
 	pthread_mutex_unlock(&chan_lock);
 	if (iov != stack)
 		free(iov);
-	return err == -EPIPE ? -ECONNRESET : err;
+	return err;
 }
 
 void channel_fork_prepare(void)
@@ -352,8 +386,11 @@ void channel_fork_child(void)
 {
 	if (chan_fd >= 0) {
 		close_channel(chan_fd);
-		chan_fd = fork_fd; /* -1 if it could not be made: the child's calls then fail */
+		chan_fd = fork_fd;
 		chan_token = fork_token;
+		/* no channel holds what we inherited (the daemon died?): the next one makes it anew */
+		if (fork_fd < 0)
+			atomic_fetch_add(&chan_epoch, 1);
 	}
 	fork_fd = -1;
 	pthread_mutex_init(&chan_lock, NULL);

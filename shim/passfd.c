@@ -12,6 +12,7 @@
 #include "../daemon/rendezvous.h"
 #include "channel.h"
 #include "passfd.h"
+#include "replay.h"
 #include "shim.h"
 
 /* Calls f(fd, arg) for each fd a message's SCM_RIGHTS carry. */
@@ -47,7 +48,8 @@ void passfd_announce(int fd)
 		return;
 	if (p->ops == &shim_remote_ops) {
 		c = (struct channel_call){
-			.req = { .len = sizeof(struct ipc_req), .op = IPC_PASSING, .id = p->id }
+			.req = { .len = sizeof(struct ipc_req), .op = IPC_PASSING, .id = p->id },
+			.epoch = atomic_load(&p->epoch),
 		};
 		(void)channel_send(&c);
 	}
@@ -58,6 +60,7 @@ void passfd_attach_if_ours(int fd)
 {
 	struct sockaddr_un sun;
 	socklen_t len = sizeof(sun);
+	struct shim_sock *p;
 	/* the fd itself goes with the call: the daemon checks it is that socket */
 	struct channel_call c = {
 		.req = { .len = sizeof(struct ipc_req), .op = IPC_ATTACH },
@@ -71,8 +74,13 @@ void passfd_attach_if_ours(int fd)
 	/* the first RDS socket of this process may be one it was given: the table comes first */
 	if (shim_start() < 0)
 		return;
-	if (!channel_call(&c) && !c.rep.ret)
-		(void)shim_sock_new_remote(c.req.id, fd);
+	if (channel_call(&c) || c.rep.ret || shim_sock_new_remote(c.req.id, c.epoch, fd) < 0)
+		return;
+	p = shim_get(fd);
+	if (p) {
+		replay_note_attached(p);
+		shim_put(p);
+	}
 }
 
 void passfd_before_send(const struct msghdr *msg)

@@ -26,6 +26,7 @@
 #include "channel.h"
 #include "mprds/engine.h"
 #include "mprds/log.h"
+#include "replay.h"
 #include "shim.h"
 
 /* The most fds the table covers, whatever RLIMIT_NOFILE says (32 MiB of address space). */
@@ -203,6 +204,7 @@ static void fork_child(void)
 	for (p = all_socks; p; p = p->next) {
 		pthread_mutex_init(&p->tx_lock, NULL);
 		pthread_mutex_init(&p->rx_lock, NULL);
+		pthread_mutex_init(&p->replay_lock, NULL);
 		p->rx_len = p->rx_off = p->rx_taken = p->rx_taken_bytes = 0;
 		if (p->live)
 			atomic_store(&p->refs, 0);
@@ -281,14 +283,24 @@ static int table_put(int app, struct shim_sock *p)
 	return app;
 }
 
-int shim_sock_new_remote(uint32_t id, int app)
+/* Takes a reference on p unless it is being released (refs already 0). */
+static bool sock_hold(struct shim_sock *p)
+{
+	unsigned int r = atomic_load(&p->refs);
+
+	while (r && !atomic_compare_exchange_weak(&p->refs, &r, r + 1))
+		;
+	return r != 0;
+}
+
+int shim_sock_new_remote(uint32_t id, uint32_t epoch, int app)
 {
 	struct shim_sock *p = NULL;
 
 	if ((unsigned int)app < atomic_load(&shim_nfds))
 		p = sock_alloc();
 	if (!p) {
-		struct shim_sock tmp = { .ops = &shim_remote_ops, .id = id };
+		struct shim_sock tmp = { .ops = &shim_remote_ops, .id = id, .epoch = epoch };
 
 		shim_remote_ops.release(&tmp);
 		REAL(close)(app);
@@ -296,10 +308,63 @@ int shim_sock_new_remote(uint32_t id, int app)
 	}
 	p->ops = &shim_remote_ops;
 	p->id = id;
+	atomic_store(&p->epoch, epoch);
+	p->lost = 0;
 	p->fd = -1;
 	p->tx_credit = 0;
 	p->rx_len = p->rx_off = p->rx_taken = p->rx_taken_bytes = 0;
 	return table_put(app, p);
+}
+
+/* The fds the table may name: below the highest ever used, and inside the table. */
+static unsigned int table_span(void)
+{
+	unsigned int n = atomic_load(&shim_hwm), max = atomic_load(&shim_nfds);
+
+	return n < max ? n : max;
+}
+
+int shim_fd_of(struct shim_sock *p)
+{
+	unsigned int n = table_span();
+
+	for (unsigned int fd = 0; fd < n; fd++)
+		if (atomic_load_explicit(&shim_fds[fd], memory_order_relaxed) == p)
+			return (int)fd;
+	return -1;
+}
+
+void shim_replace_fds(struct shim_sock *p, int newfd)
+{
+	unsigned int n = table_span();
+
+	for (unsigned int fd = 0; fd < n; fd++) {
+		int fdflags;
+
+		if (atomic_load_explicit(&shim_fds[fd], memory_order_relaxed) != p)
+			continue;
+		fdflags = REAL(fcntl)((int)fd, F_GETFD);
+		/* the old file (its daemon gone) closes here, as the fd takes the new one */
+		(void)REAL(dup3)(newfd, (int)fd,
+				 fdflags >= 0 && (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0);
+	}
+}
+
+void shim_for_each_remote(void (*fn)(struct shim_sock *p))
+{
+	struct shim_sock *p;
+
+	/* shim_socks are never freed and join at the head: the list from here on stays valid */
+	pthread_mutex_lock(&lock);
+	p = all_socks;
+	pthread_mutex_unlock(&lock);
+	for (; p; p = p->next) {
+		if (!p->live || p->ops != &shim_remote_ops || !sock_hold(p))
+			continue;
+		if (p->live && p->ops == &shim_remote_ops)
+			fn(p);
+		shim_put(p);
+	}
 }
 
 /*
@@ -345,12 +410,8 @@ struct shim_sock *shim_get_slow(int fd)
 	struct shim_sock *p;
 
 	while ((p = shim_peek(fd))) {
-		unsigned int r = atomic_load(&p->refs);
-
 		/* refs == 0: p left the table and is being released; the table has changed */
-		while (r && !atomic_compare_exchange_weak(&p->refs, &r, r + 1))
-			;
-		if (!r)
+		if (!sock_hold(p))
 			continue;
 		/* p may have been released and reused for another fd before we took our reference */
 		if (shim_peek(fd) == p)
@@ -368,6 +429,7 @@ void shim_put(struct shim_sock *p)
 		return;
 	saved_errno = errno;
 	p->ops->release(p);
+	replay_forget(p);
 	if (p->fd >= 0)
 		REAL(close)(p->fd);
 	errno = saved_errno;

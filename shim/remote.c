@@ -16,7 +16,9 @@
 #include "channel.h"
 #include "mprds/clock.h"
 #include "remote.h"
+#include "replay.h"
 
+/* One call as it is, on the socket and daemon c names: the reply's return, or the channel's. */
 static long call_simple(struct channel_call *c)
 {
 	int err;
@@ -24,56 +26,131 @@ static long call_simple(struct channel_call *c)
 	c->req.len = (uint32_t)(sizeof(c->req) + c->req.namelen + c->req.ctllen);
 	for (size_t i = 0; i < c->data_out_n; i++)
 		c->req.len += (uint32_t)c->data_out[i].iov_len;
+	c->rep = (struct ipc_rep){ 0 }; /* a call the channel failed waits for nothing */
 	err = channel_call(c);
 	return err ? err : (long)c->rep.ret;
 }
 
-int remote_socket(int type, int protocol, uint32_t *id)
+static long call_in(uint32_t id, uint32_t epoch, struct channel_call *c)
 {
-	struct channel_call c = { .req = { .op = IPC_SOCKET, .flags = type, .arg1 = protocol } };
-	long ret = call_simple(&c);
+	c->req.id = id;
+	c->epoch = epoch;
+	return call_simple(c);
+}
 
-	if (ret < 0) {
-		if (c.passed_fd >= 0)
-			REAL(close)(c.passed_fd);
-		return (int)ret;
+/* How often a call is tried again on a new daemon that died too before it answered. */
+#define CALL_TRIES 4
+
+/*
+ * One call on p in the daemon of now: when p's daemon died, p is made again in the next
+ * (replay.c) and the call goes again, unless it was a send the dead daemon may have taken:
+ * the caller counts that one as sent (README, "Faults").
+ */
+static long call_for(struct shim_sock *p, struct channel_call *c)
+{
+	for (int t = 0; t < CALL_TRIES; t++) {
+		int err = replay_ensure(p);
+		long ret;
+
+		if (err)
+			return err;
+		ret = call_in(p->id, atomic_load_explicit(&p->epoch, memory_order_acquire), c);
+		if (ret == CHANNEL_LOST && c->req.op == IPC_SENDMSG)
+			return ret;
+		if (ret != CHANNEL_STALE && ret != CHANNEL_LOST)
+			return ret;
 	}
-	if (c.passed_fd < 0)
-		return -EPROTO;
-	if (!(type & SOCK_CLOEXEC))
-		REAL(fcntl)(c.passed_fd, F_SETFD, 0);
-	*id = c.rep.id;
-	return c.passed_fd;
+	return -ECONNRESET;
+}
+
+int remote_socket(int type, int protocol, uint32_t *id, uint32_t *epoch)
+{
+	for (int t = 0; t < CALL_TRIES; t++) {
+		struct channel_call c = {
+			.req = { .op = IPC_SOCKET, .flags = type, .arg1 = protocol }
+		};
+		long ret = call_simple(&c);
+
+		if (ret < 0 && c.passed_fd >= 0)
+			REAL(close)(c.passed_fd);
+		if (ret == CHANNEL_STALE || ret == CHANNEL_LOST)
+			continue; /* a socket the dead daemon made died with it */
+		if (ret < 0)
+			return (int)ret;
+		if (c.passed_fd < 0)
+			return -EPROTO;
+		if (!(type & SOCK_CLOEXEC))
+			REAL(fcntl)(c.passed_fd, F_SETFD, 0);
+		*id = c.rep.id;
+		*epoch = c.epoch;
+		return c.passed_fd;
+	}
+	return -ECONNRESET;
+}
+
+void remote_release_in(uint32_t id, uint32_t epoch)
+{
+	struct channel_call c = { .req = { .op = IPC_RELEASE } };
+
+	/* a socket of a daemon that died went with it: CHANNEL_STALE, nothing to do */
+	(void)call_in(id, epoch, &c);
 }
 
 static void remote_release(struct shim_sock *p)
 {
-	struct channel_call c = { .req = { .op = IPC_RELEASE, .id = p->id } };
-
-	(void)call_simple(&c);
+	remote_release_in(p->id, atomic_load(&p->epoch));
 }
 
-static int call_with_name(struct shim_sock *p, int op, const struct sockaddr *sa, socklen_t len)
+static int name_call(struct channel_call *c, int op, const struct sockaddr *sa, socklen_t len)
 {
-	struct channel_call c = { .req = { .op = (uint16_t)op, .id = p->id } };
-
+	*c = (struct channel_call){ .req = { .op = (uint16_t)op } };
 	if (len > sizeof(struct sockaddr_storage))
 		return -EINVAL; /* move_addr_to_kernel() */
 	if (len && !sa)
 		return -EFAULT;
-	c.req.namelen = (uint16_t)len;
-	c.name_out = sa;
-	return (int)call_simple(&c);
+	c->req.namelen = (uint16_t)len;
+	c->name_out = sa;
+	return 0;
+}
+
+int remote_bind_in(uint32_t id, uint32_t epoch, const struct sockaddr *sa, socklen_t len)
+{
+	struct channel_call c;
+	int err = name_call(&c, IPC_BIND, sa, len);
+
+	return err ? err : (int)call_in(id, epoch, &c);
+}
+
+int remote_connect_in(uint32_t id, uint32_t epoch, const struct sockaddr *sa, socklen_t len)
+{
+	struct channel_call c;
+	int err = name_call(&c, IPC_CONNECT, sa, len);
+
+	return err ? err : (int)call_in(id, epoch, &c);
 }
 
 static int remote_bind(struct shim_sock *p, const struct sockaddr *sa, socklen_t len)
 {
-	return call_with_name(p, IPC_BIND, sa, len);
+	struct channel_call c;
+	int err = name_call(&c, IPC_BIND, sa, len);
+
+	if (!err)
+		err = (int)call_for(p, &c);
+	if (!err)
+		replay_note_bind(p, sa, len);
+	return err;
 }
 
 static int remote_connect(struct shim_sock *p, const struct sockaddr *sa, socklen_t len)
 {
-	return call_with_name(p, IPC_CONNECT, sa, len);
+	struct channel_call c;
+	int err = name_call(&c, IPC_CONNECT, sa, len);
+
+	if (!err)
+		err = (int)call_for(p, &c);
+	if (!err)
+		replay_note_connect(p, sa, len);
+	return err;
 }
 
 /*
@@ -118,7 +195,8 @@ static size_t iov_room(const struct msghdr *msg)
  * where the last answered send went, and fits the room that answer left: it cannot fail
  * then, and the daemon queues it (IPC_SEND_QUEUED). The room is spent here.
  */
-static bool spend_credit(struct shim_sock *p, const struct msghdr *msg, int flags, size_t len)
+static bool spend_credit(struct shim_sock *p, const struct msghdr *msg, int flags, size_t len,
+			 struct channel_call *c)
 {
 	bool ok;
 
@@ -128,16 +206,22 @@ static bool spend_credit(struct shim_sock *p, const struct msghdr *msg, int flag
 	/* the queue takes a message while it is not full (§5 row 19): room > 0 */
 	ok = p->tx_credit > 0 && p->tx_credit >= len && msg->msg_namelen == p->tx_dstlen &&
 	     (!p->tx_dstlen || !memcmp(msg->msg_name, &p->tx_dst, p->tx_dstlen));
-	if (ok)
+	if (ok) {
 		p->tx_credit -= len;
+		/* the room is the daemon's that gave it: if that one died, the send asks anew */
+		c->req.id = p->tx_id;
+		c->epoch = p->tx_epoch;
+	}
 	pthread_mutex_unlock(&p->tx_lock);
 	return ok;
 }
 
-/* After an answered send: the room left for its destination (0 after a failure). */
+/* After an answered send c: the room left for its destination (0 after a failure). */
 static void learn_credit(struct shim_sock *p, const struct msghdr *msg, int flags, long ret,
-			 size_t room)
+			 const struct channel_call *c)
 {
+	size_t room = c->rep.optlen;
+
 	pthread_mutex_lock(&p->tx_lock);
 	p->tx_credit = 0;
 	if (ret >= 0 && !msg->msg_controllen && !(flags & ~SEND_FLAGS_QUEUED) &&
@@ -145,8 +229,21 @@ static void learn_credit(struct shim_sock *p, const struct msghdr *msg, int flag
 		memcpy(&p->tx_dst, msg->msg_name, msg->msg_namelen);
 		p->tx_dstlen = msg->msg_namelen;
 		p->tx_credit = room < CREDIT_MAX ? room : CREDIT_MAX;
+		p->tx_id = c->req.id;
+		p->tx_epoch = c->epoch;
 	}
 	pthread_mutex_unlock(&p->tx_lock);
+}
+
+/* A send on credit, with no answer to wait for: 0, or c is as it was for an answered send. */
+static int send_queued(struct channel_call *c)
+{
+	int err;
+
+	c->req.op = IPC_SEND_QUEUED;
+	err = channel_send(c);
+	c->req.op = IPC_SENDMSG;
+	return err;
 }
 
 static void request_message(struct channel_call *c, const struct msghdr *msg, size_t len)
@@ -166,22 +263,20 @@ static void request_message(struct channel_call *c, const struct msghdr *msg, si
 
 static ssize_t send_once(struct shim_sock *p, const struct msghdr *msg, int flags, int *wait)
 {
-	struct channel_call c = { .req = { .op = IPC_SENDMSG, .id = p->id, .flags = flags } };
+	struct channel_call c = { .req = { .op = IPC_SENDMSG, .flags = flags } };
 	size_t len = iov_room(msg);
 	long ret;
-	int err;
 
 	*wait = 0;
 	request_message(&c, msg, len);
-	if (spend_credit(p, msg, flags, len)) {
-		c.req.op = IPC_SEND_QUEUED;
-		err = channel_send(&c);
-		return err ? err : (ssize_t)len;
-	}
-	err = channel_call(&c);
-	ret = err ? err : (long)c.rep.ret;
-	*wait = err ? 0 : c.rep.wait;
-	learn_credit(p, msg, flags, ret, err ? 0 : c.rep.optlen);
+	if (spend_credit(p, msg, flags, len, &c) && !send_queued(&c))
+		return (ssize_t)len;
+	ret = call_for(p, &c);
+	/* the daemon died with the send in its hands: sent, then lost with the daemon (README) */
+	if (ret == CHANNEL_LOST)
+		return (ssize_t)len;
+	*wait = c.rep.wait;
+	learn_credit(p, msg, flags, ret, &c);
 	return ret;
 }
 
@@ -213,7 +308,8 @@ static void cache_taken(struct shim_sock *p)
 					   .op = IPC_RECV_TAKEN,
 					   .id = p->id,
 					   .arg1 = (int)p->rx_taken,
-					   .datalen = p->rx_taken_bytes } };
+					   .datalen = p->rx_taken_bytes },
+				  .epoch = p->rx_epoch };
 
 	(void)channel_send(&c);
 	p->rx_len = p->rx_off = p->rx_taken = p->rx_taken_bytes = 0;
@@ -242,6 +338,9 @@ static ssize_t recv_cached(struct shim_sock *p, struct msghdr *msg, int flags)
 	struct api_lent rec;
 	size_t copied;
 
+	/* lent by a daemon that died: lost with what it held (README, "Faults") */
+	if (p->rx_epoch != atomic_load(&p->epoch))
+		p->rx_len = p->rx_off = p->rx_taken = p->rx_taken_bytes = 0;
 	if (p->rx_off >= p->rx_len)
 		return -EAGAIN;
 	memcpy(&rec, at, sizeof(rec));
@@ -265,7 +364,7 @@ static ssize_t recv_cached(struct shim_sock *p, struct msghdr *msg, int flags)
 /* A receive through the daemon; what it lends fills the (empty) cache. Under p->rx_lock. */
 static ssize_t recv_once(struct shim_sock *p, struct msghdr *msg, int flags, int *wait)
 {
-	struct channel_call c = { .req = { .op = IPC_RECVMSG, .id = p->id, .flags = flags } };
+	struct channel_call c = { .req = { .op = IPC_RECVMSG, .flags = flags } };
 	size_t room = iov_room(msg);
 	long ret;
 
@@ -288,7 +387,7 @@ static ssize_t recv_once(struct shim_sock *p, struct msghdr *msg, int flags, int
 	c.control_in_room = c.req.ctlroom;
 	c.extra_in = p->rx_cache;
 	c.extra_in_room = p->rx_cache ? IPC_MAX_LEND : 0;
-	ret = call_simple(&c);
+	ret = call_for(p, &c);
 	*wait = c.rep.wait;
 	if (ret >= 0) {
 		msg->msg_namelen = c.rep.namelen;
@@ -296,6 +395,7 @@ static ssize_t recv_once(struct shim_sock *p, struct msghdr *msg, int flags, int
 		msg->msg_controllen = c.rep.ctllen;
 		p->rx_len = c.rep.lentlen;
 		p->rx_off = 0;
+		p->rx_epoch = c.epoch;
 	}
 	return ret;
 }
@@ -351,7 +451,7 @@ static ssize_t remote_recvmsg(struct shim_sock *p, int fd, struct msghdr *msg, i
 
 static int get_name(struct shim_sock *p, int op, struct sockaddr *sa, socklen_t *len)
 {
-	struct channel_call c = { .req = { .op = (uint16_t)op, .id = p->id } };
+	struct channel_call c = { .req = { .op = (uint16_t)op } };
 	int ret;
 
 	if (!len || (!sa && *len))
@@ -359,7 +459,7 @@ static int get_name(struct shim_sock *p, int op, struct sockaddr *sa, socklen_t 
 	c.req.arg1 = (int)(*len < IPC_MAX_NAME ? *len : IPC_MAX_NAME);
 	c.name_in = sa;
 	c.name_in_room = (size_t)c.req.arg1;
-	ret = (int)call_simple(&c);
+	ret = (int)call_for(p, &c);
 	if (!ret)
 		*len = c.rep.namelen;
 	return ret;
@@ -377,9 +477,7 @@ static int remote_getpeername(struct shim_sock *p, struct sockaddr *sa, socklen_
 
 static int remote_getsockopt(struct shim_sock *p, int level, int name, void *val, socklen_t *len)
 {
-	struct channel_call c = {
-		.req = { .op = IPC_GETSOCKOPT, .id = p->id, .arg1 = level, .arg2 = name }
-	};
+	struct channel_call c = { .req = { .op = IPC_GETSOCKOPT, .arg1 = level, .arg2 = name } };
 	struct iovec in;
 	int ret;
 
@@ -389,54 +487,96 @@ static int remote_getsockopt(struct shim_sock *p, int level, int name, void *val
 	c.req.datalen = *len;
 	c.data_in = &in;
 	c.data_in_n = 1;
-	ret = (int)call_simple(&c);
+	ret = (int)call_for(p, &c);
 	if (ret >= 0 || ret == -ENOSPC)
 		*len = c.rep.optlen;
 	return ret;
 }
 
-static int remote_setsockopt(struct shim_sock *p, int level, int name, const void *val,
-			     socklen_t len)
+static int sockopt_call(struct channel_call *c, struct iovec *out, int level, int name,
+			const void *val, socklen_t len)
 {
-	pthread_mutex_lock(&p->tx_lock); /* SO_SNDBUF and the like: ask again */
-	p->tx_credit = 0;
-	pthread_mutex_unlock(&p->tx_lock);
-	struct channel_call c = { .req = { .op = IPC_SETSOCKOPT,
-					   .id = p->id,
-					   .arg1 = level,
-					   .arg2 = name,
-					   .flags = !val,
-					   .datalen = len } };
-	struct iovec out = { (void *)val, len };
-
+	*c = (struct channel_call){ .req = { .op = IPC_SETSOCKOPT,
+					     .arg1 = level,
+					     .arg2 = name,
+					     .flags = !val,
+					     .datalen = len } };
 	if (val) {
 		if (len > IPC_MAX_DATA)
 			return -EINVAL;
-		c.data_out = &out;
-		c.data_out_n = 1;
+		*out = (struct iovec){ (void *)val, len };
+		c->data_out = out;
+		c->data_out_n = 1;
 	}
-	return (int)call_simple(&c);
+	return 0;
+}
+
+int remote_setsockopt_in(uint32_t id, uint32_t epoch, int level, int name, const void *val,
+			 socklen_t len)
+{
+	struct channel_call c;
+	struct iovec out;
+	int err = sockopt_call(&c, &out, level, name, val, len);
+
+	return err ? err : (int)call_in(id, epoch, &c);
+}
+
+static int remote_setsockopt(struct shim_sock *p, int level, int name, const void *val,
+			     socklen_t len)
+{
+	struct channel_call c;
+	struct iovec out;
+	int err;
+
+	pthread_mutex_lock(&p->tx_lock); /* SO_SNDBUF and the like: ask again */
+	p->tx_credit = 0;
+	pthread_mutex_unlock(&p->tx_lock);
+	err = sockopt_call(&c, &out, level, name, val, len);
+	if (!err)
+		err = (int)call_for(p, &c);
+	if (!err && val)
+		replay_note_option(p, level, name, val, len);
+	return err;
+}
+
+static void ioctl_call(struct channel_call *c, struct iovec *io, unsigned long request, void *arg)
+{
+	*c = (struct channel_call){ .req = { .op = IPC_IOCTL,
+					     .flags = !arg,
+					     .arg1 = (int)request,
+					     .datalen = IPC_IOCTL_ARG } };
+	*io = (struct iovec){ arg, IPC_IOCTL_ARG };
+	/* only SIOCRDSSETTOS reads its argument, SIOCRDSGETTOS writes it: one byte each */
+	if (arg && request == SIOCRDSSETTOS) {
+		c->data_out = io;
+		c->data_out_n = 1;
+	}
+	if (arg && request == SIOCRDSGETTOS) {
+		c->data_in = io;
+		c->data_in_n = 1;
+	}
+}
+
+int remote_ioctl_in(uint32_t id, uint32_t epoch, unsigned long request, void *arg)
+{
+	struct channel_call c;
+	struct iovec io;
+
+	ioctl_call(&c, &io, request, arg);
+	return (int)call_in(id, epoch, &c);
 }
 
 static int remote_ioctl(struct shim_sock *p, unsigned long request, void *arg)
 {
-	struct channel_call c = { .req = { .op = IPC_IOCTL,
-					   .id = p->id,
-					   .flags = !arg,
-					   .arg1 = (int)request,
-					   .datalen = IPC_IOCTL_ARG } };
-	struct iovec io = { arg, IPC_IOCTL_ARG };
+	struct channel_call c;
+	struct iovec io;
+	int err;
 
-	/* only SIOCRDSSETTOS reads its argument, SIOCRDSGETTOS writes it: one byte each */
-	if (arg && request == SIOCRDSSETTOS) {
-		c.data_out = &io;
-		c.data_out_n = 1;
-	}
-	if (arg && request == SIOCRDSGETTOS) {
-		c.data_in = &io;
-		c.data_in_n = 1;
-	}
-	return (int)call_simple(&c);
+	ioctl_call(&c, &io, request, arg);
+	err = (int)call_for(p, &c);
+	if (!err && arg && request == SIOCRDSSETTOS)
+		replay_note_tos(p, *(unsigned char *)arg);
+	return err;
 }
 
 const struct shim_ops shim_remote_ops = {

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -93,6 +94,16 @@ struct shim_sock {
 	size_t rx_len, rx_off;
 	unsigned rx_taken; /* taken from the cache since it was filled */
 	size_t rx_taken_bytes;
+	/*
+	 * mprdsd: the daemon's incarnation (channel_epoch()) id is valid in, and what makes the
+	 * socket again in the next one when that daemon dies (replay.c), under replay_lock.
+	 */
+	atomic_uint epoch;
+	pthread_mutex_t replay_lock;
+	struct replay_record *replay;
+	int lost; /* -errno: it could not be made again; every call fails so (replay.c) */
+	uint32_t tx_id, tx_epoch; /* the socket tx_credit was given for */
+	uint32_t rx_epoch; /* the daemon that lent the cache */
 	/* one per application fd that names it in the table, one per call in progress */
 	atomic_uint refs;
 	bool live;
@@ -142,7 +153,16 @@ int shim_start(void);
 int shim_engine(struct engine **out);
 int shim_sock_new(struct api_sock *s, int fd, bool cloexec);
 /* The application's fd app for the socket id of mprdsd: app, or -errno with it closed. */
-int shim_sock_new_remote(uint32_t id, int app);
+int shim_sock_new_remote(uint32_t id, uint32_t epoch, int app);
+/* The first application fd that names p, or -1. */
+int shim_fd_of(struct shim_sock *p);
+/*
+ * Puts newfd's file under every application fd that names p, each keeping its FD_CLOEXEC
+ * (the socket made again in a new mprdsd, replay.c). newfd stays the caller's.
+ */
+void shim_replace_fds(struct shim_sock *p, int newfd);
+/* Calls fn for every RDS socket of mprdsd, each held for the call (replay.c). */
+void shim_for_each_remote(void (*fn)(struct shim_sock *p));
 /* Do RDS sockets go to mprdsd (the default) rather than an in-process engine (MPRDS_ENGINE=process)? */
 bool shim_use_daemon(void);
 int shim_attach(int fd, struct shim_sock *p);

@@ -14,7 +14,9 @@
  *       Blocking sends; -T MS sets SO_SNDTIMEO. EAGAIN / ENOBUFS / ETIMEDOUT are counted
  *       and the same message is tried again, unless -x: then the first ETIMEDOUT ends the
  *       run ("etimedout after ...", exit 0). -d S stops after S seconds, -r R caps the rate
- *       at R messages a second.
+ *       at R messages a second. -S MS prints "stall from=T1 to=T2 ms=D" when two successful
+ *       sends are MS or more apart (a daemon that died and was replaced: T2 is the first send
+ *       that went through after it).
  * recv: -c COUNT: exit when that many arrived. Strict by default: socket i must see 1, 2,
  *       3, ... exactly. -g: gaps are allowed (a restarted receiver, or a restarted peer,
  *       loses what was in flight), but never a duplicate or a step back. -z PORT: one more
@@ -90,7 +92,7 @@ static void report(const char *fmt, ...)
 static void usage(void)
 {
 	fprintf(stderr, "usage: rds_seqcheck send|recv [-n N] [-c COUNT] [-s SIZE] [-d S] [-t S]\n"
-			"           [-T MS] [-x] [-r RATE] [-g] [-z PORT] [-p MS]\n"
+			"           [-T MS] [-x] [-r RATE] [-g] [-z PORT] [-p MS] [-S MS]\n"
 			"           ADDR BASE PEER_ADDR PEER_BASE\n");
 	exit(2);
 }
@@ -98,6 +100,7 @@ static void usage(void)
 struct opts {
 	int send, gaps_ok, stop_at_timeout;
 	long nsock, count, size, duration_s, timeout_s, sndtimeo_ms, rate, sink_port, progress_ms;
+	long stall_ms;
 };
 
 static void set_sndtimeo(int fd, long ms)
@@ -114,6 +117,7 @@ static int run_send(const struct opts *o, struct ssock *socks)
 	long long start = now_ms(), end = o->duration_s ? start + o->duration_s * 1000 : 0;
 	long long deadline = start + o->timeout_s * 1000, next_progress = start;
 	long total = 0, timeouts = 0, eagain = 0, i = 0;
+	long long last_ok = 0;
 	int timed_out = 0;
 
 	if (!buf)
@@ -160,6 +164,10 @@ static int run_send(const struct opts *o, struct ssock *socks)
 		}
 		if (n != o->size)
 			die("sock %ld: sendto returned %zd, want %ld", i, n, o->size);
+		now = now_ms();
+		if (o->stall_ms && last_ok && now - last_ok >= o->stall_ms)
+			printf("stall from=%lld to=%lld ms=%lld\n", last_ok, now, now - last_ok);
+		last_ok = now;
 		s->next++;
 		s->count++;
 		total++;
@@ -300,7 +308,7 @@ int main(int argc, char **argv)
 	else if (strcmp(argv[1], "recv"))
 		usage();
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:c:s:d:t:T:xr:gz:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:s:d:t:T:xr:gz:p:S:")) != -1) {
 		switch (opt) {
 		case 'n':
 			o.nsock = parse_long(optarg, "N", 1, MAX_SOCKS);
@@ -334,6 +342,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			o.progress_ms = parse_long(optarg, "MS", 1, 3600000);
+			break;
+		case 'S':
+			o.stall_ms = parse_long(optarg, "MS", 1, 3600000);
 			break;
 		default:
 			usage();
