@@ -388,6 +388,16 @@ int api_owns_fd(int fd)
 	return fdreg_has(fd);
 }
 
+uint32_t api_snap_id(const struct api_sock *as)
+{
+	return ((const struct sock *)as)->snap_id;
+}
+
+int api_app_fd(const struct api_sock *as)
+{
+	return ((const struct sock *)as)->app_fd;
+}
+
 int api_next_owned_fd(int from)
 {
 	return fdreg_next(from);

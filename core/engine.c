@@ -367,9 +367,14 @@ static void close_loop(struct engine *e)
 	e->wake_fd = e->backend_fd = -1;
 }
 
+int engine_open_loop(struct engine *e)
+{
+	return e->loop ? 0 : open_loop(e);
+}
+
 static int start_locked(struct engine *e)
 {
-	int err = open_loop(e);
+	int err = engine_open_loop(e);
 
 	if (err)
 		return err;
@@ -385,6 +390,7 @@ static int start_locked(struct engine *e)
 	sock_table_set_loop(&e->socks, e->thread);
 	e->kicks.wake = wake_loop;
 	e->kicks.wake_arg = e;
+	wake_loop(e); /* what was kicked before the thread ran (an engine made from a snapshot) */
 	engine_unlock(e);
 	log_debug("engine started: npaths %d, tcp port %u, gen %08x", e->cfg.npaths,
 		  e->cfg.tcp_port, e->cfg.gen_num);

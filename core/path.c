@@ -18,6 +18,8 @@
  *                    no writes; shut once the reads resume and end (transport)
  *   UP ------------- path_abort (malformed stream, fewer paths) ---> DOWN at once
  *   any ------------ path_release (the conn goes away) ------------> gone
+ *   (new engine) --- path_restored (mprdsd --upgrade, path_snap.c) -> UP on the old
+ *                    daemon's connection, or DOWN as after shut() if it had none
  *
  * set_state() is the one place the state changes, and it refuses any other transition.
  * Every way down goes through shut(): the epoch is bumped (a parser callback sees that its
@@ -337,6 +339,25 @@ void path_release(struct path *p)
 	}
 	p->pongs = 0;
 	wire_parser_reset(&p->parser);
+}
+
+void path_restored(struct path *p, bool up)
+{
+	if (up) {
+		set_state(p, PATH_UP);
+		kick_path(&p->conn->eng->kicks, p); /* writes what is queued, polls for acks */
+		return;
+	}
+	/* The old daemon's connection (connecting, or failed) stayed with it: as after shut(). */
+	p->tx_dead = false;
+	p->poke = false;
+	p->peer_port = 0;
+	p->tx_offset = 0;
+	wire_parser_reset(&p->parser);
+	stop_rx_pause(p);
+	requeue_unacked(p);
+	if (path_should_connect(p))
+		p->tr->retry(p);
 }
 
 void path_accepted(struct path *p, uint16_t peer_port)

@@ -15,6 +15,7 @@
 #include "mprds/conn.h"
 #include "mprds/engine.h"
 #include "mprds/fdreg.h"
+#include "mprds/snap.h"
 #include "mprds/log.h"
 #include "mprds/port_owner.h"
 #include "mprds/sysio.h"
@@ -26,6 +27,8 @@
 #define ACCEPT_PAUSE_S 0.1 /* out of descriptors: stop accepting this long, not spin */
 
 /* A TCP listener on addr:MPRDS_TCP_PORT (fd -1: an address a wildcard listener covers). */
+#define SNAP_MAX_LISTENERS 65536
+
 struct listener {
 	struct engine *eng;
 	struct addr addr;
@@ -170,6 +173,40 @@ int listen_any(struct engine *e)
 	}
 	err = add_listener(e, &v4, fd4, true);
 	return err ? err : add_listener(e, &v6, fd6, true);
+}
+
+void listen_save_all(struct snap_out *o, struct engine *e)
+{
+	struct listener *l;
+	uint32_t n = 0;
+
+	LIST_FOREACH(l, &e->listeners.list, link)
+	n++;
+	snap_u32(o, n);
+	LIST_FOREACH(l, &e->listeners.list, link)
+	{
+		snap_addr(o, &l->addr);
+		snap_u8(o, l->any);
+		snap_fd(o, l->fd);
+	}
+}
+
+void listen_restore_all(struct snap_in *in, struct engine *e)
+{
+	uint32_t n = snap_get_count(in, SNAP_MAX_LISTENERS);
+	struct addr a;
+	bool any;
+	int fd;
+
+	for (uint32_t i = 0; i < n && !in->bad; i++) {
+		snap_get_addr(in, &a);
+		any = snap_get_bool(in);
+		fd = snap_get_fd(in);
+		if (fd >= 0)
+			fdreg_add(fd);
+		if (!in->bad && add_listener(e, &a, fd, any) < 0)
+			snap_fail(in, "out of memory");
+	}
 }
 
 void listen_forget_after_fork(struct engine *e)

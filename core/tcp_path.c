@@ -174,4 +174,6 @@ const struct transport tcp_transport = {
 	.is_open = tcp_path_is_open,
 	.unacked_bytes = tcp_path_unacked,
 	.info = tcp_path_info,
+	.save = tcp_path_save,
+	.restore = tcp_path_restore,
 };

@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "handover.h"
 #include "mprds/log.h"
+#include "mprds/snap.h"
 #include "rendezvous.h"
 #include "serve.h"
 
@@ -87,6 +89,10 @@ static bool answer_hello(struct client *c, const uint8_t *hello, unsigned nclien
 {
 	struct rendezvous_welcome *w;
 
+	if (handover_hello_is(hello, sizeof(struct rendezvous_hello))) {
+		c->handover = true; /* no welcome: the daemon hands its state over (mprdsd.c) */
+		return true;
+	}
 	if (!rendezvous_hello_ok(hello, sizeof(struct rendezvous_hello)))
 		return false;
 	w = client_reply_room(c, sizeof(*w));
@@ -182,7 +188,7 @@ bool client_read(struct client *c, const struct serve_ctx *ctx, unsigned nclient
 		if (c->in_len - c->in_off >= need) {
 			if (!client_serve_frame(c, need, ctx, nclients, gen_num))
 				return false;
-			if (client_has_output(c))
+			if (client_has_output(c) || c->handover)
 				return true;
 			continue;
 		}
@@ -237,4 +243,59 @@ bool client_write(struct client *c)
 bool client_has_output(const struct client *c)
 {
 	return c->out_off < c->out_len;
+}
+
+void client_save(struct snap_out *o, const struct client *c)
+{
+	snap_fd(o, c->fd);
+	snap_u32(o, c->uid);
+	snap_u32(o, (uint32_t)c->pid);
+	snap_u64(o, c->token);
+	snap_u8(o, c->welcomed);
+	snap_blob(o, c->in + c->in_off, (uint32_t)(c->in_len - c->in_off));
+	snap_blob(o, c->out + c->out_off, (uint32_t)(c->out_len - c->out_off));
+	snap_fd(o, c->pass_fd);
+	snap_fd(o, c->given_fd);
+	held_save(o, &c->held);
+	snap_u64(o, c->queued_bound);
+}
+
+static bool copy_blob(struct snap_in *in, uint8_t **buf, size_t *len)
+{
+	const uint8_t *p;
+	uint32_t n = snap_get_blob(in, &p, 4 * IPC_MAX_FRAME);
+
+	*len = n;
+	if (!n)
+		return !in->bad;
+	*buf = malloc(n);
+	if (!*buf) {
+		snap_fail(in, "out of memory");
+		return false;
+	}
+	memcpy(*buf, p, n);
+	return true;
+}
+
+struct client *client_load(struct snap_in *in)
+{
+	int fd = snap_get_fd(in);
+	uid_t uid = snap_get_u32(in);
+	pid_t pid = (pid_t)snap_get_u32(in);
+	uint64_t token = snap_get_u64(in);
+	struct client *c = fd >= 0 ? client_new(fd, uid, pid, token) : NULL;
+
+	if (!c) {
+		snap_fail(in, "a client without its channel, or out of memory");
+		return NULL;
+	}
+	c->welcomed = snap_get_bool(in);
+	if (copy_blob(in, &c->in, &c->in_len))
+		c->in_cap = c->in_len;
+	copy_blob(in, &c->out, &c->out_len);
+	c->pass_fd = snap_get_fd(in);
+	c->given_fd = snap_get_fd(in);
+	held_load(in, &c->held);
+	c->queued_bound = snap_get_u64(in);
+	return c;
 }

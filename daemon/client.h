@@ -19,6 +19,7 @@ struct client {
 	pid_t pid;
 	uint64_t token; /* IPC_ADOPT names a client by it */
 	bool welcomed; /* the hello was answered: ipc.h frames follow */
+	bool handover; /* a new binary's upgrade hello (handover.h): not a client */
 	uint8_t *in;
 	size_t in_off, in_len, in_cap; /* in[in_off..in_len) is read and not yet served */
 	uint8_t *out;
@@ -51,5 +52,11 @@ bool client_write(struct client *c);
 bool client_has_output(const struct client *c);
 /* Room for a reply of size bytes in c's output (empty until now): NULL when out of memory. */
 void *client_reply_room(struct client *c, size_t size);
+
+/* mprdsd --upgrade: c in a snapshot (snap.h: after the socket table), and back. */
+struct snap_in;
+struct snap_out;
+void client_save(struct snap_out *o, const struct client *c);
+struct client *client_load(struct snap_in *in);
 
 #endif

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "daemon.h"
 #include "mprds/allow.h"
 #include "mprds/clock.h"
 #include "mprds/conn.h"
@@ -29,22 +30,9 @@
 #include "rendezvous.h"
 #include "serve.h"
 
-#define MAX_CLIENTS 1024
 #define IDLE_EXIT_S 10 /* MPRDS_IDLE_EXIT: no client, no connection this long: exit */
 #define CLIENT_SOCKETS 4096 /* MPRDS_CLIENT_SOCKETS: the sockets one client may hold */
 #define CLIENT_MIB 64 /* MPRDS_CLIENT_MIB: what one client's sockets may hold queued */
-
-struct daemon {
-	struct engine *eng;
-	int listen_fd;
-	struct pollfd fds[1 + MAX_CLIENTS]; /* [0]: the listener */
-	struct client *clients[1 + MAX_CLIENTS]; /* [i] is served on fds[i] */
-	unsigned nclients;
-	double idle_since; /* < 0: busy */
-	double idle_exit; /* 0: never */
-	bool system; /* --system: every user's processes are admitted */
-	struct serve_ctx ctx;
-};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -52,6 +40,13 @@ static void on_stop_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+void daemon_signals(void)
+{
+	/* no SA_RESTART: a stop ends the poll at once */
+	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
+	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
 }
 
 /*
@@ -83,6 +78,12 @@ static struct client *client_by_token(void *arg, uint64_t token)
 	return NULL;
 }
 
+void daemon_ctx_init(struct daemon *d, const char *instance, unsigned max_sockets,
+		     size_t max_bytes)
+{
+	d->ctx = (struct serve_ctx){ d->eng, instance, max_sockets, max_bytes, client_by_token, d };
+}
+
 static void admit(struct daemon *d, int fd)
 {
 	struct ucred cred;
@@ -102,9 +103,15 @@ static void admit(struct daemon *d, int fd)
 		close(fd);
 		return;
 	}
+	daemon_add_client(d, c);
+}
+
+void daemon_add_client(struct daemon *d, struct client *c)
+{
 	d->nclients++;
 	d->clients[d->nclients] = c;
-	d->fds[d->nclients] = (struct pollfd){ .fd = fd, .events = POLLIN };
+	d->fds[d->nclients] = (struct pollfd){ .fd = c->fd,
+					       .events = client_has_output(c) ? POLLOUT : POLLIN };
 }
 
 static void accept_clients(struct daemon *d)
@@ -134,6 +141,10 @@ static bool serve_client(struct daemon *d, unsigned i)
 		return false;
 	if ((ev & (POLLIN | POLLHUP)) && !client_has_output(c))
 		ok = client_read(c, &d->ctx, d->nclients, d->eng->cfg.gen_num);
+	if (ok && c->handover) {
+		daemon_hand_over(d, i); /* returns only if the new binary did not take over */
+		return false;
+	}
 	if (ok && client_has_output(c))
 		ok = client_write(c);
 	d->fds[i].events = client_has_output(c) ? POLLOUT : POLLIN;
@@ -180,7 +191,7 @@ static bool idle_long_enough(struct daemon *d)
 	return true;
 }
 
-static void serve(struct daemon *d)
+void daemon_serve(struct daemon *d)
 {
 	d->fds[0] = (struct pollfd){ .fd = d->listen_fd, .events = POLLIN };
 	d->idle_since = -1;
@@ -289,15 +300,11 @@ static int run_daemon(const char *instance, double idle_exit, bool system)
 	}
 	if (is_default(instance))
 		listen_everywhere(d.eng);
-	d.ctx = (struct serve_ctx){ d.eng,
-				    instance,
-				    env_count("MPRDS_CLIENT_SOCKETS", CLIENT_SOCKETS),
-				    (size_t)env_count("MPRDS_CLIENT_MIB", CLIENT_MIB) << 20,
-				    client_by_token,
-				    &d };
+	daemon_ctx_init(&d, instance, env_count("MPRDS_CLIENT_SOCKETS", CLIENT_SOCKETS),
+			(size_t)env_count("MPRDS_CLIENT_MIB", CLIENT_MIB) << 20);
 	log_info("mprdsd %d: serving instance %s%s", (int)getpid(),
 		 instance ? instance : RENDEZVOUS_DEFAULT, system ? " for every user" : "");
-	serve(&d);
+	daemon_serve(&d);
 	close(d.listen_fd);
 	engine_free(d.eng);
 	log_info("mprdsd %d: %s", (int)getpid(), stop_requested ? "stopped" : "idle: exiting");
@@ -320,7 +327,8 @@ static int run_ensure(const char *instance, const char *self)
 }
 
 #define USAGE \
-	"Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--allow CIDR,...] [--system] [--ensure]\n"
+	"Usage: mprdsd [--instance NAME] [--idle-exit SECS] [--allow CIDR,...] [--system] [--ensure]\n" \
+	"       mprdsd [--instance NAME] --upgrade\n"
 
 static void help(void)
 {
@@ -336,6 +344,10 @@ static void help(void)
 	       "                       root's daemon does, whatever user this one runs as\n"
 	       "                       (mprdsd.service); fail if the instance is served already\n"
 	       "  -e, --ensure         as a client: find the daemon or start it, print its pid\n"
+	       "  -u, --upgrade        take over the running daemon of the instance with this\n"
+	       "                       binary: its connections, sockets and clients go on\n"
+	       "                       without a break (the old one exits; if the hand-over\n"
+	       "                       fails, it goes on serving and this says why)\n"
 	       "  -h, --help           show this help\n"
 	       "  -V, --version        show the version\n");
 }
@@ -386,7 +398,7 @@ struct options {
 	const char *instance;
 	const char *instance_from; /* "--instance " or "MPRDS_INSTANCE=": for the error */
 	const char *idle_exit; /* --idle-exit, or NULL: MPRDS_IDLE_EXIT */
-	bool ensure, system;
+	bool ensure, system, upgrade;
 };
 
 /*
@@ -413,13 +425,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 					      { "allow", required_argument, NULL, 'a' },
 					      { "ensure", no_argument, NULL, 'e' },
 					      { "system", no_argument, NULL, 's' },
+					      { "upgrade", no_argument, NULL, 'u' },
 					      { "help", no_argument, NULL, 'h' },
 					      { "version", no_argument, NULL, 'V' },
 					      { NULL, 0, NULL, 0 } };
 	double secs;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:t:a:sehV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:t:a:seuhV", opts, NULL)) != -1) {
 		if (c == 'a') {
 			if (!allow_option(optarg))
 				return usage_error(NULL, NULL); /* allow_option said what */
@@ -435,6 +448,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->ensure = true;
 		} else if (c == 's') {
 			o->system = true;
+		} else if (c == 'u') {
+			o->upgrade = true;
 		} else if (c == 'h') {
 			help();
 			return 0;
@@ -457,7 +472,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 int main(int argc, char **argv)
 {
-	struct options o = { getenv("MPRDS_INSTANCE"), "MPRDS_INSTANCE=", NULL, false, false };
+	struct options o = { getenv("MPRDS_INSTANCE"), "MPRDS_INSTANCE=", NULL, false, false, false };
 	int status = parse_options(argc, argv, &o);
 
 	if (status >= 0)
@@ -465,9 +480,9 @@ int main(int argc, char **argv)
 	log_init();
 	if (o.ensure)
 		return run_ensure(o.instance, "/proc/self/exe");
+	if (o.upgrade)
+		return daemon_upgrade(o.instance);
 	signal(SIGPIPE, SIG_IGN);
-	/* no SA_RESTART: a stop ends the poll at once */
-	sigaction(SIGTERM, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
-	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_stop_signal }, NULL);
+	daemon_signals();
 	return run_daemon(o.instance, o.idle_exit ? atof(o.idle_exit) : env_idle_exit(), o.system);
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "mprds/ipc.h"
+#include "mprds/snap.h"
 #include "sockets.h"
 
 /* An id is a slot and the slot's generation, so that a stale id never names a new socket. */
@@ -221,4 +222,87 @@ void sockets_expire_passing(double now)
 unsigned sockets_count(void)
 {
 	return live;
+}
+
+void sockets_save(struct snap_out *o)
+{
+	snap_u32(o, live);
+	snap_u32(o, next_free);
+	for (unsigned i = 1; i < SOCKETS_MAX; i++) {
+		const struct slot *sl = &slots[i];
+
+		if (!sl->s)
+			continue;
+		snap_u32(o, i);
+		snap_u16(o, sl->gen);
+		snap_u32(o, api_snap_id(sl->s));
+		snap_u32(o, sl->holders);
+		snap_u32(o, sl->passing);
+		snap_f64(o, sl->passing_until);
+	}
+}
+
+static void slot_load(struct snap_in *in)
+{
+	uint32_t i = snap_get_u32(in);
+	struct slot *sl = &slots[i < SOCKETS_MAX ? i : 0];
+
+	sl->gen = snap_get_u16(in);
+	sl->s = snap_get_obj(in);
+	sl->holders = snap_get_u32(in);
+	sl->passing = snap_get_u32(in);
+	sl->passing_until = snap_get_f64(in);
+	if (!i || i >= SOCKETS_MAX || !sl->s || !sl->holders || sl->passing > sl->holders) {
+		snap_fail(in, "a socket slot out of range, empty or held by no one");
+		sl->s = NULL;
+		return;
+	}
+	sl->app_fd = api_app_fd(sl->s);
+	live++;
+	if (sl->passing && (!passing_slots++ || sl->passing_until < next_expiry))
+		next_expiry = sl->passing_until;
+}
+
+void sockets_restore(struct snap_in *in)
+{
+	uint32_t n = snap_get_count(in, SOCKETS_MAX - 1);
+
+	next_free = snap_get_u32(in) % SOCKETS_MAX;
+	for (uint32_t k = 0; k < n && !in->bad; k++)
+		slot_load(in);
+}
+
+void held_save(struct snap_out *o, const struct held *h)
+{
+	snap_u32(o, h->n);
+	for (unsigned i = 0; i < h->n; i++) {
+		snap_u32(o, h->h[i].id);
+		snap_u32(o, h->h[i].lent);
+		snap_u64(o, h->h[i].lent_bytes);
+		snap_u64(o, h->h[i].credit);
+	}
+}
+
+void held_load(struct snap_in *in, struct held *h)
+{
+	uint32_t n = snap_get_count(in, SOCKETS_MAX);
+
+	h->h = calloc(n ? n : 1, sizeof(*h->h));
+	if (!h->h) {
+		snap_fail(in, "out of memory");
+		return;
+	}
+	h->cap = n ? n : 1;
+	for (uint32_t i = 0; i < n && !in->bad; i++) {
+		struct hold *e = &h->h[h->n];
+
+		e->id = snap_get_u32(in);
+		e->lent = snap_get_u32(in);
+		e->lent_bytes = snap_get_u64(in);
+		e->credit = snap_get_u64(in);
+		if (!slot_of(e->id))
+			snap_fail(in, "a hold of a socket that is not there");
+		else
+			h->n++;
+	}
 }

@@ -52,4 +52,14 @@ void sockets_let_go_all(struct held *holder);
 /* The number of sockets alive. */
 unsigned sockets_count(void);
 
+
+/* mprdsd --upgrade: the table in a snapshot (snap.h), after the engine's; and back. */
+struct snap_in;
+struct snap_out;
+void sockets_save(struct snap_out *o);
+void sockets_restore(struct snap_in *in);
+/* A client's holds (after the table: a hold names a socket of it). */
+void held_save(struct snap_out *o, const struct held *h);
+void held_load(struct snap_in *in, struct held *h);
+
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "../daemon/client.c"
+#include "../daemon/handover.c"
 #include "../daemon/ipc_check.c"
 #include "../daemon/rendezvous.c"
 #include "../daemon/serve.c"

@@ -25,7 +25,8 @@
  *
  * Output: "ready t=MS" (CLOCK_MONOTONIC milliseconds: comparable between processes), "first
  * t=MS ..." at the first message received, progress lines, then "sent total=X timeouts=T
- * eagain=A" or "recv total=X dups=D reorder=R gaps=G errors=E" and "elapsed_ms=E".
+ * eagain=A" or "recv total=X dups=D reorder=R gaps=G errors=E" and "elapsed_ms=E"; a receiver
+ * then prints "max_gap_ms=G at t=MS": the longest wait between two messages, and when it ended.
  * SIGTERM / SIGINT end the run with the summary. Exit 0 only if everything checked.
  */
 #include "rds_common.h"
@@ -221,6 +222,28 @@ static void check_message(const struct opts *o, struct ssock *s, long idx, const
 	s->count++;
 }
 
+static long long now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The longest wait between two messages received (an upgraded daemon's pause), and when. */
+static long long last_rx_us, max_gap_us, max_gap_at_ms;
+
+static void note_arrival(void)
+{
+	long long t = now_us();
+
+	if (last_rx_us && t - last_rx_us > max_gap_us) {
+		max_gap_us = t - last_rx_us;
+		max_gap_at_ms = t / 1000;
+	}
+	last_rx_us = t;
+}
+
 static int run_recv(const struct opts *o, struct ssock *socks)
 {
 	struct pollfd *pfd = calloc((size_t)o->nsock, sizeof(*pfd));
@@ -278,6 +301,7 @@ static int run_recv(const struct opts *o, struct ssock *socks)
 				if (total == 0)
 					printf("first t=%lld sock=%ld\n", now_ms(), i);
 				check_message(o, s, i, buf, r);
+				note_arrival();
 				total++;
 			}
 		}
@@ -285,6 +309,7 @@ static int run_recv(const struct opts *o, struct ssock *socks)
 	printf("recv total=%ld dups=%ld reorder=%ld gaps=%ld errors=%ld\n", total, dups, reorders,
 	       gaps, errors);
 	printf("elapsed_ms=%lld\n", now_ms() - start);
+	printf("max_gap_ms=%.1f at t=%lld\n", max_gap_us / 1000.0, max_gap_at_ms);
 	free(buf);
 	free(pfd);
 	if (o->count)

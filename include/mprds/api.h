@@ -107,6 +107,12 @@ int api_check_msghdr(const struct msghdr *msg);
 
 /* Is fd one of the engine's own? close, close_range and closefrom must leave it open. */
 int api_owns_fd(int fd);
+/*
+ * mprdsd --upgrade: a socket's number in the engine's snapshot being written (engine_save;
+ * the reader finds it among snap_in.objs), and the application's end of its readiness pair.
+ */
+uint32_t api_snap_id(const struct api_sock *s);
+int api_app_fd(const struct api_sock *s);
 /* The lowest engine fd >= from, or -1. */
 int api_next_owned_fd(int from);
 

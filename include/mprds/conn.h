@@ -109,6 +109,11 @@ int conn_count(struct engine *e);
 void conn_foreach(struct engine *e, void (*fn)(struct conn *c, void *arg), void *arg);
 /* In a forked child: close our copies of the parent's TCP paths (the conns are left). */
 void conn_forget_after_fork(struct engine *e);
+/* conn_snap.c: every connection and its paths in a snapshot (mprdsd --upgrade), and back. */
+struct snap_in;
+struct snap_out;
+void conn_save_all(struct snap_out *o, struct engine *e);
+void conn_restore_all(struct snap_in *in, struct engine *e);
 /* Frees every connection and what is queued on it. */
 void conn_free_all(struct engine *e);
 

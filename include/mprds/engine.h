@@ -88,6 +88,8 @@ void engine_config_from_env(struct config *cfg);
  */
 struct engine *engine_new(const struct config *cfg);
 int engine_start(struct engine *e);
+/* The loop alone, before engine_start (engine_restore installs watchers in it): 0 or -errno. */
+int engine_open_loop(struct engine *e);
 /* Stops the loop thread, closes every connection and frees everything of e. */
 void engine_free(struct engine *e);
 void engine_lock(struct engine *e);
@@ -101,6 +103,15 @@ bool engine_on_loop_thread(const struct engine *e);
  * it is marked stale and left as it is (the parent's threads may have been mid-update).
  */
 void engine_forget_after_fork(struct engine *e);
+/*
+ * engine_snap.c, for mprdsd --upgrade: e's state as a snapshot (snap.h; the caller holds the
+ * lock, and e is left as it was), and a new engine (its loop open, not started) made into that state:
+ * 0, or -EPROTO with in->why saying what was wrong.
+ */
+struct snap_in;
+struct snap_out;
+void engine_save(struct engine *e, struct snap_out *o);
+int engine_restore(struct engine *e, struct snap_in *in);
 /* At exit: wait up to MPRDS_LINGER_MS for queued messages to be acknowledged. */
 void engine_linger(struct engine *e);
 

@@ -101,6 +101,16 @@ void path_poked(struct path *p);
 void path_connect_failed(struct path *p, int err);
 /* The connection is established (connected by us, or accepted: §7); fresh stream state. */
 void path_connected(struct path *p);
+/*
+ * mprdsd --upgrade: p was read from a snapshot (path_snap.c), in a new engine; up: its
+ * connection came with it, else it is down (its unacknowledged messages to be resent).
+ */
+void path_restored(struct path *p, bool up);
+/* path_snap.c: p's state in a snapshot (snap.h), and back. */
+struct snap_in;
+struct snap_out;
+void path_save(const struct path *p, struct snap_out *o);
+void path_restore(struct path *p, struct snap_in *in);
 /* The connection just attached to p is the peer's, from TCP source port peer_port. */
 void path_accepted(struct path *p, uint16_t peer_port);
 /* A new connection from the peer replaces p's: false while the old one must be read first. */

@@ -65,6 +65,7 @@ struct sock {
 	bool recverr;
 	int timestamp; /* 0, SO_TIMESTAMP_OLD or SO_TIMESTAMP_NEW */
 	uint8_t rx_traces, rx_trace_pos[3]; /* SO_RDS_MSG_RXPATH_LATENCY */
+	uint32_t snap_id; /* its number in the snapshot being written (sock_snap.c) */
 	LIST_ENTRY(sock) bind_link;
 	LIST_ENTRY(sock) all_link;
 	LIST_ENTRY(sock) due_link;
@@ -104,4 +105,15 @@ void sock_signal_due(struct engine *e);
 /* A MSG_ZEROCOPY message is acknowledged: its cookie is reported by a later recvmsg. */
 void sock_zcopy_done(struct sock *s, uint32_t cookie);
 
+
+/* sock_snap.c: the state of messages and sockets for mprdsd --upgrade (snap.h). */
+struct snap_in;
+struct snap_out;
+void msg_queue_save(struct snap_out *o, const struct msg_queue *q);
+/* Appends the messages read to q (what was read before a bad one stays there). */
+void msg_queue_load(struct snap_in *in, struct engine *e, struct msg_queue *q);
+/* Every socket the application holds, numbered from 1 (snap_id) in the order written. */
+void sock_save_all(struct snap_out *o, struct engine *e);
+/* Makes them again, bound and with their queues; in->objs lists them by snap_id. */
+void sock_restore_all(struct snap_in *in, struct engine *e);
 #endif

@@ -36,6 +36,11 @@ bool listen_owns(struct engine *e, const struct addr *a);
 struct path *listen_pick_slot(struct conn *c, uint16_t port);
 /* Loop thread: start watching listeners created by application threads. */
 void listen_start_pending(struct engine *e);
+/* mprdsd --upgrade: the listeners and their fds in a snapshot (snap.h), and back. */
+struct snap_in;
+struct snap_out;
+void listen_save_all(struct snap_out *o, struct engine *e);
+void listen_restore_all(struct snap_in *in, struct engine *e);
 /* In a forked child: close our copies of the parent's listeners (left as they are). */
 void listen_forget_after_fork(struct engine *e);
 /* Closes every listener and frees it. */

@@ -44,6 +44,9 @@ void tcp_path_xmit(struct path *p);
 bool tcp_path_xmit_direct(struct path *p);
 void tcp_on_write(struct ev_loop *loop, ev_io *w, int revents);
 void tcp_on_ack_poll(struct ev_loop *loop, ev_timer *w, int revents);
+/* tcp_snap.c */
+void tcp_path_save(const struct path *p, bool up, struct snap_out *o);
+void tcp_path_restore(struct path *p, bool up, struct snap_in *in);
 /* tcp_recv.c */
 void tcp_path_drain(struct path *p);
 void tcp_path_pause_rx(struct path *p);

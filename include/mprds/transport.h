@@ -14,6 +14,8 @@
 #include "mprds/addr.h"
 
 struct path;
+struct snap_in;
+struct snap_out;
 
 /* What RDS_INFO and mprds-info show of one path's connection. */
 struct transport_info {
@@ -52,6 +54,13 @@ struct transport {
 	long (*unacked_bytes)(const struct path *p);
 	/* Of an open connection (ends, unacknowledged bytes, round-trip time). */
 	void (*info)(const struct path *p, struct transport_info *out);
+	/*
+	 * mprdsd --upgrade (snap.h): the connection's state, its fd travelling with the snapshot
+	 * when up; restore installs it in a new engine as it was, read and written from where
+	 * the old one stopped. NULL in a transport that cannot be handed over.
+	 */
+	void (*save)(const struct path *p, bool up, struct snap_out *o);
+	void (*restore)(struct path *p, bool up, struct snap_in *in);
 };
 
 /* RDS over TCP (tcp_path.c and its rooms). */
