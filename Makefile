@@ -230,6 +230,8 @@ $(FUZZ_CORE_OBJ): $(BUILD)/fuzz/core/%.o: core/%.c
 	$(Q)$(CLANG) $(CPPFLAGS) $(FUZZ_CFLAGS:-fsanitize=fuzzer,%=-fsanitize=fuzzer-no-link,%) \
 		-c -o $@ $<
 
+# fuzz_snap reads engine snapshots (mprdsd --upgrade) into the core.
+$(BUILD)/fuzz/fuzz_snap: $(FUZZ_CORE_OBJ)
 # fuzz_recv drives the receive side through the fake transport (tests/fake_transport.c, no
 # check) and the core.
 FUZZ_FAKE_OBJ := $(BUILD)/fuzz/tests/fake_transport.o

@@ -19,10 +19,11 @@ static void parser_save(struct snap_out *o, const struct wire_parser *w)
 	snap_blob(o, whole_hdr ? w->payload : NULL, whole_hdr ? (uint32_t)w->payload_have : 0);
 }
 
-static int partial_only(void *ctx, const struct wire_header *h, uint8_t *payload)
+/* A snapshot holds part of a message, never a whole one: a whole one is refused (and freed). */
+static int partial_only(void *pool, const struct wire_header *h, uint8_t *payload)
 {
-	(void)ctx, (void)h, (void)payload;
-	return -1; /* a snapshot holds part of a message, never a whole one */
+	buf_pool_put(pool, payload, h->len);
+	return -1;
 }
 
 /* The bytes the parser held, fed again: it ends in the same place. */
@@ -34,8 +35,8 @@ static void parser_load(struct snap_in *in, struct wire_parser *w)
 
 	if (in->bad)
 		return;
-	if ((np && nh < WIRE_HDR_LEN) || wire_parser_feed(w, hdr, nh, partial_only, NULL) ||
-	    wire_parser_feed(w, payload, np, partial_only, NULL))
+	if ((np && nh < WIRE_HDR_LEN) || wire_parser_feed(w, hdr, nh, partial_only, w->pool) ||
+	    wire_parser_feed(w, payload, np, partial_only, w->pool))
 		snap_fail(in, "a path's parser holds what no stream can");
 }
 

@@ -143,6 +143,8 @@ void snap_fail(struct snap_in *in, const char *why)
 
 void snap_get_raw(struct snap_in *in, void *p, size_t n)
 {
+	if (!n)
+		return;
 	if (!in->bad && in->len - in->off < n)
 		snap_fail(in, "the snapshot ends early");
 	if (in->bad) {
