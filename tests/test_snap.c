@@ -241,9 +241,9 @@ START_TEST(the_reader_refuses_counts_fds_and_ids_out_of_range)
 	int fds[1] = { 0 };
 
 	snap_out_init(&o);
-	snap_u32(&o, 5);  /* a count over its bound of 4 */
-	snap_u32(&o, 1);  /* fd index 1 of 1 */
-	snap_u32(&o, 7);  /* object 7 of none */
+	snap_u32(&o, 5); /* a count over its bound of 4 */
+	snap_u32(&o, 1); /* fd index 1 of 1 */
+	snap_u32(&o, 7); /* object 7 of none */
 	snap_in_init(&in, o.buf, o.len, fds, 1);
 	ck_assert_uint_eq(snap_get_count(&in, 4), 0);
 	ck_assert(in.bad);
