@@ -42,8 +42,8 @@ static void parser_load(struct snap_in *in, struct wire_parser *w)
 
 static void counters_save(struct snap_out *o, const struct path *p)
 {
-	const uint64_t c[] = { p->msgs_tx,     p->msgs_rx, p->bytes_tx, p->bytes_rx, p->retransmits,
-			       p->dups,	       p->connects, p->flushed,	 p->rx_pauses };
+	const uint64_t c[] = { p->msgs_tx, p->msgs_rx,	p->bytes_tx, p->bytes_rx, p->retransmits,
+			       p->dups,	   p->connects, p->flushed,  p->rx_pauses };
 
 	snap_u32(o, sizeof(c) / sizeof(c[0]));
 	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++)
@@ -52,8 +52,8 @@ static void counters_save(struct snap_out *o, const struct path *p)
 
 static void counters_load(struct snap_in *in, struct path *p)
 {
-	uint64_t *c[] = { &p->msgs_tx, &p->msgs_rx, &p->bytes_tx,    &p->bytes_rx, &p->retransmits,
-			  &p->dups,    &p->connects, &p->flushed, &p->rx_pauses };
+	uint64_t *c[] = { &p->msgs_tx, &p->msgs_rx,  &p->bytes_tx, &p->bytes_rx, &p->retransmits,
+			  &p->dups,    &p->connects, &p->flushed,  &p->rx_pauses };
 	uint32_t n = snap_get_count(in, 64);
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -123,8 +123,8 @@ void path_restore(struct path *p, struct snap_in *in)
 		sock_get(blocker);
 		p->rx_blocker = blocker;
 	}
-	if (p->head_off && (TAILQ_EMPTY(&p->sendq) ||
-			    p->head_off >= WIRE_HDR_LEN + TAILQ_FIRST(&p->sendq)->h.len))
+	if (p->head_off &&
+	    (TAILQ_EMPTY(&p->sendq) || p->head_off >= WIRE_HDR_LEN + TAILQ_FIRST(&p->sendq)->h.len))
 		snap_fail(in, "a path written past its first message");
 	if (p->tr->restore)
 		p->tr->restore(p, up, in);

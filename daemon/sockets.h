@@ -52,7 +52,6 @@ void sockets_let_go_all(struct held *holder);
 /* The number of sockets alive. */
 unsigned sockets_count(void);
 
-
 /* mprdsd --upgrade: the table in a snapshot (snap.h), after the engine's; and back. */
 struct snap_in;
 struct snap_out;

@@ -213,8 +213,8 @@ static void detach_stdio(int stderr_fd)
 }
 
 /* The restored daemon, told to go: it serves from here on. */
-static int serve_taken_over(struct daemon *d, const char *instance, int report_fd,
-			    int stderr_fd, pid_t old, double t0)
+static int serve_taken_over(struct daemon *d, const char *instance, int report_fd, int stderr_fd,
+			    pid_t old, double t0)
 {
 	int err = engine_start(d->eng);
 
@@ -226,10 +226,10 @@ static int serve_taken_over(struct daemon *d, const char *instance, int report_f
 		 "%.1f ms",
 		 (int)getpid(), instance ? instance : "default", (int)old, d->nclients,
 		 sockets_count(), (clock_now() - t0) * 1000);
-	report(report_fd, 0, "mprdsd: pid %d serves instance %s now (pid %d handed it over in "
-			     "%.1f ms)",
-	       (int)getpid(), instance ? instance : "default", (int)old,
-	       (clock_now() - t0) * 1000);
+	report(report_fd, 0,
+	       "mprdsd: pid %d serves instance %s now (pid %d handed it over in "
+	       "%.1f ms)",
+	       (int)getpid(), instance ? instance : "default", (int)old, (clock_now() - t0) * 1000);
 	close(report_fd);
 	daemon_serve(d);
 	log_info("mprdsd %d: exiting", (int)getpid());
@@ -253,8 +253,8 @@ static int take_over(const char *instance, int report_fd)
 	if (daemon_restore(&d, instance, &in, &stderr_fd) < 0) {
 		/* Nothing was started: the fds close with this process, the old daemon goes on. */
 		handover_answer(chan, in.why);
-		return report(report_fd, 1, "mprdsd: cannot take over from pid %d: %s",
-			      (int)old, in.why);
+		return report(report_fd, 1, "mprdsd: cannot take over from pid %d: %s", (int)old,
+			      in.why);
 	}
 	if (handover_answer(chan, NULL) < 0)
 		return report(report_fd, 1, "mprdsd: pid %d did not let go: it goes on serving",
