@@ -88,7 +88,9 @@ SHIM_SRC := $(wildcard shim/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 FUZZ_SRC := $(wildcard tests/fuzz_*.c)
 PROG_SRC := $(wildcard bats/progs/*.c)
-TOOL_SRC := $(wildcard tools/*.c)
+# The tools are tools/mprds-*.c; the other tools/*.c are what they share, built into each.
+TOOL_SRC := $(wildcard tools/mprds-*.c)
+TOOL_SHARED_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(filter-out $(TOOL_SRC),$(wildcard tools/*.c)))
 DAEMON_SRC := $(wildcard daemon/*.c)
 BATS_SRC := $(wildcard bats/*.bats)
 MAN_SRC := $(wildcard man/*.[1-8])
@@ -206,10 +208,11 @@ $(PROGS): $(BUILD)/progs/%: bats/progs/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
-$(TOOLS): $(BUILD)/tools/%: tools/%.c $(VERSION_STAMP)
+$(TOOLS): $(BUILD)/tools/%: tools/%.c $(TOOL_SHARED_OBJ) $(VERSION_STAMP)
 	$(call msg,CC,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CPPFLAGS) $(VERSION_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+	$(Q)$(CC) $(CPPFLAGS) $(VERSION_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_SHARED_OBJ) \
+		-lpthread
 
 # A fuzzer #includes the core file it tests, so the parser is fuzzed exactly as it ships.
 $(FUZZERS): $(BUILD)/fuzz/%: tests/%.c

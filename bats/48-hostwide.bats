@@ -273,7 +273,7 @@ time.sleep(float(sys.argv[4]))'
 	proc_alive "$(pid_of first)" || fail_with_logs "the first client did not hold its queue"
 }
 
-@test "an RDS fd across exec is the same socket in the new image: inetd style (fork, exec, the parent closes its copy) and subprocess pass_fds" {
+@test "an RDS fd across exec is the same socket in the new image: inetd style (fork, exec, the parent closes its copy; execv, execl, execlp) and subprocess pass_fds" {
 	# host B's peer sends to A's port and waits for the answer from whoever holds it
 	local child='
 import socket, sys
@@ -283,16 +283,21 @@ data, addr = s.recvfrom(100)
 s.sendto(b"from the exec image: " + data, addr)
 print("exec image", sys.argv[2], "got", data.decode(), "from", addr[0], flush=True)'
 	local parent='
-import os, socket, subprocess, sys
+import ctypes, os, socket, subprocess, sys
 py, child, a, port, how = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
 s.bind((a, port))
 fd = s.fileno()
-if how == "fork":
+if how != "subprocess":
     os.set_inheritable(fd, True)
     pid = os.fork()
     if pid == 0:
-        os.execv(py, [py, "-c", child, str(fd), how])
+        if how == "fork":
+            os.execv(py, [py, "-c", child, str(fd), how])
+        # execl or execlp, variadic as a C program calls them: shim/exec.c interposes both
+        args = [w.encode() for w in (py, py, "-c", child, str(fd), how)]
+        getattr(ctypes.CDLL(None), how)(*args, None)
+        os._exit(127)
     s.close()  # inetd style: the child holds the only fd now
     _, status = os.waitpid(pid, 0)
     print("child status", status, flush=True)
@@ -301,7 +306,7 @@ else:
     s.close()
     print("child status", p.wait(timeout=30), flush=True)'
 	local how port=7300
-	for how in fork subprocess; do
+	for how in fork execl execlp subprocess; do
 		start_bg "exec-$how" MPRDS_INSTANCE="$IA" "$PY" -c "$parent" "$PY" "$child" "$A" \
 			"$port" "$how"
 		sleep 0.5

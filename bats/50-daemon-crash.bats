@@ -46,6 +46,28 @@ sent_after() {
 	[[ $(recovery_ms "$1" "$2") != none ]]
 }
 
+# crash_daemon ADDR: kill -9 of the mprdsd serving ADDR; returns once another serves it (its
+# clients' next calls start one).
+crash_daemon() {
+	local old
+	old=$(daemon_pids "$(instance_of_addr "$1")" | head -n 1)
+	kill_host "$1"
+	new_daemon "$1" "$old" >/dev/null
+}
+
+# wait_resumed MS [WHAT]: waits (bounded, 5 s each) until s1 and s2 have each sent again after
+# MS, the crash; fails, saying WHAT crash, if one has not.
+wait_resumed() {
+	local n i
+	for n in s1 s2; do
+		for ((i = 0; i < 50; i++)); do
+			sent_after "$n" "$1" && break
+			sleep 0.1
+		done
+		sent_after "$n" "$1" || fail_with_logs "${2:+$2: }$n sent nothing after the crash"
+	done
+}
+
 fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
@@ -98,20 +120,14 @@ restarts_seen() {
 }
 
 @test "kill -9 of host A's mprdsd while two of its processes stream to B: both go on at once, B sees A restart once, traffic resumes" {
-	local A=$NET.24 B=$NET.25 old crash n before
+	local A=$NET.24 B=$NET.25 crash n before
 	start_stream "$A" "$B"
 	sleep 1
-	old=$(daemon_pids "$(instance_of_addr "$A")" | head -n 1)
 	before=$(received r1)
 	crash=$(mono_ms)
-	kill_host "$A"
-	new_daemon "$A" "$old" >/dev/null
+	crash_daemon "$A"
+	wait_resumed "$crash"
 	for n in s1 s2; do
-		for ((i = 0; i < 50; i++)); do
-			sent_after "$n" "$crash" && break
-			sleep 0.1
-		done
-		sent_after "$n" "$crash" || fail_with_logs "$n sent nothing after the crash"
 		echo "# $n: crash to first successful send: $(recovery_ms "$n" "$crash") ms" >&3
 		(($(recovery_ms "$n" "$crash") < 1000)) || fail_with_logs "$n took 1 s or more"
 		proc_alive "$(pid_of "$n")" || fail_with_logs "$n did not survive"
@@ -125,7 +141,7 @@ restarts_seen() {
 }
 
 @test "10 crashes of host A's mprdsd in a row: no fd leaks in its clients, RSS bounded, every stream whole but for the crashes" {
-	local A=$NET.26 B=$NET.27 old k n crash pid
+	local A=$NET.26 B=$NET.27 k n crash pid
 	local -A fds0 rss0 times
 	start_stream "$A" "$B"
 	sleep 0.5
@@ -135,16 +151,10 @@ restarts_seen() {
 		rss0[$n]=$(rss_kib "$pid")
 	done
 	for ((k = 1; k <= 10; k++)); do
-		old=$(daemon_pids "$(instance_of_addr "$A")" | head -n 1)
 		crash=$(mono_ms)
-		kill_host "$A"
-		new_daemon "$A" "$old" >/dev/null
+		crash_daemon "$A"
+		wait_resumed "$crash" "crash $k"
 		for n in s1 s2; do
-			for ((i = 0; i < 50; i++)); do
-				sent_after "$n" "$crash" && break
-				sleep 0.1
-			done
-			sent_after "$n" "$crash" || fail_with_logs "crash $k: $n sent nothing after it"
 			times[$n]+=" $(recovery_ms "$n" "$crash")"
 		done
 		sleep 0.3
@@ -162,7 +172,7 @@ restarts_seen() {
 }
 
 @test "receivers blocked in recvfrom and in epoll on host A wake when its mprdsd dies and get what B sends afterwards; fds, name, options and flags are the same" {
-	local A=$NET.28 B=$NET.29 old before after
+	local A=$NET.28 B=$NET.29 before after
 	start_bg recv "$PY" "$BATS_TEST_DIRNAME/py/crash_recv.py" "$A" 7000
 	# and one whose fd stays in an epoll set: the fd's new file must join the set again
 	start_bg erecv "$PY" -c "
@@ -192,9 +202,7 @@ while got < 2:
 	wait_for_line recv '^got before' 10
 	wait_for_line erecv '^recv before' 10
 	before=$(sed -n 's/^got before //p' "$(log_of recv)")
-	old=$(daemon_pids "$(instance_of_addr "$A")" | head -n 1)
-	kill_host "$A"
-	new_daemon "$A" "$old" >/dev/null
+	crash_daemon "$A"
 	sleep 0.5
 	run send_one "$B" 7101 "$A" 7000 after
 	assert_success

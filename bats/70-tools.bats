@@ -7,14 +7,9 @@
 
 load helpers
 
-TOOLS="$MPRDS_BUILD/tools"
-
 setup() {
 	mprds_setup
-	local t
-	for t in mprds-ping mprds-info mprds-stress; do
-		[[ -x $TOOLS/$t ]] || fail "missing $TOOLS/$t (built from tools/$t.c)"
-	done
+	need_tools
 }
 teardown() { mprds_teardown; }
 

@@ -10,16 +10,12 @@ load helpers
 
 bats_require_minimum_version 1.5.0
 
-TOOLS="$MPRDS_BUILD/tools"
 DAEMON="$MPRDS_BUILD/mprdsd"
 VERSION=$(sed -n 's/^VERSION := //p' "$REPO_ROOT/Makefile")
 
 setup() {
 	mprds_setup
-	local t
-	for t in mprds-ping mprds-info mprds-stress; do
-		[[ -x $TOOLS/$t ]] || fail "missing $TOOLS/$t (built from tools/$t.c)"
-	done
+	need_tools
 	[[ -x $DAEMON ]] || fail "missing $DAEMON"
 	[[ -n $VERSION ]] || fail "no VERSION := line in the Makefile"
 }

@@ -30,6 +30,7 @@ REPO_ROOT="$(cd "$BATS_TEST_DIRNAME/.." && pwd)"
 export MPRDS_BUILD
 MPRDS_RUN="$MPRDS_BUILD/mprds-run"
 PROGS="$MPRDS_BUILD/progs"
+TOOLS="$MPRDS_BUILD/tools"
 PYDIR="$BATS_TEST_DIRNAME/py"
 # The unmodified system interpreter: `python3` on PATH may be a pyenv shim script.
 PY=/usr/bin/python3
@@ -185,6 +186,16 @@ need_progs() {
 	local p
 	for p in "$@"; do
 		[[ -x $PROGS/$p ]] || fail "missing $PROGS/$p (built from bats/progs/$p.c)"
+	done
+}
+
+# need_tools [NAME...]: checks that build/tools/NAME exists for each NAME; by default for each
+# tool of tools/.
+need_tools() {
+	local t
+	(($#)) || set -- mprds-ping mprds-info mprds-stress
+	for t in "$@"; do
+		[[ -x $TOOLS/$t ]] || fail "missing $TOOLS/$t (built from tools/$t.c)"
 	done
 }
 

@@ -126,28 +126,36 @@ static int collect_args(const char *arg, va_list ap, const char **argv)
 	return n;
 }
 
-int execl(const char *path, const char *arg, ...)
+/* execl and execlp: the list, as an argv, to their execv-family twin (exec). */
+static int exec_list(int (*exec)(const char *, char *const[]), const char *path, const char *arg,
+		     va_list ap)
 {
 	const char *argv[ARG_MAX_COUNT + 1];
+	int n = collect_args(arg, ap, argv);
+
+	return n < 0 ? -1 : exec(path, (char *const *)argv);
+}
+
+int execl(const char *path, const char *arg, ...)
+{
 	va_list ap;
-	int n;
+	int ret;
 
 	va_start(ap, arg);
-	n = collect_args(arg, ap, argv);
+	ret = exec_list(execv, path, arg, ap);
 	va_end(ap);
-	return n < 0 ? -1 : execv(path, (char *const *)argv);
+	return ret;
 }
 
 int execlp(const char *file, const char *arg, ...)
 {
-	const char *argv[ARG_MAX_COUNT + 1];
 	va_list ap;
-	int n;
+	int ret;
 
 	va_start(ap, arg);
-	n = collect_args(arg, ap, argv);
+	ret = exec_list(execvp, file, arg, ap);
 	va_end(ap);
-	return n < 0 ? -1 : execvp(file, (char *const *)argv);
+	return ret;
 }
 
 int execle(const char *path, const char *arg, ...)

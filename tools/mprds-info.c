@@ -37,18 +37,12 @@
 
 #include "../daemon/rendezvous.h"
 #include "mprds/control.h"
-
-#ifndef AF_RDS
-#define AF_RDS 21
-#endif
-#ifndef SOL_RDS
-#define SOL_RDS 276
-#endif
+#include "tool.h"
 
 #define MAX_PROCS 4096
 #define CONTROL_TIMEOUT_S 3
 
-static const char *progname = "mprds-info";
+const char *const progname = "mprds-info";
 static bool opt_v6;
 
 /* Where the tables come from: an engine's control socket, or getsockopt here. */
@@ -670,6 +664,7 @@ static int show_self(void)
 }
 
 #define SYNOPSIS "[-c] [-k] [-n] [-r] [-s] [-t] [-T] [-6] [--paths] [-p pid] [--self]"
+const char *const synopsis = SYNOPSIS;
 
 static void help(void)
 {
@@ -689,17 +684,6 @@ static void help(void)
 	       "Exit status: 0 on success, 1 if a process or table could not be read or there is "
 	       "no RDS at all, 2 on a usage error.\n");
 	exit(0);
-}
-
-/* A usage error: what was wrong (unless getopt has said it), the usage line; status 2. */
-static void usage_error(const char *what, const char *arg) __attribute__((noreturn));
-
-static void usage_error(const char *what, const char *arg)
-{
-	if (what)
-		fprintf(stderr, "%s: %s <%s>\n", progname, what, arg);
-	fprintf(stderr, "Usage: %s " SYNOPSIS "\nTry '%s --help'.\n", progname, progname);
-	exit(2);
 }
 
 int main(int argc, char **argv)
@@ -727,7 +711,7 @@ int main(int argc, char **argv)
 		case 'p':
 			only = (int)strtol(optarg, &end, 10);
 			if (*end || only <= 0)
-				usage_error("bad pid", optarg);
+				usage_error("bad pid <%s>", optarg);
 			continue;
 		case 'v':
 			continue; /* as rds-info: accepted */
@@ -750,10 +734,10 @@ int main(int argc, char **argv)
 			if (tables[i].letter && tables[i].letter == c)
 				tables[i].wanted = any = found = true;
 		if (!found)
-			usage_error(NULL, NULL); /* getopt said what */
+			usage_error(NULL); /* getopt said what */
 	}
 	if (optind != argc)
-		usage_error("unexpected argument", argv[optind]);
+		usage_error("unexpected argument <%s>", argv[optind]);
 	for (size_t i = 0; i < NTABLES && !any; i++)
 		tables[i].wanted = true;
 

@@ -18,11 +18,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <linux/rds.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,16 +30,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef AF_RDS
-#define AF_RDS 21
-#endif
-#ifndef SOL_RDS
-#define SOL_RDS 276
-#endif
+#include "tool.h"
 
 #define NSOCKETS 8
 
-static const char *progname = "mprds-ping";
+const char *const progname = "mprds-ping";
 
 struct ping_sock {
 	int fd;
@@ -57,21 +50,8 @@ static int tos = -1;
 static bool verbose;
 static volatile sig_atomic_t interrupted;
 
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 #define SYNOPSIS "[-c count] [-i interval] [-I local_addr] [-Q tos] [-v] address"
+const char *const synopsis = SYNOPSIS;
 
 static void help(void)
 {
@@ -89,43 +69,12 @@ static void help(void)
 	exit(0);
 }
 
-/* A usage error: what was wrong (unless getopt has said it), the usage line; status 2. */
-static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt) {
-		fprintf(stderr, "%s: ", progname);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fprintf(stderr, "Usage: %s " SYNOPSIS "\nTry '%s --help'.\n", progname, progname);
-	exit(2);
-}
-
 static double now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static bool parse_addr(const char *s, struct in_addr *out)
-{
-	struct addrinfo hints = { .ai_family = AF_INET }, *res;
-
-	if (inet_pton(AF_INET, s, out) == 1)
-		return true;
-	if (getaddrinfo(s, NULL, &hints, &res))
-		return false;
-	*out = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-	freeaddrinfo(res);
-	return true;
 }
 
 /* As rds-ping: seconds, or a number with ms/msec/us/usec. */

@@ -23,13 +23,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <linux/rds.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,9 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef AF_RDS
-#define AF_RDS 21
-#endif
+#include "tool.h"
 
 #define PARAMS_MAGIC 0x6d707273u /* "mprs" */
 #define PARAMS_VERSION 1
@@ -55,11 +51,12 @@
 #define HIST_BUCKETS 512
 #define SETUP_TIMEOUT_S 30
 
-static const char *progname = "mprds-stress";
+const char *const progname = "mprds-stress";
 
 #define SYNOPSIS                                                               \
 	"[-s peer_addr] [-r local_addr] [-p port] [-t tasks] [-q req_bytes]\n" \
 	"                    [-a ack_bytes] [-d depth] [-T seconds] [-z] [--threads]"
+const char *const synopsis = SYNOPSIS;
 
 /* What the active instance tells the passive one (network byte order on the wire). */
 struct params {
@@ -96,38 +93,6 @@ static struct sockaddr_in local, peer;
 static bool opt_threads, opt_summary_only;
 static struct shared *sh;
 static volatile sig_atomic_t interrupted;
-
-static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", progname);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-/* A usage error: what was wrong (unless getopt has said it), the usage line; status 2. */
-static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-
-static void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt) {
-		fprintf(stderr, "%s: ", progname);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	fprintf(stderr, "Usage: %s " SYNOPSIS "\nTry '%s --help'.\n", progname, progname);
-	exit(2);
-}
 
 static uint64_t now_ns(void)
 {
@@ -633,19 +598,6 @@ static int run(int ctl)
 }
 
 /* ---- set-up: options, the TCP control connection ---- */
-
-static bool parse_addr(const char *s, struct in_addr *out)
-{
-	struct addrinfo hints = { .ai_family = AF_INET }, *res;
-
-	if (inet_pton(AF_INET, s, out) == 1)
-		return true;
-	if (getaddrinfo(s, NULL, &hints, &res))
-		return false;
-	*out = ((struct sockaddr_in *)res->ai_addr)->sin_addr;
-	freeaddrinfo(res);
-	return true;
-}
 
 /* A number with an optional K, M or G (as rds-stress). */
 static uint32_t parse_size(const char *s, uint32_t min, uint32_t max, const char *what)
