@@ -121,12 +121,56 @@ EOF
 	assert_output --partial "no daemon for instance $INST"
 }
 
+@test "a process of another ordinary user that binds an instance's name first is not taken for its daemon" {
+	local netns imp
+	id nobody >/dev/null 2>&1 || skip "no user nobody"
+	[[ $(id -u) -eq 0 ]] || skip "needs root to act as another user"
+	netns=$(stat -L -c %i /proc/self/ns/net)
+	# the impostor answers every hello with a well-formed welcome, and would serve what comes
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$PY" -c "
+import socket, struct, sys, time
+l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+l.bind(b'\\0mprdsd.%s.%s' % (sys.argv[1].encode(), sys.argv[2].encode()))
+l.listen(8)
+print('ready', flush=True)
+l.settimeout(20)
+while True:
+    c, _ = l.accept()
+    try:
+        c.recv(8)
+        c.sendall(struct.pack('<IIiIIQ', 0x6d707264, 2, 1, 1, 1, 7))
+    except OSError:
+        pass
+" "$netns" "$INST" >"$BATS_TEST_TMPDIR/impostor.log" 2>&1 &
+	imp=$!
+	DAEMON_PIDS=("$imp")
+	for ((i = 0; i < 50; i++)); do
+		grep -q ready "$BATS_TEST_TMPDIR/impostor.log" && break
+		sleep 0.1
+	done
+	run env MPRDS_INSTANCE="$INST" timeout 20 "$MPRDS_RUN" "$PY" -c "
+import socket
+try:
+    socket.socket(21, socket.SOCK_SEQPACKET, 0)
+    print('served by the impostor')
+except OSError as e:
+    print('refused:', e.strerror)
+"
+	assert_line "refused: Permission denied"
+	assert_line --partial "answers as uid $(id -u nobody)"
+	assert_line --partial "is it an impostor?"
+	run "$DAEMON" --upgrade --instance "$INST"
+	assert_failure 1
+	assert_output --partial "Permission denied"
+}
+
 @test "mprdsd --system as its own user serves every user; an RDS fd passed between processes attaches without /proc" {
 	local pid i addr=$NET.196
 	id nobody >/dev/null 2>&1 && id daemon >/dev/null 2>&1 || skip "no users nobody and daemon"
 	[[ $(id -u) -eq 0 ]] || skip "needs root to act as other users"
-	# as mprdsd.service runs it: a user of its own, no capability, never idle
-	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all --bounding-set=-all \
+	# as mprdsd.service runs it: a user of its own (a uid of systemd's DynamicUser range, which
+	# clients trust: rendezvous.c), no capability, never idle
+	setpriv --reuid=61234 --regid=61234 --clear-groups --inh-caps=-all --bounding-set=-all \
 		env MPRDS_LOG=info "$DAEMON" --system --instance "$INST" --idle-exit 0 \
 		</dev/null 2>"$MPRDS_DAEMON_LOG" 3>&- &
 	DAEMON_PIDS=($!)
@@ -135,7 +179,7 @@ EOF
 		sleep 0.1
 	done
 	assert_equal "$(daemon_pids "$INST")" "${DAEMON_PIDS[0]}"
-	assert_equal "$(ps -o user= -p "${DAEMON_PIDS[0]}" | tr -d ' ')" nobody
+	assert_equal "$(ps -o uid= -p "${DAEMON_PIDS[0]}" | tr -d ' ')" 61234
 	# root's processes: an fd given to an unrelated process (whose /proc nobody may not read)
 	start_bg give MPRDS_INSTANCE="$INST" "$PY" "$PYDIR/pass_rds_fd.py" give \
 		"$BATS_TEST_TMPDIR/pass.sock" "$addr" 6700

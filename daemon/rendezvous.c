@@ -105,6 +105,38 @@ bool rendezvous_sock_id(const char *instance, const struct sockaddr_un *sun, soc
 }
 
 /* The daemon's end (bound, listening, non-blocking) or a client's (connected) of the name. */
+/*
+ * Abstract names have no owner: any local user may bind an instance's name before its daemon
+ * does and play the daemon to other users' processes. A client talks only to a daemon run by
+ * its own user, root, a system account (uid < 1000: a service's own user) or a systemd
+ * DynamicUser (mprdsd.service); an ordinary user's or nobody's is refused.
+ */
+#define SYSTEM_UID_MAX 999
+#define DYNAMIC_UID_MIN 61184
+#define DYNAMIC_UID_MAX 65519
+
+static bool daemon_trusted(uid_t uid)
+{
+	return uid == geteuid() || uid <= SYSTEM_UID_MAX ||
+	       (uid >= DYNAMIC_UID_MIN && uid <= DYNAMIC_UID_MAX);
+}
+
+static int check_daemon(int fd, const char *instance)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return -errno;
+	if (daemon_trusted(cred.uid))
+		return 0;
+	log_warn("the mprdsd of instance %s answers as uid %u (pid %d), neither root, a system "
+		 "account, nor this user (%u): refused; is it an impostor?",
+		 instance && *instance ? instance : RENDEZVOUS_DEFAULT, (unsigned)cred.uid,
+		 (int)cred.pid, (unsigned)geteuid());
+	return -EACCES;
+}
+
 static int open_named(const char *instance, bool serve)
 {
 	struct sockaddr_un sun;
@@ -119,8 +151,8 @@ static int open_named(const char *instance, bool serve)
 	/* the daemon accepts every pending client, then polls again */
 	err = serve ? (bind(fd, (struct sockaddr *)&sun, len) < 0 || listen(fd, 128) < 0) :
 		      connect(fd, (struct sockaddr *)&sun, len) < 0;
+	err = err ? -errno : serve ? 0 : check_daemon(fd, instance);
 	if (err) {
-		err = -errno;
 		close(fd);
 		return err;
 	}
