@@ -834,6 +834,40 @@ hw_daemon_pids() {
 	((ss_status == 0)) || fail_with_logs "guest: want 8 TCP connections with $S, ss shows: $ss_output"
 }
 
+@test "mprdsd --upgrade during streams both ways with the kernel: nothing lost, duplicated or reordered; the kernel keeps the same 8 TCP connections and sees no restart" {
+	local before after old
+	g_wait_conns gone "$S" 0 20 || true
+	h_start recv "$PROGS/rds_seqcheck" recv -n 16 -c 16000 -t 90 -p 250 "$S" 8600 "$K" 9600
+	h_wait_line recv '^ready'
+	g_start krecv "exec $GP/rds_seqcheck recv -n 16 -c 16000 -t 90 $K 9700 $S 8700"
+	g_wait_line krecv '^ready' 10
+	g_start ksend "exec $GP/rds_seqcheck send -n 16 -c 16000 -r 2000 -t 90 $K 9600 $S 8600"
+	h_start send "$PROGS/rds_seqcheck" send -n 16 -c 16000 -r 2000 -t 90 "$S" 8700 "$K" 9700
+	h_wait_line recv '^progress t=[0-9]+ recv=([3-9][0-9]{3}|[1-9][0-9]{4,})$' 30
+	g_run conns1 20 "$(g_conns_script "$S") | sort"
+	before=$output
+	old=$(daemon_pids "$(instance_of_addr "$S")")
+	run env MPRDS_INSTANCE="$(instance_of_addr "$S")" timeout 20 "$MPRDS_BUILD/mprdsd" --upgrade
+	((status == 0)) || fail_with_logs "mprdsd --upgrade: status $status: $output"
+	observe "$output"
+	[[ $(daemon_pids "$(instance_of_addr "$S")") != "$old" ]] || fail_with_logs "the same daemon serves"
+	g_run conns2 20 "$(g_conns_script "$S") | sort"
+	after=$output
+	assert_equal "$(wc -l <<<"$before")" 8
+	assert_equal "$after" "$before"
+	assert_exits_ok send 90
+	assert_exits_ok recv 90
+	g_assert_ok ksend 90
+	g_assert_ok krecv 90
+	grep -q '^recv total=16000 dups=0 reorder=0 gaps=0 errors=0' "$(log_of recv)" ||
+		fail_with_logs "mprds did not get the kernel's 16000 messages exactly once, in order"
+	g_out krecv | grep -q '^recv total=16000 dups=0 reorder=0 gaps=0 errors=0' ||
+		fail_with_logs "the kernel did not get our 16000 messages exactly once, in order"
+	! grep -qE ' down: |restarted \(generation' "$(engine_log recv)" ||
+		fail_with_logs "a path went down or a restart was seen"
+	observe "longest pause at our receiver: $(grep -o 'max_gap_ms=.*' "$(log_of recv)")"
+}
+
 @test "IPv4-mapped IPv6 destination (::ffff:198.18.1.2) from an IPv4 socket: reaches the kernel as the IPv4 peer" {
 	g_start echo "exec $GP/rds_echo $K 4310 3 30"
 	g_wait_line echo '^ready' 10
