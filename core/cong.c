@@ -94,6 +94,31 @@ const uint8_t *cong_local_map(struct engine *e, const struct addr *a)
 	return m ? m->bits : NULL;
 }
 
+/*
+ * A peer's map is a whole snapshot, and the newest wins. The kernel sends one on every
+ * change and every path up, on whichever of its paths transmits first (7.3 put a good
+ * share on lanes 1..7 in our captures: bats/interop/README.md), so maps of different
+ * ages travel on different TCP connections at once. One connection keeps its own in order;
+ * across connections only their arrival tells which is newer, and our loop reads ready
+ * connections in no particular order (libev: the last ready first). So each map carries the
+ * time its bytes arrived, and one that arrived before the map already taken is stale.
+ */
+bool cong_peer_map_take(struct conn *c, const uint8_t *map, uint64_t arrived_ns)
+{
+	if (arrived_ns && arrived_ns < c->peer_cong_at)
+		return false;
+	memcpy(c->peer_cong, map, WIRE_CONG_MAP_BYTES);
+	if (arrived_ns)
+		c->peer_cong_at = arrived_ns;
+	return true;
+}
+
+void cong_peer_map_forget(struct conn *c)
+{
+	memset(c->peer_cong, 0, sizeof(c->peer_cong));
+	c->peer_cong_at = 0;
+}
+
 void cong_free_all(struct engine *e)
 {
 	struct cong_map *m;

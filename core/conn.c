@@ -369,6 +369,8 @@ static bool map_clear(const uint8_t *map)
 /* Called from inside c's own callbacks: the free happens from the loop, a moment later. */
 void conn_path_down(struct conn *c)
 {
+	bool had_bits;
+
 	if (!all_closed(c))
 		return;
 	/*
@@ -376,10 +378,10 @@ void conn_path_down(struct conn *c)
 	 * port of a peer that is gone would wait for ever (the kernel's would). Every path up
 	 * brings the peer's map again (wire.md §9).
 	 */
-	if (!map_clear(c->peer_cong)) {
-		memset(c->peer_cong, 0, sizeof(c->peer_cong));
+	had_bits = !map_clear(c->peer_cong);
+	cong_peer_map_forget(c);
+	if (had_bits)
 		sock_peer_map_changed(c->eng);
-	}
 	if (c->provisional && !timer_active(&c->reap))
 		start_timer(c, &c->reap, 0);
 }
@@ -483,7 +485,7 @@ static void peer_restarted(struct conn *c, uint32_t gen)
 	if (c->catchup_seq)
 		c->catchup_seq = c->paths[0].next_tx_seq;
 	/* The old incarnation's congestion map means nothing now; the new one sends its own. */
-	memset(c->peer_cong, 0, sizeof(c->peer_cong));
+	cong_peer_map_forget(c);
 	sock_peer_map_changed(c->eng);
 	log_info("peer %s restarted (generation %08x -> %08x): sequence numbers start again, "
 		 "%llu stale retransmissions dropped",

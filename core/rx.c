@@ -77,13 +77,54 @@ static void deliver(struct path *p, const struct wire_header *h, uint8_t *payloa
 	}
 }
 
-/* wire.md §10: a peer's map is never sequenced, retransmitted or answered. */
-static void take_cong_map(struct path *p, const struct wire_header *h, const uint8_t *payload)
+/* For the log: how many ports a map marks, and the lowest (-1: none). */
+static unsigned cong_count(const uint8_t *map)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < WIRE_CONG_MAP_BYTES; i++)
+		n += (unsigned)__builtin_popcount(map[i]);
+	return n;
+}
+
+static int cong_first(const uint8_t *map)
+{
+	for (size_t i = 0; i < WIRE_CONG_MAP_BYTES; i++)
+		if (map[i])
+			return (int)(i * 8) + __builtin_ctz(map[i]); /* §10: LSB first */
+	return -1;
+}
+
+/* Every map of the peer gets a debug line: which path, what it marks, taken or stale. */
+static void log_map(struct path *p, const uint8_t *map, uint64_t began, bool taken)
+{
+	unsigned long long before_us = (p->conn->peer_cong_at - began) / 1000;
+
+	if (taken)
+		PATH_LOG(LOG_DEBUG, p, "congestion map: %u ports congested, first %d",
+			 cong_count(map), cong_first(map));
+	else
+		PATH_LOG(LOG_DEBUG, p,
+			 "congestion map (%u ports congested) arrived %llu us before the one taken "
+			 "(another path): stale, ignored",
+			 cong_count(map), before_us);
+}
+
+/*
+ * wire.md §10: a peer's map is never sequenced, retransmitted or answered. It is as old as
+ * its first bytes (began: when the read they came in arrived), the kernel having filled it
+ * when it started sending it.
+ */
+static void take_cong_map(struct path *p, const struct wire_header *h, const uint8_t *payload,
+			  uint64_t began)
 {
 	if (h->len == WIRE_CONG_MAP_BYTES) {
+		bool taken = cong_peer_map_take(p->conn, payload, began);
+
 		stats_inc(&p->conn->eng->stats, STAT_CONG_UPDATE_RECEIVED);
-		memcpy(p->conn->peer_cong, payload, WIRE_CONG_MAP_BYTES);
-		sock_peer_map_changed(p->conn->eng);
+		log_map(p, payload, began, taken);
+		if (taken)
+			sock_peer_map_changed(p->conn->eng);
 	} else {
 		/* §10: the kernel ignores it silently; the stream is still in step. */
 		PATH_WARN_ONCE(p, PATH_WARN_CONG_LEN,
@@ -141,11 +182,13 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 	struct buf_pool *bufs = &p->conn->eng->bufs;
 	enum wire_kind kind = wire_classify(h);
 	unsigned epoch = p->epoch;
+	uint64_t began = p->msg_began_ns;
 
+	p->msg_began_ns = p->rx_stamp_ns; /* a message after this one begins in this read */
 	p->msgs_rx++;
 	p->bytes_rx += h->len;
 	if (kind == WIRE_KIND_CONG_MAP) {
-		take_cong_map(p, h, payload);
+		take_cong_map(p, h, payload, began);
 		buf_pool_put(bufs, payload, h->len);
 		return 0;
 	}
@@ -174,6 +217,8 @@ static int on_message(void *ctx, const struct wire_header *h, uint8_t *payload)
 static int feed(struct path *p, const uint8_t *buf, size_t n)
 {
 	p->bad[0] = '\0';
+	if (p->parser.hdr_have == 0) /* the next message begins in these bytes */
+		p->msg_began_ns = p->rx_stamp_ns;
 	return wire_parser_feed(&p->parser, buf, n, on_message, p);
 }
 

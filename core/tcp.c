@@ -44,6 +44,8 @@ void tcp_tune(int fd)
 	set_int(fd, IPPROTO_TCP, TCP_KEEPIDLE, 5);
 	set_int(fd, IPPROTO_TCP, TCP_KEEPINTVL, 5);
 	set_int(fd, IPPROTO_TCP, TCP_KEEPCNT, 5);
+	/* Orders the peer's congestion maps across paths by their arrival (cong.c). */
+	set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
 }
 
 int tcp_connect(int fd, const struct addr *a, uint16_t port)

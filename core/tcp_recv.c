@@ -60,7 +60,8 @@ void tcp_path_drain(struct path *p)
 	struct tcp_path *t = tcp_of(p);
 
 	for (int i = 0; i < DRAIN_READS && !p->rx_blocker; i++) {
-		ssize_t n = sys_read(t->fd, p->conn->eng->rxbuf, sizeof(p->conn->eng->rxbuf));
+		ssize_t n = sys_read_stamped(t->fd, p->conn->eng->rxbuf,
+					     sizeof(p->conn->eng->rxbuf), &p->rx_stamp_ns);
 
 		if (n <= 0)
 			return;
@@ -72,7 +73,8 @@ void tcp_path_drain(struct path *p)
 
 static void read_once(struct path *p, bool *more)
 {
-	ssize_t n = sys_read(tcp_of(p)->fd, p->conn->eng->rxbuf, sizeof(p->conn->eng->rxbuf));
+	ssize_t n = sys_read_stamped(tcp_of(p)->fd, p->conn->eng->rxbuf,
+				     sizeof(p->conn->eng->rxbuf), &p->rx_stamp_ns);
 
 	*more = false;
 	if (n == 0) {

@@ -34,6 +34,7 @@ struct fake_path {
 	bool paused; /* reads stopped for a socket over its bound */
 	bool failed; /* failed while reads were paused: closed once they resume and end */
 	bool peer_closed; /* the end of the stream comes after the unread bytes */
+	uint64_t arrived_ns; /* the kernel's stamp of the bytes the peer wrote last (0: none) */
 	unsigned connects;
 	size_t window;
 	uint64_t written, read, acked; /* offsets in the stream we write */
@@ -230,6 +231,7 @@ static void read_in(struct path *p)
 			n = sizeof(chunk);
 		memcpy(chunk, f->in.buf + f->in.off, n);
 		f->in.off += n;
+		p->rx_stamp_ns = f->arrived_ns; /* as sys_read_stamped gives it */
 		if (path_receive(p, chunk, n) < 0)
 			return;
 	}
@@ -446,6 +448,11 @@ int fake_accept_from(struct path *p, uint16_t port)
 	if (!err)
 		path_accepted(p, port);
 	return err;
+}
+
+void fake_peer_arrival(struct path *p, uint64_t arrived_ns)
+{
+	fake_of(p)->arrived_ns = arrived_ns;
 }
 
 void fake_peer_write(struct path *p, const void *buf, size_t n)

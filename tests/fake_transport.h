@@ -61,6 +61,13 @@ void fake_fire_retry(struct path *p);
 int fake_accept(struct path *p);
 /* The same for a connection from the peer's TCP source port (as the listener records it). */
 int fake_accept_from(struct path *p, uint16_t port);
+/*
+ * What the peer writes on p from now on arrived at arrived_ns (monotonic), as the kernel
+ * stamps a segment (sys_read_stamped); 0, the default: no stamp. Bytes are still read at
+ * once, in the order written: a stamp earlier than another path's read before it is how
+ * the loop reads ready connections out of their order of arrival.
+ */
+void fake_peer_arrival(struct path *p, uint64_t arrived_ns);
 /* The peer's TCP delivers n bytes; p reads them (unless its reads are paused). */
 void fake_peer_write(struct path *p, const void *buf, size_t n);
 /* The same for one message: a header and its h->len bytes of payload. */

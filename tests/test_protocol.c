@@ -633,6 +633,69 @@ START_TEST(peer_map_blocks_its_congested_ports)
 }
 END_TEST
 
+/* The peer's map on p, port marked or not, as if it arrived at arrived_ns. */
+static void peer_map_at(struct path *p, uint16_t port, bool congested, uint64_t arrived_ns)
+{
+	struct wire_header h = { .len = WIRE_CONG_MAP_BYTES, .flags = WIRE_FLAG_CONG_BITMAP };
+	static uint8_t map[WIRE_CONG_MAP_BYTES];
+
+	memset(map, 0, sizeof(map));
+	if (congested)
+		wire_cong_set(map, port);
+	fake_peer_arrival(p, arrived_ns);
+	fake_peer_send(p, &h, map);
+}
+
+/*
+ * wire.md §10 as 7.3 does it: maps on any path. A lane's map that arrived before path 0's
+ * newer one, but is read after it (the loop's order), must not undo it; one that arrived
+ * later does.
+ */
+START_TEST(a_peer_map_that_arrived_earlier_on_another_path_is_stale)
+{
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct path *p0 = &c->paths[0], *lane = &c->paths[5];
+
+	ck_assert_int_eq(fake_accept(p0), 0);
+	ck_assert_int_eq(fake_accept(lane), 0);
+	peer_map_at(p0, 6000, true, 2000); /* the change: 6000 congested */
+	peer_map_at(lane, 6000, false, 1000); /* the lane's path-up map, sent before it */
+	ck_assert(cong_blocks(s, c->peer_cong, 6000));
+	peer_map_at(lane, 6000, false, 3000); /* the peer's reader drained: a newer map */
+	ck_assert(!cong_blocks(s, c->peer_cong, 6000));
+	peer_map_at(p0, 6000, true, 2500); /* path 0 again, but older than the lane's */
+	ck_assert(!cong_blocks(s, c->peer_cong, 6000));
+	/* no stamps (a kernel that gives none): the last map read is taken, as before */
+	peer_map_at(p0, 6000, true, 0);
+	ck_assert(cong_blocks(s, c->peer_cong, 6000));
+	free_sock(s);
+}
+END_TEST
+
+/* A map whose bytes came in two reads is as old as its first: its bits left with them. */
+START_TEST(a_peer_map_is_as_old_as_its_first_bytes)
+{
+	struct conn *c = conn_accept_get(fake_engine, &a_large, &a_small);
+	struct sock *s = bound_sock(&a_large, 5000);
+	struct path *p0 = &c->paths[0], *lane = &c->paths[2];
+	struct wire_header h = { .len = WIRE_CONG_MAP_BYTES, .flags = WIRE_FLAG_CONG_BITMAP };
+	static uint8_t msg[WIRE_HDR_LEN + WIRE_CONG_MAP_BYTES];
+	size_t half = sizeof(msg) / 2;
+
+	ck_assert_int_eq(fake_accept(p0), 0);
+	ck_assert_int_eq(fake_accept(lane), 0);
+	wire_header_encode(&h, msg); /* an all-clear map */
+	fake_peer_arrival(lane, 1000);
+	fake_peer_write(lane, msg, half);
+	peer_map_at(p0, 6000, true, 2000);
+	fake_peer_arrival(lane, 3000);
+	fake_peer_write(lane, msg + half, sizeof(msg) - half);
+	ck_assert(cong_blocks(s, c->peer_cong, 6000));
+	free_sock(s);
+}
+END_TEST
+
 /* Sends n messages of 64 KiB from the peer to port 5000 on p. */
 static void flood(struct path *p, uint64_t first_seq, int n)
 {
@@ -870,6 +933,8 @@ int main(void)
 	tcase_add_test(tc, congestion_map_is_sent_on_every_path_up);
 	tcase_add_test(tc, a_congested_port_is_announced_and_cleared);
 	tcase_add_test(tc, peer_map_blocks_its_congested_ports);
+	tcase_add_test(tc, a_peer_map_that_arrived_earlier_on_another_path_is_stale);
+	tcase_add_test(tc, a_peer_map_is_as_old_as_its_first_bytes);
 	tc = check_tcase(s, "pausing", fake_peer_setup8, fake_peer_teardown);
 	tcase_add_test(tc, reads_pause_for_a_socket_over_its_bound);
 	tcase_add_test(tc, a_close_while_paused_waits_for_the_reads);

@@ -209,16 +209,6 @@ need_lanes_by_port() {
 	((major >= 7)) || skip "$INTEROP_KERNEL files reconnected lanes in the first free slot: with all 8 down at once in-flight retransmissions can be dropped as old (README)"
 }
 
-# need_before_2026_maps: skips, on 7.x, the row where the kernel's receiver becomes congested.
-# Against 7.3 its congestion map reached our sender late in about 1 run in 4 (once 45 s late,
-# after the receiver had already drained, so that the sender then saw the port congested and
-# never uncongested); 6.1 and 6.12 never did this. Open finding, bats/interop/README.md.
-need_before_2026_maps() {
-	local major=${INTEROP_KERNEL%%.*}
-	[[ $major =~ ^[0-9]+$ ]] || fail "INTEROP_KERNEL '$INTEROP_KERNEL' is not a kernel release"
-	((major < 7)) || skip "open finding: $INTEROP_KERNEL's congestion map reaches us late in about 1 run in 4 (README)"
-}
-
 # h_lanes NAME [ADDR=$K]: our process NAME's established RDS/TCP connections with ADDR, one a
 # line "INDEX PORT": the path index our log gave the socket (the last "path N: up (tcp fd F)"
 # for its fd, which ss -p shows) and the client's source port (the end that is not 16385).

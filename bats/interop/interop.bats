@@ -181,7 +181,6 @@ teardown() {
 # --- congestion --------------------------------------------------------------------------
 
 @test "congestion: a kernel receiver that stops reading -> the mprds sender gets ENOBUFS, then resumes" {
-	need_before_2026_maps
 	g_start sink "exec $GP/rds_congest sink -r 32768 -H 40 -t 20 $K 4020"
 	g_wait_line sink '^ready' 10
 	h_start flood "$PROGS/rds_congest" flood -s 4096 -n 20000 -t 20 "$S" 5020 "$K" 4020

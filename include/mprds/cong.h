@@ -34,6 +34,13 @@ struct msg *cong_map_message(const struct conn *c);
 bool cong_blocks(struct sock *s, const uint8_t *map, uint16_t dport);
 /* The local map of address a, for senders in this process; NULL if it has none. */
 const uint8_t *cong_local_map(struct engine *e, const struct addr *a);
+/*
+ * A map of c's peer arrived at arrived_ns (monotonic; 0: unknown): taken unless one that
+ * arrived later (on another path) was taken already. False: ignored, as stale.
+ */
+bool cong_peer_map_take(struct conn *c, const uint8_t *map, uint64_t arrived_ns);
+/* c's peer map means nothing any more (no path left, a new incarnation): all clear. */
+void cong_peer_map_forget(struct conn *c);
 /* Frees every map. */
 void cong_free_all(struct engine *e);
 

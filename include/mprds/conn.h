@@ -47,6 +47,7 @@ struct conn {
 	uint32_t peer_gen;
 	bool peer_sport_idx;
 	uint8_t peer_cong[WIRE_CONG_MAP_BYTES];
+	uint64_t peer_cong_at; /* when the map in peer_cong arrived (monotonic ns; 0: unknown) */
 	struct path paths[WIRE_MAX_PATHS];
 	/*
 	 * Messages sent before the handshake: held (counted in their sockets' send buffers)

@@ -60,6 +60,9 @@ struct path {
 	bool kicked;
 	TAILQ_ENTRY(path) kick_link;
 	struct sock *rx_blocker; /* reads paused: this socket holds more than its bound */
+	/* When the bytes of the last read arrived (sys_read_stamped), and those of the read
+	 * where the message being parsed began; 0: unknown (rx.c, for the peer's maps). */
+	uint64_t rx_stamp_ns, msg_began_ns;
 	unsigned pongs; /* pongs queued or unacknowledged: bounded (rx.c) */
 	char bad[48]; /* why the stream was refused, for its one log line */
 	struct msg_queue sendq, unacked;
