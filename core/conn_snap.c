@@ -39,6 +39,7 @@ static void conn_save(struct snap_out *o, const struct conn *c)
 	snap_u32(o, c->peer_gen);
 	snap_u8(o, c->peer_sport_idx);
 	snap_raw(o, c->peer_cong, sizeof(c->peer_cong));
+	snap_u64(o, c->peer_cong_at);
 	msg_queue_save(o, &c->held);
 	snap_u8(o, c->hold_expired);
 	snap_u8(o, c->cong_pending);
@@ -83,6 +84,7 @@ static void conn_load(struct snap_in *in, struct engine *e)
 	c->peer_gen = snap_get_u32(in);
 	c->peer_sport_idx = snap_get_bool(in);
 	snap_get_raw(in, c->peer_cong, sizeof(c->peer_cong));
+	c->peer_cong_at = snap_get_u64(in);
 	msg_queue_load(in, e, &c->held);
 	c->hold_expired = snap_get_bool(in);
 	c->cong_pending = snap_get_bool(in);

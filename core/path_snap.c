@@ -91,6 +91,8 @@ void path_save(const struct path *p, struct snap_out *o)
 	snap_u64(o, p->flush_upto);
 	snap_u8(o, p->flush_armed);
 	parser_save(o, &p->parser);
+	snap_u64(o, p->rx_stamp_ns);
+	snap_u64(o, p->msg_began_ns);
 	counters_save(o, p);
 	/* a socket already closed holds nothing back: reads resume in the new daemon */
 	snap_u32(o, up && b && b->listed && !b->released ? b->snap_id : 0);
@@ -117,6 +119,8 @@ void path_restore(struct path *p, struct snap_in *in)
 	p->flush_upto = snap_get_u64(in);
 	p->flush_armed = snap_get_bool(in);
 	parser_load(in, &p->parser);
+	p->rx_stamp_ns = snap_get_u64(in);
+	p->msg_began_ns = snap_get_u64(in);
 	counters_load(in, p);
 	blocker = snap_get_obj(in);
 	if (blocker) {

@@ -37,7 +37,7 @@ def path(up=False, sendq=(), unacked=(), parser=(b"", b""), next_tx=1, next_rx=0
     counters = u32(9) + b"".join(u64(i) for i in range(9))
     return (u8(up) + u8(up) + u32(0) + u8(0) + u32(0) + queue(sendq) + queue(unacked)
             + u64(0) + u64(next_tx) + u64(next_rx) + u16(0) + u64(0) + u64(0) + u64(0) + u8(0)
-            + blob(parser[0]) + blob(parser[1]) + counters + u32(0)
+            + blob(parser[0]) + blob(parser[1]) + u64(0) + u64(0) + counters + u32(0)
             + u32(NO_FD) + f64(0.5) + u16(3) + f64(0))
 
 
@@ -45,7 +45,7 @@ def conn(paths, held=(), hold_due=-1.0):
     cong = bytearray(8192)
     cong[77 // 8] |= 1 << (77 % 8)
     return (addr(1) + addr(2) + u8(0) + u32(8) + u8(0) + u8(1) + u8(0) + u64(0) + u32(0x1234)
-            + u8(1) + bytes(cong) + queue(held) + u8(0) + u8(0) + u8(0)
+            + u8(1) + bytes(cong) + u64(0) + queue(held) + u8(0) + u8(0) + u8(0)
             + f64(-1) + f64(-1) + f64(hold_due) + b"".join(paths))
 
 

@@ -98,6 +98,7 @@ static void populate_conn(struct engine *e, struct sock *s)
 	c->npaths = 8;
 	c->peer_gen = 0x1234;
 	wire_cong_set(c->peer_cong, CONGESTED_PEER_PORT);
+	c->peer_cong_at = 777;
 	path_queue(p, text_msg(e, PORT, 6, "hello"));
 	p->next_rx_seq = 42;
 	wire_header_encode(&h, hdr);
@@ -167,6 +168,7 @@ static void check_conn(struct engine *e, struct sock *s, const struct path *was)
 	ck_assert_int_eq(c->npaths, 8);
 	ck_assert_uint_eq(c->peer_gen, 0x1234);
 	ck_assert(wire_cong_test(c->peer_cong, CONGESTED_PEER_PORT));
+	ck_assert_uint_eq(c->peer_cong_at, 777);
 	check_msg(TAILQ_LAST(&p->sendq, msg_queue), "hello");
 	ck_assert_uint_eq(TAILQ_LAST(&p->sendq, msg_queue)->h.seq,
 			  TAILQ_LAST(&was->sendq, msg_queue)->h.seq);
