@@ -143,10 +143,10 @@ void daemon_hand_over(struct daemon *d, unsigned i)
 		 (int)getpid(), (int)c->pid, why);
 }
 
-static int daemon_restore(struct daemon *d, const char *instance, struct snap_in *in,
-			  int *stderr_fd)
+static int daemon_restore(struct daemon *d, const char *instance, struct snap_in *in)
 {
 	struct config cfg;
+	int stderr_fd;
 	unsigned max_sockets;
 	size_t max_bytes;
 	uint32_t n;
@@ -162,7 +162,11 @@ static int daemon_restore(struct daemon *d, const char *instance, struct snap_in
 	max_sockets = snap_get_u32(in);
 	max_bytes = snap_get_u64(in);
 	d->listen_fd = snap_get_fd(in);
-	*stderr_fd = snap_get_fd(in);
+	stderr_fd = snap_get_fd(in);
+	if (stderr_fd >= 0 && stderr_fd != STDERR_FILENO) {
+		dup2(stderr_fd, STDERR_FILENO); /* from here on we log where the old daemon does */
+		close(stderr_fd);
+	}
 	d->eng = in->bad ? NULL : engine_new(&cfg);
 	if (!d->eng)
 		snap_fail(in, "no engine");
@@ -199,7 +203,7 @@ static int report(int fd, int status, const char *fmt, ...)
 	return status;
 }
 
-static void detach_stdio(int stderr_fd)
+static void detach_stdio(void)
 {
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -208,20 +212,18 @@ static void detach_stdio(int stderr_fd)
 		dup2(null, STDOUT_FILENO);
 		close(null);
 	}
-	if (stderr_fd >= 0)
-		dup2(stderr_fd, STDERR_FILENO);
 }
 
 /* The restored daemon, told to go: it serves from here on. */
-static int serve_taken_over(struct daemon *d, const char *instance, int report_fd, int stderr_fd,
-			    pid_t old, double t0)
+static int serve_taken_over(struct daemon *d, const char *instance, int report_fd, pid_t old,
+			    double t0)
 {
 	int err = engine_start(d->eng);
 
 	if (err)
 		return report(report_fd, 1, "mprdsd: took over from pid %d but cannot start: %s",
 			      (int)old, strerror(-err));
-	detach_stdio(stderr_fd);
+	detach_stdio();
 	log_info("mprdsd %d: took over instance %s from pid %d (%u clients, %u sockets) in "
 		 "%.1f ms",
 		 (int)getpid(), instance ? instance : "default", (int)old, d->nclients,
@@ -243,14 +245,14 @@ static int take_over(const char *instance, int report_fd)
 	struct handover_taken t;
 	struct snap_in in;
 	char why[200];
-	int chan, stderr_fd = -1;
+	int chan;
 	pid_t old;
 
 	if (handover_take(instance, &chan, &t, why, sizeof(why)))
 		return report(report_fd, 1, "mprdsd: cannot take over: %s", why);
 	old = t.old_pid;
 	snap_in_init(&in, t.buf, t.len, t.fds, t.nfds);
-	if (daemon_restore(&d, instance, &in, &stderr_fd) < 0) {
+	if (daemon_restore(&d, instance, &in) < 0) {
 		/* Nothing was started: the fds close with this process, the old daemon goes on. */
 		handover_answer(chan, in.why);
 		return report(report_fd, 1, "mprdsd: cannot take over from pid %d: %s", (int)old,
@@ -263,7 +265,7 @@ static int take_over(const char *instance, int report_fd)
 	snap_in_close_rest(&in);
 	snap_in_fini(&in);
 	handover_taken_free(&t);
-	return serve_taken_over(&d, instance, report_fd, stderr_fd, old, t0);
+	return serve_taken_over(&d, instance, report_fd, old, t0);
 }
 
 /* The command's own process prints what the new daemon reported, and its status. */
