@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fuzz_defaults.h"
 #include "mprds/api.h"
 
 #define FUZZ_TCP_PORT "26386"
@@ -552,13 +553,6 @@ static void run_op(struct input *in)
 	if (op % OPS && !sl->s)
 		return;
 	ops[op % OPS](sl, in);
-}
-
-/* Undefined behaviour is a finding too: stop at the first, as ASan does. */
-const char *__ubsan_default_options(void);
-const char *__ubsan_default_options(void)
-{
-	return "halt_on_error=1:print_stacktrace=1";
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

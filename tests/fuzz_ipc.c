@@ -19,6 +19,7 @@
 #include "../daemon/rendezvous.c"
 #include "../daemon/serve.c"
 #include "../daemon/sockets.c"
+#include "fuzz_defaults.h"
 #include "mprds/clock.h"
 #include "mprds/engine.h"
 
@@ -68,11 +69,6 @@ static void serve_frame(struct client *c, const uint8_t *data, size_t n)
 		c->pass_fd = -1; /* the daemon keeps its copy (sockets.c) */
 	}
 	free(frame);
-}
-
-const char *__asan_default_options(void)
-{
-	return "halt_on_error=1:print_stacktrace=1";
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -24,6 +24,7 @@
 #include "mprds/sock.h"
 
 #include "fake_transport.h"
+#include "fuzz_defaults.h"
 
 #define NSOCKS 3
 #define MAX_OPS 64
@@ -34,23 +35,6 @@
 
 static struct addr a_small, a_large;
 static struct sock *socks[NSOCKS];
-
-/*
- * ASan keeps freed memory out of reuse for 256 MiB by default: each input then ran on fresh
- * pages, and page faults were half its time. 16 MiB is still hundreds of inputs' worth.
- */
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "quarantine_size_mb=16";
-}
-
-/* Undefined behaviour is a finding, not a line in the log. */
-const char *__ubsan_default_options(void);
-const char *__ubsan_default_options(void)
-{
-	return "halt_on_error=1:print_stacktrace=1";
-}
 
 WATCHER static void fuzz_check(bool ok, const char *what)
 {

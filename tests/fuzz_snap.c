@@ -10,20 +10,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "fuzz_defaults.h"
 #include "mprds/engine.h"
 #include "mprds/snap.h"
-
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "quarantine_size_mb=16";
-}
-
-const char *__ubsan_default_options(void);
-const char *__ubsan_default_options(void)
-{
-	return "halt_on_error=1:print_stacktrace=1";
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
