@@ -75,7 +75,8 @@ static void env_load(struct snap_in *in)
 		const uint8_t *p;
 		uint32_t len = snap_get_blob(in, &p, sizeof(kv) - 1);
 
-		memcpy(kv, p, len);
+		if (len)
+			memcpy(kv, p, len);
 		kv[len] = 0;
 		if (!is_ours(kv)) {
 			snap_fail(in, "an environment variable not of ours");
