@@ -85,7 +85,7 @@ path_events() {
 	echo "# $(grep -ho 'took over instance .* in [0-9.]* ms' "$LOGDIR"/mprdsd-*.log | tr '\n' ';')" >&3
 }
 
-@test "after mprdsd --upgrade, what a socket held unread is still there, in order, with its options, name and readiness; it sends and receives" {
+@test "after mprdsd --upgrade, what a socket held unread is still there, in order, with its options, name and readiness; it sends and receives; a recvfrom blocked across it wakes" {
 	local A=$NET.132 B=$NET.133
 	start_bg rcv "$PY" -c "
 import os, select, socket, sys, time
@@ -118,8 +118,19 @@ print('sent', flush=True)
 s.settimeout(20)
 print('got:', s.recvfrom(100)[0].decode(), flush=True)
 s.sendto(b'after the upgrade', (sys.argv[2], 7000))
+s.sendto(b'a late message', (sys.argv[2], 7002))
 " "$A" "$B"
 	wait_for_line snd '^sent'
+	# and one blocked in recvfrom across both upgrades, woken by a message sent after them
+	start_bg blk "$PY" -c "
+import socket, sys
+s = socket.socket(21, socket.SOCK_SEQPACKET, 0)
+s.bind((sys.argv[1], 7002))
+s.settimeout(30)
+print('blocking', flush=True)
+print('woke with:', s.recvfrom(100)[0].decode(), flush=True)
+" "$B"
+	wait_for_line blk '^blocking'
 	sleep 0.5
 	upgrade_host "$B" >/dev/null
 	upgrade_host "$A" >/dev/null
@@ -133,6 +144,9 @@ s.sendto(b'after the upgrade', (sys.argv[2], 7000))
 	assert_line "then: after the upgrade"
 	run cat "$(log_of snd)"
 	assert_line "got: answer"
+	assert_exits_ok blk 20
+	run cat "$(log_of blk)"
+	assert_line "woke with: a late message"
 }
 
 @test "an upgrade that cannot take the state (too few fds for the new binary) leaves the old daemon serving, and both say why" {

@@ -15,6 +15,8 @@
 # Then the same two addresses as two hosts of host-wide RDS (the default engine): on each, two
 # processes share the address, served by that host's mprdsd, all four over one set of 8 TCP
 # paths.
+# Last, both hosts' daemons are replaced by a new binary (mprdsd --upgrade) under a running
+# stream: the same TCP connections before and after, every message once and in order.
 # Finishes by itself in well under 60 s; stops only the processes it started, by PID.
 set -euo pipefail
 
@@ -248,6 +250,58 @@ printf '  %-34s %s (want %s, for all four processes)\n' "TCP connections on port
 [[ $HW_PATHS == "$WANT_PATHS" ]] || ok=0
 if ((ok)); then
 	echo "  OK: 4 processes on 2 addresses, $((2 * NSOCK * COUNT)) messages over one set of $HW_PATHS TCP paths"
+else
+	echo "  FAILED (see above)"
+	exit 1
+fi
+
+# Part three: the host's daemon replaced by a new binary under a running stream
+# (mprdsd --upgrade): it takes the TCP paths, sockets and clients; nothing is lost or reset.
+SEQ=$BUILD/progs/rds_seqcheck
+UP_BASE=7000
+UP_COUNT=40000
+section "mprdsd --upgrade of both hosts while $C_ADDR streams $UP_COUNT messages to $PY_ADDR over $NSOCK sockets"
+MPRDS_INSTANCE=$INST_PY "$RUN" "$SEQ" recv -n "$NSOCK" -c "$UP_COUNT" -t 30 \
+	"$PY_ADDR" "$UP_BASE" "$C_ADDR" "$UP_BASE" </dev/null >"$TMP/uprecv.out" 2>&1 &
+UPRECV_PID=$!
+PIDS+=("$UPRECV_PID")
+wait_line "$TMP/uprecv.out" '^ready' 10 "$UPRECV_PID"
+MPRDS_INSTANCE=$INST_C "$RUN" "$SEQ" send -n "$NSOCK" -c "$UP_COUNT" -r 10000 -t 30 \
+	"$C_ADDR" "$UP_BASE" "$PY_ADDR" "$UP_BASE" </dev/null >"$TMP/upsend.out" 2>&1 &
+UPSEND_PID=$!
+PIDS+=("$UPSEND_PID")
+wait_line "$TMP/uprecv.out" '^first' 10 "$UPRECV_PID"
+sleep 1
+paths | awk '{ print $3, $4 }' | sort >"$TMP/paths.before"
+for inst in "$INST_C" "$INST_PY"; do
+	echo "  \$ MPRDS_INSTANCE=$inst mprdsd --upgrade"
+	MPRDS_INSTANCE=$inst timeout 20 "$BUILD/mprdsd" --upgrade 2>&1 | indent '' || ok=0
+done
+paths | awk '{ print $3, $4 }' | sort >"$TMP/paths.after"
+stop_when_done() { # PID: waits (bounded) for it to end by itself
+	local i
+	for ((i = 0; i < 300; i++)); do
+		alive "$1" || break
+		sleep 0.1
+	done
+	stop "$1"
+}
+stop_when_done "$UPSEND_PID"
+UPSEND_RC=$STOP_RC
+stop_when_done "$UPRECV_PID"
+UPRECV_RC=$STOP_RC
+up_recv=$(grep -E '^recv total=' "$TMP/uprecv.out" || echo 'recv: none')
+printf '  %-34s %s (exit %s)\n' "sender ($C_ADDR):" "$(grep -E '^sent total=' "$TMP/upsend.out" || echo 'sent: none')" "$UPSEND_RC"
+printf '  %-34s %s (exit %s)\n' "receiver ($PY_ADDR):" "$up_recv" "$UPRECV_RC"
+printf '  %-34s %s\n' "longest pause at the receiver:" "$(grep -oE 'max_gap_ms=[0-9.]+' "$TMP/uprecv.out" | cut -d= -f2) ms"
+if cmp -s "$TMP/paths.before" "$TMP/paths.after"; then same=yes; else same=no; fi
+printf '  %-34s %s (%s before, %s after)\n' "the same TCP connections:" "$same" \
+	"$(wc -l <"$TMP/paths.before")" "$(wc -l <"$TMP/paths.after")"
+[[ $up_recv == "recv total=$UP_COUNT dups=0 reorder=0 gaps=0 errors=0" ]] || ok=0
+((UPSEND_RC == 0 && UPRECV_RC == 0)) || ok=0
+[[ $same == yes && $(wc -l <"$TMP/paths.before") == "$WANT_PATHS" ]] || ok=0
+if ((ok)); then
+	echo "  OK: both daemons replaced by new processes; every message once and in order, no TCP path reset"
 else
 	echo "  FAILED (see above)"
 	exit 1
