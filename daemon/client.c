@@ -132,7 +132,8 @@ static bool make_room(struct client *c, size_t need)
 {
 	size_t have = c->in_len - c->in_off;
 
-	memmove(c->in, c->in + c->in_off, have);
+	if (have)
+		memmove(c->in, c->in + c->in_off, have);
 	c->in_len = have;
 	c->in_off = 0;
 	return in_room(c, need > IN_CHUNK ? need : IN_CHUNK);
