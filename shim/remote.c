@@ -226,7 +226,8 @@ static void learn_credit(struct shim_sock *p, const struct msghdr *msg, int flag
 	p->tx_credit = 0;
 	if (ret >= 0 && !msg->msg_controllen && !(flags & ~SEND_FLAGS_QUEUED) &&
 	    msg->msg_namelen <= sizeof(p->tx_dst)) {
-		memcpy(&p->tx_dst, msg->msg_name, msg->msg_namelen);
+		if (msg->msg_namelen) /* a connected socket's send names nothing */
+			memcpy(&p->tx_dst, msg->msg_name, msg->msg_namelen);
 		p->tx_dstlen = msg->msg_namelen;
 		p->tx_credit = room < CREDIT_MAX ? room : CREDIT_MAX;
 		p->tx_id = c->req.id;
