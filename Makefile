@@ -63,7 +63,8 @@ override LDFLAGS += $(SAN_FLAGS)
 # runtime loaded first; mprds-run puts MPRDS_SAN_PRELOAD ahead of itself in LD_PRELOAD.
 SAN_PRELOAD = $(realpath $(shell $(CC) -print-file-name=libasan.so) \
 	$(shell $(CC) -print-file-name=libubsan.so))
-SAN_ENV = MPRDS_SAN_PRELOAD="$(SAN_PRELOAD)" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+SAN_ENV = MPRDS_SAN_PRELOAD="$(SAN_PRELOAD)" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:quarantine_size_mb=16 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 endif
 FUZZ_CFLAGS ?= -O1 -g
