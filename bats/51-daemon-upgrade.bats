@@ -57,6 +57,13 @@ path_events() {
 	echo "$(grep -c ' up (tcp fd' "$log") $(grep -c ' down: ' "$log") $(grep -c 'restarted (generation' "$log")"
 }
 
+# path_connects ADDR PEER: the Connects counter of each of ADDR's daemon's paths to PEER
+# (mprds-info --paths), in path order: carried over by an upgrade, bumped by a reconnect.
+path_connects() {
+	"$MPRDS_BUILD/tools/mprds-info" --paths -p "$(the_daemon "$1")" |
+		awk -v a="$1" -v b="$2" '$1 == a && $2 == b { print $3, $4, $13 }' | sort
+}
+
 @test "mprdsd --upgrade of both hosts, three times, during 100,000 messages over 16 sockets: each delivered once, in order; no path reset, no restart; new pids" {
 	local A=$NET.130 B=$NET.131 a1 b1 a2
 	start_bg r MPRDS_LOG=info "$PROGS/rds_seqcheck" recv -n 16 -c 100000 -t 60 "$B" 5000 "$A" 6000
@@ -70,6 +77,11 @@ path_events() {
 	sleep 1
 	a2=$(upgrade_host "$A")
 	[[ $a2 != "$a1" ]] || fail_with_logs "A's second upgrade kept pid $a1"
+	# the peers' counters, read while the stream goes on: each path connected once, both sides
+	run path_connects "$A" "$B"
+	assert_output "$(printf '%s up 1\n' 0/8 1/8 2/8 3/8 4/8 5/8 6/8 7/8)"
+	run path_connects "$B" "$A"
+	assert_output "$(printf '%s up 1\n' 0/8 1/8 2/8 3/8 4/8 5/8 6/8 7/8)"
 	assert_exits_ok s 60
 	assert_exits_ok r 60
 	run grep -E '^recv total=' "$(log_of r)"
