@@ -26,14 +26,45 @@
 
 /* What this thread's last call would have waited for (api_would_wait). */
 static __thread int would_wait;
+/* The engine this thread holds for a batch of calls (api_batch_begin), or NULL. */
+static __thread struct engine *batch_held;
+
+void api_batch_begin(struct engine *e)
+{
+	if (batch_held == e)
+		return;
+	engine_lock(e);
+	batch_held = e;
+}
+
+void api_batch_end(struct engine *e)
+{
+	if (batch_held != e)
+		return;
+	batch_held = NULL;
+	engine_unlock(e);
+}
+
+/* A call's own hold of the engine, unless this thread holds it for a batch. */
+static void call_lock(struct engine *e)
+{
+	if (batch_held != e)
+		engine_lock(e);
+}
+
+static void call_unlock(struct engine *e)
+{
+	if (batch_held != e)
+		engine_unlock(e);
+}
 
 int api_enter(struct api_sock *as, struct sock **out)
 {
 	struct sock *s = (struct sock *)as;
 
-	engine_lock(s->eng);
+	call_lock(s->eng);
 	if (s->eng->stale) {
-		engine_unlock(s->eng);
+		call_unlock(s->eng);
 		log_warn("RDS fd %d was inherited across fork: it belongs to the parent process",
 			 s->app_fd);
 		return -EBADF;
@@ -49,7 +80,7 @@ void api_leave(struct sock *s)
 	struct engine *e = s->eng;
 
 	sock_put(s);
-	engine_unlock(e);
+	call_unlock(e);
 }
 
 int api_would_wait(void)

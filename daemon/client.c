@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "handover.h"
+#include "mprds/api.h"
 #include "mprds/log.h"
 #include "mprds/snap.h"
 #include "rendezvous.h"
@@ -19,6 +20,11 @@
 
 #define IN_CHUNK 65536 /* read as much at once: many queued sends in one recv */
 #define READS_PER_TURN 16
+/*
+ * Queued sends served under one hold of the engine (api_batch_begin): few enough that the
+ * loop thread, which writes them to TCP, is not kept waiting long.
+ */
+#define BATCH_MAX 64
 
 struct client *client_new(int fd, uid_t uid, pid_t pid, uint64_t token)
 {
@@ -177,8 +183,39 @@ static ssize_t recv_from_client(struct client *c)
 	return n;
 }
 
-bool client_read(struct client *c, const struct serve_ctx *ctx, unsigned nclients, unsigned gen_num)
+/* Is the frame at the front of c->in a queued send? (It is whole: the caller checked.) */
+static bool frame_is_queued_send(const struct client *c)
 {
+	struct ipc_req h;
+
+	if (!c->welcomed)
+		return false;
+	memcpy(&h, c->in + c->in_off, sizeof(h));
+	return h.op == IPC_SEND_QUEUED;
+}
+
+/*
+ * Before serving the frame at the front of c->in: a run of queued sends holds the engine
+ * once (api_batch_begin), up to BATCH_MAX of them; any other call is served outside it.
+ * Returns the queued sends served in the current hold.
+ */
+static unsigned batch_step(const struct client *c, const struct serve_ctx *ctx, unsigned held)
+{
+	if (!frame_is_queued_send(c) || held >= BATCH_MAX) {
+		api_batch_end(ctx->eng);
+		held = 0;
+	}
+	if (!frame_is_queued_send(c))
+		return 0;
+	api_batch_begin(ctx->eng);
+	return held + 1;
+}
+
+static bool read_and_serve(struct client *c, const struct serve_ctx *ctx, unsigned nclients,
+			   unsigned gen_num)
+{
+	unsigned held = 0;
+
 	for (int reads = 0;; reads++) {
 		size_t need = frame_need(c);
 		ssize_t n;
@@ -187,12 +224,15 @@ bool client_read(struct client *c, const struct serve_ctx *ctx, unsigned nclient
 			return false;
 		/* Queued sends need no reply: serve all that came; a call's reply goes first. */
 		if (c->in_len - c->in_off >= need) {
+			held = batch_step(c, ctx, held);
 			if (!client_serve_frame(c, need, ctx, nclients, gen_num))
 				return false;
 			if (client_has_output(c) || c->handover)
 				return true;
 			continue;
 		}
+		api_batch_end(ctx->eng); /* not across a system call */
+		held = 0;
 		/* one client may not hold the daemon for long: the others' turn comes */
 		if (reads >= READS_PER_TURN || !make_room(c, need))
 			return reads < READS_PER_TURN ? false : true;
@@ -203,6 +243,14 @@ bool client_read(struct client *c, const struct serve_ctx *ctx, unsigned nclient
 			return false;
 		c->in_len += (size_t)n;
 	}
+}
+
+bool client_read(struct client *c, const struct serve_ctx *ctx, unsigned nclients, unsigned gen_num)
+{
+	bool ok = read_and_serve(c, ctx, nclients, gen_num);
+
+	api_batch_end(ctx->eng); /* before a client that is dropped lets go of its sockets */
+	return ok;
 }
 
 static ssize_t send_first(struct client *c)

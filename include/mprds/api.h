@@ -69,6 +69,15 @@ void api_recv_returned(struct api_sock *s, unsigned n, size_t bytes);
  * api_sendmsg() otherwise.
  */
 ssize_t api_sendmsg_queued(struct api_sock *s, const struct msghdr *msg, int flags);
+/*
+ * mprdsd: this thread holds e's lock from begin to end, so that a run of
+ * api_sendmsg_queued() calls takes it once, not once per message: each time a message is
+ * queued the loop thread (woken to write it) would wait for the lock, and every unlock woke
+ * it again. Only calls that never wait (never_block) and never release a socket may be made
+ * in between; the batch must be short, as the loop thread serves no connection meanwhile.
+ */
+void api_batch_begin(struct engine *e);
+void api_batch_end(struct engine *e);
 /* The bytes s may queue before its send buffer is full (0 when it is full). */
 long api_send_room(struct api_sock *s);
 /* The payload bytes s has queued and no peer has acknowledged yet. */
