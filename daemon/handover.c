@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "handover.h"
+#include "mprds/api.h"
 #include "mprds/clock.h"
 #include "rendezvous.h"
 
@@ -45,23 +46,15 @@ static void say(char *why, size_t n, const char *what, int err)
 	snprintf(why, n, "%s: %s", what, strerror(err));
 }
 
-/* Waits for events on fd until deadline (clock_now()): 0, or -ETIMEDOUT / -errno. */
+/* api_fd_wait until deadline (clock_now()), a signal not ending it: 0, or -ETIMEDOUT / -errno. */
 static int wait_for(int fd, short events, double deadline)
 {
-	struct pollfd p = { .fd = fd, .events = events };
-	double left;
-	int n;
+	int err;
 
-	for (;;) {
-		left = deadline - clock_now();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		n = poll(&p, 1, (int)(left * 1000) + 1);
-		if (n > 0)
-			return (p.revents & (POLLERR | POLLNVAL)) ? -EPIPE : 0;
-		if (n < 0 && errno != EINTR)
-			return -errno;
-	}
+	do
+		err = api_fd_wait(fd, events, deadline);
+	while (err == -EINTR);
+	return err;
 }
 
 /* One message of n bytes with fds attached (nfds may be 0), whole, before deadline. */
